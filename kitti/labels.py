@@ -1,0 +1,167 @@
+"""KITTI ``label_2`` files: reader (full or 2D-only), formatter and atomic writer.
+
+One object per line, 15 fields (ground truth) or 16 (predictions, last = score)::
+
+    type truncated occluded alpha x1 y1 x2 y2 h w l x y z rotation_y [score]
+
+``x1 y1 x2 y2`` is the 2D box in image_2 pixels; ``h w l`` the box size in metres; ``x y z`` the centre of the box's
+bottom face in the rect camera frame (x right, y down, z forward); ``rotation_y`` the heading about the rect y axis.
+
+**2D labels only.** The training and model-selection path must read labels through :func:`read_labels_2d`, which
+returns :class:`Label2D` objects that do not carry (and never parse) the 3D fields of real objects. The full
+:class:`ObjectLabel` is for evaluation, the synthetic world and the explicitly named ``full`` supervision mode.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from kitti.atomic import atomic_write_text
+from kitti.errors import KittiFormatError
+
+KITTI_TYPES: tuple[str, ...] = (
+    "Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare",
+)
+#: the classes the auto-labeller produces
+DETECTION_CLASSES: tuple[str, ...] = ("Car", "Pedestrian", "Cyclist")
+
+
+@dataclass(frozen=True)
+class Label2D:
+    """What the 2D-only training path may know about a labelled object: class, truncation, occlusion, 2D box.
+
+    ``box2d`` is ``(x1, y1, x2, y2)`` in image_2 pixels (float). ``line`` is the 1-based line in ``source``.
+    """
+
+    type: str
+    truncation: float
+    occlusion: int
+    box2d: tuple[float, float, float, float]
+    source: str = ""
+    line: int = 0
+
+    @property
+    def height_px(self) -> float:
+        """2D box height in pixels (``y2 - y1``, as the KITTI difficulty filter measures it)."""
+        return self.box2d[3] - self.box2d[1]
+
+
+@dataclass(frozen=True)
+class ObjectLabel(Label2D):
+    """A full KITTI label line (evaluation, synthetic ground truth, ``full`` supervision, predictions).
+
+    ``dims`` is ``(h, w, l)`` metres; ``location`` the bottom-face centre ``(x, y, z)`` in the rect camera frame;
+    ``ry`` the heading in radians; ``score`` is None for ground truth (15 fields).
+    """
+
+    alpha: float = -10.0
+    dims: tuple[float, float, float] = (-1.0, -1.0, -1.0)
+    location: tuple[float, float, float] = (-1000.0, -1000.0, -1000.0)
+    ry: float = -10.0
+    score: float | None = None
+
+    def to_2d(self) -> Label2D:
+        """Drop the 3D fields."""
+        return Label2D(self.type, self.truncation, self.occlusion, self.box2d, self.source, self.line)
+
+    @property
+    def box3d(self) -> np.ndarray:
+        """``(x, y_bottom, z, h, w, l, ry)`` float64: the KITTI bottom-centre box in the rect camera frame."""
+        return np.array([*self.location, *self.dims, self.ry], dtype=np.float64)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        raise KittiFormatError(path, "label file not found") from None
+    except UnicodeDecodeError:
+        raise KittiFormatError(path, "label file is not text") from None
+
+
+def _floats(path: Path, lineno: int, names: Sequence[str], values: Sequence[str]) -> list[float]:
+    out = []
+    for name, value in zip(names, values):
+        try:
+            number = float(value)
+        except ValueError:
+            raise KittiFormatError(path, f"field {name!r}: expected a number, got {value!r}", lineno) from None
+        if not math.isfinite(number):
+            raise KittiFormatError(path, f"field {name!r}: expected a finite number, got {value!r}", lineno)
+        out.append(number)
+    return out
+
+
+def _parse_common(path: Path, lineno: int, fields: list[str]) -> tuple[str, float, int, tuple[float, float, float, float]]:
+    if len(fields) not in (15, 16):
+        raise KittiFormatError(
+            path, f"expected 15 fields (ground truth) or 16 (with score), got {len(fields)}", lineno)
+    obj_type = fields[0]
+    if obj_type not in KITTI_TYPES:
+        raise KittiFormatError(path, f"unknown class {obj_type!r}; expected one of {', '.join(KITTI_TYPES)}", lineno)
+    truncation, occlusion_value = _floats(path, lineno, ("truncated", "occluded"), fields[1:3])
+    if not -1.0 <= truncation <= 1.0:
+        raise KittiFormatError(path, f"truncated must lie in [0, 1] (or -1), got {fields[1]}", lineno)
+    if occlusion_value not in (-1, 0, 1, 2, 3):
+        raise KittiFormatError(path, f"occluded must be 0, 1, 2, 3 (or -1), got {fields[2]}", lineno)
+    x1, y1, x2, y2 = _floats(path, lineno, ("x1", "y1", "x2", "y2"), fields[4:8])
+    if x2 < x1 or y2 < y1:
+        raise KittiFormatError(path, f"2D box has x2 < x1 or y2 < y1: {x1} {y1} {x2} {y2}", lineno)
+    return obj_type, truncation, int(occlusion_value), (x1, y1, x2, y2)
+
+
+def read_labels_2d(path: str | Path) -> list[Label2D]:
+    """Read only the 2D part of a label file (class, truncation, occlusion, 2D box); 3D fields are not parsed."""
+    path = Path(path)
+    labels = []
+    for lineno, raw in enumerate(_read_lines(path), start=1):
+        fields = raw.split()
+        if not fields:
+            continue
+        obj_type, truncation, occlusion, box2d = _parse_common(path, lineno, fields)
+        labels.append(Label2D(obj_type, truncation, occlusion, box2d, str(path), lineno))
+    return labels
+
+
+def parse_label_line(path: str | Path, lineno: int, raw: str) -> ObjectLabel:
+    """Parse one full label line (15 or 16 fields); ``path``/``lineno`` are used in error messages."""
+    path = Path(path)
+    fields = raw.split()
+    obj_type, truncation, occlusion, box2d = _parse_common(path, lineno, fields)
+    alpha, h, w, l, x, y, z, ry = _floats(
+        path, lineno, ("alpha", "h", "w", "l", "x", "y", "z", "rotation_y"), [fields[3], *fields[8:15]])
+    if obj_type != "DontCare" and min(h, w, l) < 0:
+        raise KittiFormatError(path, f"negative box size h={h} w={w} l={l}", lineno)
+    score = None
+    if len(fields) == 16:
+        (score,) = _floats(path, lineno, ("score",), fields[15:16])
+    return ObjectLabel(obj_type, truncation, occlusion, box2d, str(path), lineno,
+                       alpha=alpha, dims=(h, w, l), location=(x, y, z), ry=ry, score=score)
+
+
+def read_labels(path: str | Path) -> list[ObjectLabel]:
+    """Read a full label file. Evaluation / synthetic / ``full`` mode only: see the module docstring."""
+    path = Path(path)
+    return [parse_label_line(path, lineno, raw)
+            for lineno, raw in enumerate(_read_lines(path), start=1) if raw.strip()]
+
+
+def format_label_line(obj: ObjectLabel, decimals: int = 2) -> str:
+    """One KITTI label line; 2D box, 3D box and alpha with ``decimals`` digits, score (if any) with 4."""
+    f = f"{{:.{decimals}f}}"
+    parts = [obj.type, f"{obj.truncation:.2f}", str(int(obj.occlusion)), f.format(obj.alpha),
+             *(f.format(v) for v in obj.box2d), *(f.format(v) for v in obj.dims),
+             *(f.format(v) for v in obj.location), f.format(obj.ry)]
+    if obj.score is not None:
+        parts.append(f"{obj.score:.4f}")
+    return " ".join(parts)
+
+
+def write_labels(path: str | Path, objects: Iterable[ObjectLabel], decimals: int = 2) -> None:
+    """Write a KITTI label file atomically (an empty list writes an empty file, as KITTI expects)."""
+    lines = [format_label_line(obj, decimals) for obj in objects]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))

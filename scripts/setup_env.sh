@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Create or reuse the project virtual environment, install the pinned requirements and build the compiled ops.
+# Idempotent: a second run with unchanged requirements installs nothing and takes a few seconds.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: bash scripts/setup_env.sh [--tests] [--no-ops] [--help]
+
+Creates (or reuses) .venv in the repository root, installs requirements.txt (and requirements-test.txt with
+--tests), and builds ops/ with `cd ops && bash make.sh` unless --no-ops is given.
+
+torch: a torch already importable by the base interpreter (for example a CUDA build) is kept: the venv is then
+created with --system-site-packages. Otherwise the CPU build torch==2.13.0 is installed, first from local wheels
+(pip --no-index, honouring pip's find-links), then from the PyTorch CPU index (ALPI_TORCH_INDEX), never a CUDA build.
+
+Environment: PYTHON (base interpreter, default python3), ALPI_VENV (default <repo>/.venv).
+USAGE
+}
+
+with_tests=0
+with_ops=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --tests) with_tests=1 ;;
+        --no-ops) with_ops=0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "setup_env.sh: unknown option '$1'" >&2; usage >&2; exit 1 ;;
+    esac
+    shift
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${ALPI_VENV:-$root/.venv}"
+base_python="${PYTHON:-python3}"
+torch_index="${ALPI_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+
+if ! command -v "$base_python" >/dev/null 2>&1; then
+    echo "setup_env.sh: '$base_python' not found; install Python 3.10+ or set PYTHON" >&2
+    exit 1
+fi
+if ! "$base_python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+    echo "setup_env.sh: Python 3.10+ required, '$base_python' is $("$base_python" --version 2>&1)" >&2
+    exit 1
+fi
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    if "$base_python" -c 'import torch' >/dev/null 2>&1; then
+        echo "[setup] creating $venv (keeping the existing torch $("$base_python" -c 'import torch; print(torch.__version__)'))"
+        "$base_python" -m venv --system-site-packages "$venv"
+    else
+        echo "[setup] creating $venv"
+        "$base_python" -m venv "$venv"
+    fi
+fi
+py="$venv/bin/python"
+
+req_files=("$root/requirements.txt")
+if [[ "$with_tests" == 1 ]]; then
+    req_files+=("$root/requirements-test.txt")
+fi
+stamp_file="$venv/.alpi-requirements.sha256"
+stamp="$(cat "${req_files[@]}" "$root/scripts/setup_env.sh" | sha256sum | cut -d' ' -f1)"
+
+if [[ -f "$stamp_file" ]] && [[ "$(cat "$stamp_file")" == "$stamp" ]]; then
+    echo "[setup] requirements up to date in $venv"
+else
+    if ! "$py" -c 'import torch' >/dev/null 2>&1; then
+        echo "[setup] installing torch==2.13.0 (CPU build)"
+        if ! "$py" -m pip install --no-index torch==2.13.0; then
+            echo "[setup] no local torch wheel; installing the CPU build from $torch_index"
+            "$py" -m pip install torch==2.13.0 --index-url "$torch_index"
+        fi
+    fi
+    pip_args=()
+    for req in "${req_files[@]}"; do
+        pip_args+=(-r "$req")
+    done
+    echo "[setup] installing pinned requirements: ${req_files[*]##*/}"
+    "$py" -m pip install --quiet "${pip_args[@]}"
+    echo "$stamp" > "$stamp_file.tmp"
+    mv "$stamp_file.tmp" "$stamp_file"
+fi
+
+if [[ "$with_ops" == 1 ]] && [[ -f "$root/ops/make.sh" ]]; then
+    (cd "$root/ops" && PYTHON="$py" bash make.sh)
+fi
