@@ -56,13 +56,15 @@ def annos_from_labels(labels: Iterable[ObjectLabel]) -> Anno:
     }
 
 
-def check_anno(anno: Mapping[str, np.ndarray], what: str, need_score: bool) -> Anno:
+def check_anno(anno: Mapping[str, np.ndarray], what: str, prediction: bool) -> Anno:
     """Validate one anno and return it as float64/int64/str arrays.
 
     ``what`` names the frame in error messages (e.g. ``"prediction frame 12"``). Rejects missing keys, inconsistent
-    lengths, non-finite values, 2D boxes with ``x2 < x1`` or ``y2 < y1``, negative 3D sizes (except DontCare) and,
-    when ``need_score``, missing or non-finite scores.
+    lengths, non-finite values (NaN scores included), 2D boxes with ``x2 < x1`` or ``y2 < y1`` and negative 3D sizes
+    (except DontCare). A ``prediction`` needs ``score`` and may omit ``truncated``/``occluded`` (never read); ground
+    truth may omit ``score``. Omitted optional arrays become zeros.
     """
+    optional = ("truncated", "occluded") if prediction else ("score",)
     if "name" not in anno:
         raise ValueError(f"{what}: anno has no 'name' array")
     names = np.asarray(anno["name"], dtype=str).reshape(-1)
@@ -70,7 +72,7 @@ def check_anno(anno: Mapping[str, np.ndarray], what: str, need_score: bool) -> A
     out: Anno = {"name": names}
     for key, tail in _COLUMNS.items():
         if key not in anno:
-            if key == "score" and not need_score:
+            if key in optional:
                 out[key] = np.zeros(n)
                 continue
             raise ValueError(f"{what}: anno has no {key!r} array")
