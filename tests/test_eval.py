@@ -290,3 +290,31 @@ def test_cli_prints_table_and_writes_json(tmp_path: Path, capsys: pytest.Capture
     assert data["strict"]["Car"]["2d"]["R11"] == pytest.approx([ONE] * 3)
     assert data["strict"]["Pedestrian"]["2d"]["R11"] == [0.0, 0.0, 0.0]
     assert format_table(data).splitlines()[0] == table.splitlines()[0]
+
+
+def test_real_ground_truth_against_itself_hits_the_small_set_cap(kitti_real_root: Path) -> None:
+    from kitti.eval import read_gt_file
+
+    gt = [read_gt_file(p) for p in sorted((kitti_real_root / "training" / "label_2").glob("*.txt"))]
+    dt, score = [], 1.0
+    for g in gt:  # every non-DontCare object detected exactly, distinct scores
+        keep = g["name"] != "DontCare"
+        d = {key: value[keep] for key, value in g.items()}
+        d["score"] = score - 0.001 * np.arange(keep.sum())
+        score -= 0.001 * keep.sum()
+        dt.append(d)
+    result = evaluate(gt, dt)
+    limits = {"height": (40, 25, 25), "occluded": (0, 1, 2), "truncated": (0.15, 0.30, 0.50)}
+    for cls in result["strict"]:
+        r40, r11 = [], []
+        for level in range(3):
+            n = sum(int(((g["name"] == cls) & (g["bbox"][:, 3] - g["bbox"][:, 1] > limits["height"][level])
+                         & (g["occluded"] <= limits["occluded"][level])
+                         & (g["truncated"] <= limits["truncated"][level])).sum()) for g in gt)
+            assert n < 40
+            r40.append(max(n - 1, 0) / 40 * 100)
+            r11.append(math.ceil(n / 4) / 11 * 100)
+        for overlap_set in ("strict", "loose"):
+            for metric in ("2d", "bev", "3d", "aos"):
+                assert ap(result, metric, cls, overlap_set)["R40"] == pytest.approx(r40, abs=1e-9), (cls, metric)
+                assert ap(result, metric, cls, overlap_set)["R11"] == pytest.approx(r11, abs=1e-9), (cls, metric)
