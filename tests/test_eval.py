@@ -16,44 +16,11 @@ import ops
 from kitti.errors import KittiFormatError
 from kitti.eval import annos_from_labels, empty_anno, evaluate, evaluate_dirs, format_table
 from kitti.eval.__main__ import main
+from kitti.eval.overlaps import IOU, OVER_FIRST, bev_boxes, box_overlap, boxes_3d
 from kitti.eval.synthetic import synthetic_annos
 from kitti.labels import ObjectLabel, format_label_line, write_labels
 
 ONE = 100 / 11  # R11 of a curve whose only non-zero entry is a precision of 1 at index 0
-
-
-@pytest.fixture(autouse=True)
-def rotated_iou(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stand-in for the compiled rotated IoU while ``ops`` does not export it yet (shapely polygons)."""
-    if hasattr(ops, "iou_bev") and hasattr(ops, "iou_3d"):
-        return
-    from shapely.geometry import Polygon
-
-    def poly(x: float, z: float, l: float, w: float, ry: float) -> Polygon:
-        c, s = math.cos(ry), math.sin(ry)
-        return Polygon([(x + c * dx + s * dz, z - s * dx + c * dz)
-                        for dx, dz in ((l / 2, w / 2), (l / 2, -w / 2), (-l / 2, -w / 2), (-l / 2, w / 2))])
-
-    def iou_bev(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(a), len(b)))
-        for i, p in enumerate(poly(*r) for r in a):
-            for j, q in enumerate(poly(*r) for r in b):
-                inter = p.intersection(q).area
-                out[i, j] = inter / (p.area + q.area - inter) if inter > 0 else 0.0
-        return out
-
-    def iou_3d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(a), len(b)))
-        for i, r in enumerate(a):
-            for j, t in enumerate(b):
-                inter = poly(r[0], r[2], r[5], r[4], r[6]).intersection(poly(t[0], t[2], t[5], t[4], t[6])).area
-                dy = min(r[1], t[1]) - max(r[1] - r[3], t[1] - t[3])
-                if inter > 0 and dy > 0:
-                    out[i, j] = inter * dy / (r[3] * r[4] * r[5] + t[3] * t[4] * t[5] - inter * dy)
-        return out
-
-    monkeypatch.setattr(ops, "iou_bev", iou_bev, raising=False)
-    monkeypatch.setattr(ops, "iou_3d", iou_3d, raising=False)
 
 
 def obj(name: str, box: tuple[float, float, float, float], score: float | None = None, *, x: float = 0.0,
@@ -76,6 +43,20 @@ def car_row(i: int) -> tuple[float, float, float, float]:
 
 def ap(result: dict, metric: str, cls: str = "Car", overlap_set: str = "strict") -> dict[str, list[float]]:
     return result[overlap_set][cls][metric]
+
+
+def test_overlap_conventions() -> None:
+    # plain areas, no +1: 50 / 100 (the +1 convention would give 66 / 121)
+    assert box_overlap(np.array([0.0, 0, 10, 10]), np.array([0.0, 0, 10, 5]), IOU) == 0.5
+    # DontCare criterion: intersection over the first (detection) box's area
+    assert box_overlap(np.array([0.0, 0, 10, 10]), np.array([5.0, 0, 100, 100]), OVER_FIRST) == 0.5
+    anno = frame(ObjectLabel("Car", 0.0, 0, car_row(0), alpha=0.1, dims=(1.5, 1.6, 3.9), location=(1.0, 1.7, 20.0),
+                             ry=0.3))
+    assert bev_boxes(anno).tolist() == [[1.0, 20.0, 3.9, 1.6, 0.3]]
+    assert boxes_3d(anno).tolist() == [[1.0, 1.7, 20.0, 1.5, 1.6, 3.9, 0.3]]
+    # 3D: the box spans [y - h, y]; lifting one by half its height halves the vertical overlap: IoU 0.75 / 2.25
+    lifted = boxes_3d(anno) - np.array([[0, 0.75, 0, 0, 0, 0, 0]])
+    assert ops.iou_3d(lifted, boxes_3d(anno))[0, 0] == pytest.approx(1 / 3, abs=1e-12)
 
 
 def test_single_perfect_detection_gives_r11_one_point_and_r40_zero() -> None:
