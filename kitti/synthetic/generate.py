@@ -124,6 +124,8 @@ def generate_dataset(out: str | Path, frames: int, seed: int, val_fraction: floa
                              f"refusing to mix it with {params} (use another --out)")
         manifest_path.unlink()  # re-created at the end; missing = run in progress or interrupted
     todo = [f for f in range(frames) if not frame_complete(root, f)]
+    if progress and len(todo) < frames:
+        tqdm.write(f"resuming: {frames - len(todo)} of {frames} frames already complete")
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     tasks = [(str(root), seed, f, depth_error) for f in todo]
     bar = tqdm(total=len(todo), desc="synthetic frames", unit="frame", disable=not progress)
@@ -141,6 +143,6 @@ def generate_dataset(out: str | Path, frames: int, seed: int, val_fraction: floa
         write_split(root / "ImageSets" / f"{name}.txt", ids)
     counts = Counter(label.type for f in range(frames) for label in read_labels(_path(root, "label_2", f)))
     manifest = {**params, "frames": frames, "val_fraction": val_fraction, "generator": "kitti.synthetic",
-                "object_counts": dict(sorted(counts.items())), "skipped_existing": frames - len(todo)}
+                "object_counts": dict(sorted(counts.items()))}
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return manifest
