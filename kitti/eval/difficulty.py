@@ -34,3 +34,8 @@ def dt_flags(names: np.ndarray, bbox: np.ndarray, cls: str, difficulty: int) -> 
     flags = np.where(names == cls.lower(), 0, -1).astype(np.int64)
     flags[height < MIN_HEIGHT[difficulty]] = 1
     return flags
+
+
+def may_be_ignored_detection(bbox: np.ndarray) -> np.ndarray:
+    """Detections lower than the largest minimum height: flag 1 at some difficulty whatever their class."""
+    return np.abs(bbox[:, 3] - bbox[:, 1]) < max(MIN_HEIGHT)

@@ -19,11 +19,11 @@ import numpy as np
 
 from kitti.eval.annos import Anno, check_anno, load_dirs
 from kitti.eval.ap import ap_r11, ap_r40
-from kitti.eval.difficulty import dt_flags, gt_flags
+from kitti.eval.difficulty import dt_flags, gt_flags, may_be_ignored_detection
 from kitti.eval.matching import precision_curve
-from kitti.eval.overlaps import frame_overlaps
-from kitti.eval.protocol import (ALPHA_UNKNOWN, DIFFICULTIES, DONTCARE, EVAL_CLASSES, METRICS, MIN_HEIGHT,
-                                 MIN_OVERLAP, NEIGHBOUR_CLASS, canonical_class)
+from kitti.eval.overlaps import frame_matrix_offsets, frame_overlaps
+from kitti.eval.protocol import (ALPHA_UNKNOWN, DIFFICULTIES, DONTCARE, EVAL_CLASSES, METRICS, MIN_OVERLAP,
+                                 NEIGHBOUR_CLASS, canonical_class)
 
 Result = dict[str, dict[str, dict[str, dict[str, list[float]]]]]
 ALL_METRICS: tuple[str, ...] = ("bev", "3d", "2d", "aos")
@@ -43,21 +43,20 @@ class _Objects:
         self.n_frames = len(annos)
 
     def select(self, mask: np.ndarray) -> tuple[Anno, np.ndarray, np.ndarray]:
-        """``(anno of the selected objects, per-frame offsets, index of each within its frame's selection)``."""
+        """``(anno of the selected objects, per-frame offsets, index of each within its frame's selection)``.
+
+        The anno also holds ``frame``, the frame index of each object."""
         index = np.flatnonzero(mask)
-        offsets = _offsets(self.frame[index], self.n_frames)
-        rank = np.arange(index.size) - offsets[self.frame[index]]
+        frame = self.frame[index]
+        offsets = _offsets(frame, self.n_frames)
         anno = {key: value[index] for key, value in self.arrays.items()}
         anno["name"] = self.names[index]
-        return anno, offsets, rank
+        anno["frame"] = frame
+        return anno, offsets, np.arange(index.size) - offsets[frame]
 
 
 def _offsets(frame_of_object: np.ndarray, n_frames: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(frame_of_object, minlength=n_frames))]).astype(np.int64)
-
-
-def _split_frames(anno: Anno, offsets: np.ndarray) -> list[Anno]:
-    return [{key: value[offsets[f]:offsets[f + 1]] for key, value in anno.items()} for f in range(len(offsets) - 1)]
 
 
 def evaluate(gt_annos: Sequence[Mapping[str, np.ndarray]], dt_annos: Sequence[Mapping[str, np.ndarray]],
@@ -90,23 +89,21 @@ def evaluate(gt_annos: Sequence[Mapping[str, np.ndarray]], dt_annos: Sequence[Ma
     gt_names_used = {c.lower() for c in classes} | {NEIGHBOUR_CLASS[c].lower() for c in classes if NEIGHBOUR_CLASS[c]}
     gt_rel, gt_rel_off, gt_rank = gt.select(np.isin(gt.names, list(gt_names_used)))
     dt_rel, dt_rel_off, dt_rank = dt.select(np.isin(dt.names, [c.lower() for c in classes])
-                                            | (np.abs(dt.arrays["bbox"][:, 3] - dt.arrays["bbox"][:, 1])
-                                               < max(MIN_HEIGHT)))
+                                            | may_be_ignored_detection(dt.arrays["bbox"]))
     dc_box, dc_off, _ = gt.select(gt.names == DONTCARE.lower())
     ov_cols = np.diff(gt_rel_off)
     overlap_metrics = [m for m in METRICS if m in metrics or (m == "2d" and "aos" in metrics)]
-    gt_frames, dt_frames = _split_frames(gt_rel, gt_rel_off), _split_frames(dt_rel, dt_rel_off)
-    overlaps = {m: frame_overlaps(m, dt_frames, gt_frames) for m in overlap_metrics}
+    ov_off = frame_matrix_offsets(dt_rel_off, gt_rel_off)
+    overlaps = {m: frame_overlaps(m, dt_rel, dt_rel_off, gt_rel, gt_rel_off) for m in overlap_metrics}
 
     result: Result = {s: {} for s in overlap_sets}
     for cls in classes:
         names = {cls.lower(), (NEIGHBOUR_CLASS[cls] or cls).lower()}
         gt_keep = np.isin(gt_rel["name"], list(names))
-        dt_keep = (dt_rel["name"] == cls.lower()) | (np.abs(dt_rel["bbox"][:, 3] - dt_rel["bbox"][:, 1])
-                                                     < max(MIN_HEIGHT))
+        dt_keep = (dt_rel["name"] == cls.lower()) | may_be_ignored_detection(dt_rel["bbox"])
         gt_idx, dt_idx = np.flatnonzero(gt_keep), np.flatnonzero(dt_keep)
-        gt_off = _offsets(np.repeat(np.arange(gt.n_frames), np.diff(gt_rel_off))[gt_idx], gt.n_frames)
-        dt_off = _offsets(np.repeat(np.arange(dt.n_frames), np.diff(dt_rel_off))[dt_idx], dt.n_frames)
+        gt_off = _offsets(gt_rel["frame"][gt_idx], gt.n_frames)
+        dt_off = _offsets(dt_rel["frame"][dt_idx], dt.n_frames)
         g = {key: value[gt_idx] for key, value in gt_rel.items()}
         d = {key: value[dt_idx] for key, value in dt_rel.items()}
         curves: dict[tuple[str, float, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -118,9 +115,8 @@ def evaluate(gt_annos: Sequence[Mapping[str, np.ndarray]], dt_annos: Sequence[Ma
                     min_overlap = MIN_OVERLAP[overlap_set][metric][cls]
                     key = (metric, min_overlap, difficulty)
                     if key not in curves:
-                        ov, ov_off = overlaps[metric]
                         curves[key] = precision_curve(
-                            ov, ov_off, ov_cols, gt_off, gt_rank[gt_idx], ign_gt, g["alpha"], dt_off,
+                            overlaps[metric], ov_off, ov_cols, gt_off, gt_rank[gt_idx], ign_gt, g["alpha"], dt_off,
                             dt_rank[dt_idx], ign_dt, d["alpha"], d["score"], d["bbox"], dc_off, dc_box["bbox"],
                             metric == "2d", min_overlap)
         for overlap_set in overlap_sets:

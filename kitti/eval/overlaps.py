@@ -58,30 +58,28 @@ def boxes_3d(anno: Anno) -> np.ndarray:
     return np.concatenate([anno["location"], anno["dimensions"], anno["rotation_y"][:, None]], axis=1)
 
 
-def frame_overlaps(metric: str, dt: list[Anno], gt: list[Anno]) -> tuple[np.ndarray, np.ndarray]:
+def frame_overlaps(metric: str, dt: Anno, dt_off: np.ndarray, gt: Anno, gt_off: np.ndarray) -> np.ndarray:
     """Overlap matrices of all frames for ``metric`` ("2d", "bev" or "3d"), flattened.
 
-    Returns ``(values, offsets)``: frame ``f``'s ``(n_dt, n_gt)`` matrix, row-major, is
-    ``values[offsets[f]:offsets[f + 1]]``.
+    ``dt`` and ``gt`` hold the objects of all frames, frame ``f``'s being rows ``dt_off[f]:dt_off[f + 1]`` (and
+    likewise for ``gt``). Frame ``f``'s ``(n_dt, n_gt)`` matrix, row-major, starts at ``frame_matrix_offsets(...)[f]``.
     """
-    n_dt = np.array([len(a["name"]) for a in dt], dtype=np.int64)
-    n_gt = np.array([len(a["name"]) for a in gt], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(n_dt * n_gt)]).astype(np.int64)
+    offsets = frame_matrix_offsets(dt_off, gt_off)
     if metric == "2d":
-        dt_off = np.concatenate([[0], np.cumsum(n_dt)]).astype(np.int64)
-        gt_off = np.concatenate([[0], np.cumsum(n_gt)]).astype(np.int64)
-        dt_box = np.concatenate([a["bbox"] for a in dt]) if dt else np.zeros((0, 4))
-        gt_box = np.concatenate([a["bbox"] for a in gt]) if gt else np.zeros((0, 4))
-        return _image_iou_frames(dt_box, dt_off, gt_box, gt_off, offsets), offsets
+        return _image_iou_frames(dt["bbox"], dt_off, gt["bbox"], gt_off, offsets)
     if metric == "bev":
-        iou, to_boxes = ops.iou_bev, bev_boxes
+        iou, dt_boxes, gt_boxes = ops.iou_bev, bev_boxes(dt), bev_boxes(gt)
     elif metric == "3d":
-        iou, to_boxes = ops.iou_3d, boxes_3d
+        iou, dt_boxes, gt_boxes = ops.iou_3d, boxes_3d(dt), boxes_3d(gt)
     else:
         raise ValueError(f"unknown overlap metric {metric!r}; expected '2d', 'bev' or '3d'")
     values = np.zeros(offsets[-1])
-    for f, (d, g) in enumerate(zip(dt, gt)):
-        if n_dt[f] and n_gt[f]:
-            matrix = np.asarray(iou(to_boxes(d), to_boxes(g)), dtype=np.float64)
-            values[offsets[f]:offsets[f + 1]] = matrix.reshape(-1)
-    return values, offsets
+    for f in np.flatnonzero(offsets[1:] > offsets[:-1]):
+        matrix = iou(dt_boxes[dt_off[f]:dt_off[f + 1]], gt_boxes[gt_off[f]:gt_off[f + 1]])
+        values[offsets[f]:offsets[f + 1]] = np.asarray(matrix, dtype=np.float64).reshape(-1)
+    return values
+
+
+def frame_matrix_offsets(dt_off: np.ndarray, gt_off: np.ndarray) -> np.ndarray:
+    """Start of each frame's ``(n_dt, n_gt)`` overlap matrix in the flattened values (plus the total at the end)."""
+    return np.concatenate([[0], np.cumsum(np.diff(dt_off) * np.diff(gt_off))]).astype(np.int64)
