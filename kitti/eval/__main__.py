@@ -16,7 +16,7 @@ from kitti.eval.report import format_table, write_json
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kitti.eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m kitti.eval", description="KITTI object evaluation: AP (percent) at 40 and 11 recall points for 2D, BEV, 3D and AOS.")
     parser.add_argument("--gt-dir", required=True, help="ground-truth label_2 directory (<id>.txt, 15 columns)")
     parser.add_argument("--pred-dir", required=True, help="prediction directory (<id>.txt, 16 columns with score)")
     parser.add_argument("--split", help="file of frame ids to evaluate (default: every ground-truth file)")
@@ -28,9 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KittiFormatError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(format_table(result))
     if args.json:
         write_json(args.json, result)
+    print(format_table(result))
     return 0
 
 

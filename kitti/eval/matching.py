@@ -93,7 +93,7 @@ def _match_frame(f, ov, ov_off, ov_cols, gt_off, gt_col, ign_gt, gt_alpha, dt_of
 
 
 @numba.njit(cache=True)
-def score_thresholds(tp_scores, n_valid_gt):
+def score_thresholds(tp_scores: np.ndarray, n_valid_gt: int) -> np.ndarray:
     """Scores at which the recall steps by about 1/40 (devkit ``getThresholds``), highest first.
 
     With fewer than 40 valid GT boxes every TP score becomes a threshold."""
@@ -114,9 +114,15 @@ def score_thresholds(tp_scores, n_valid_gt):
 
 
 @numba.njit(cache=True)
-def precision_curve(ov, ov_off, ov_cols, gt_off, gt_col, ign_gt, gt_alpha, dt_off, dt_row, ign_dt, dt_alpha,
-                    dt_score, dt_box, dc_off, dc_box, use_dontcare, min_overlap):
+def precision_curve(ov: np.ndarray, ov_off: np.ndarray, ov_cols: np.ndarray, gt_off: np.ndarray, gt_col: np.ndarray,
+                    ign_gt: np.ndarray, gt_alpha: np.ndarray, dt_off: np.ndarray, dt_row: np.ndarray,
+                    ign_dt: np.ndarray, dt_alpha: np.ndarray, dt_score: np.ndarray, dt_box: np.ndarray,
+                    dc_off: np.ndarray, dc_box: np.ndarray, use_dontcare: bool,
+                    min_overlap: float) -> tuple[np.ndarray, np.ndarray]:
     """Monotone precision and AOS-similarity curves (``N_SAMPLE_PTS`` entries each, unfilled tail 0).
+
+    Arrays as in the module docstring; ``dt_box`` / ``dc_box`` are ``(K, 4)`` 2D boxes of the kept detections and of
+    the DontCare regions (frame ``f``'s: ``dc_off[f]:dc_off[f+1]``), tested only when ``use_dontcare`` (2D metric).
 
     Entry ``t`` is measured at the ``t``-th score threshold and then replaced by its maximum over ``t..end``. Where a
     threshold has no TP and no FP (the reference divides 0 by 0 there) the entry is 0.
