@@ -18,7 +18,7 @@ from kitti.synthetic.street import Scene
 N_AZIMUTH = 2000
 MAX_RANGE = 80.0
 RANGE_NOISE = 0.02  # metres, 1 sigma along the ray
-BASE_DROPOUT = 0.02
+BASE_DROPOUT = 0.01
 
 
 def beam_elevations() -> np.ndarray:
@@ -58,10 +58,10 @@ def simulate_scan(scene: Scene, rng: np.random.Generator, n_azimuth: int = N_AZI
     material[on_ground] = scene.street.ground_material(points[on_ground, 0], points[on_ground, 1])
     cos_inc = np.abs(np.einsum("ij,ij->i", dirs, normal))
     drop = (BASE_DROPOUT + mat.DROPOUT[material] + 0.3 * np.clip(1.0 - cos_inc / 0.06, 0.0, 1.0)
-            + 0.15 * (t / MAX_RANGE) ** 2)
+            + 0.35 * (t / MAX_RANGE) ** 2)
     keep = rng.random(t.shape[0]) >= drop
     t_noisy = t + rng.normal(0.0, RANGE_NOISE, size=t.shape[0])
-    intensity = (mat.REFLECTIVITY[material] * (0.35 + 0.65 * cos_inc) * rng.lognormal(0.0, 0.15, size=t.shape[0])
+    intensity = (mat.REFLECTIVITY[material] * (0.5 + 0.5 * cos_inc) * rng.lognormal(0.0, 0.15, size=t.shape[0])
                  * (1.0 - 0.2 * t / MAX_RANGE))
     xyz = dirs * t_noisy[:, None]
     out = np.concatenate([xyz, np.clip(intensity, 0.0, 1.0)[:, None]], axis=1)[keep].astype(np.float32)

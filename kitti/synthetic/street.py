@@ -211,11 +211,11 @@ class _SceneSampler:
         return True
 
     def _vehicle_class(self) -> str:
-        return "Van" if self.rng.random() < 0.09 else "Car"
+        return "Van" if self.rng.random() < 0.06 else "Car"
 
     def parked_cars(self) -> None:
         rng = self.rng
-        occupancy = rng.uniform(0.35, 0.9)
+        occupancy = rng.uniform(0.25, 0.8)
         for side, kerb in ((0, self.street.road[0]), (1, self.street.road[1])):
             kind = self.parking[side]
             if kind == "none":
@@ -253,9 +253,9 @@ class _SceneSampler:
     def pedestrians(self) -> None:
         rng = self.rng
         road = self.street.road
-        for _ in range(rng.poisson(rng.uniform(0.5, 3.5))):
+        for _ in range(rng.poisson(rng.uniform(1.0, 4.5))):
             side = int(rng.integers(2))
-            s = rng.uniform(-10, 45)
+            s = rng.uniform(-5, 40)
             if rng.random() < 0.12:  # crossing the road
                 q = rng.uniform(road[0] + 1, road[1] - 1)
                 heading = rng.choice([-1.0, 1.0]) * np.pi / 2 + rng.normal(0, 0.2)
@@ -270,7 +270,7 @@ class _SceneSampler:
 
     def cyclists(self) -> None:
         rng = self.rng
-        for _ in range(rng.poisson(0.45)):
+        for _ in range(rng.poisson(0.9)):
             side = int(rng.integers(2))
             if side == 0:
                 q = self.street.lane_edges[0] + rng.uniform(0.5, 1.0)
@@ -278,7 +278,7 @@ class _SceneSampler:
             else:
                 q = self.street.lane_edges[-1] - rng.uniform(0.5, 1.0)
                 heading = np.pi + rng.normal(0, 0.05)
-            self.place("Cyclist", rng.uniform(5, 50), q, heading, 0.3)
+            self.place("Cyclist", rng.uniform(4, 45), q, heading, 0.3)
 
     # --- clutter ------------------------------------------------------------------------------------------------
     def _kerb_side(self, side: int) -> tuple[float, float, float]:
