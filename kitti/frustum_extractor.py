@@ -149,24 +149,29 @@ class FrameContext:
     uv: np.ndarray
 
     @classmethod
-    def load(cls, cfg: ExtractConfig, dataset: KittiDataset, frame: int) -> "FrameContext":
+    def load(cls, dataset: KittiDataset, frame: int, points: str, beams64: bool) -> "FrameContext":
         calib = dataset.calib(frame)
         size = read_image_size(dataset.path("image_2", frame))
-        scene = scene_points(dataset, frame, calib, size, cfg.points, DepthOptions(beams64=cfg.beams64))
+        scene = scene_points(dataset, frame, calib, size, points, DepthOptions(beams64=beams64))
         uv, _ = g.project_rect_to_image(scene, calib.P2)
         return cls(frame, calib, size, scene, uv)
 
     def sample(self, class_name: str, kind: int, box2d: np.ndarray, target: np.ndarray, window: tuple[float, float],
                points: np.ndarray, seg: np.ndarray, box3d: np.ndarray | None, label_line: int = -1,
-               prev_box3d: np.ndarray = NAN7, score: float = 1.0) -> FrustumSample:
+               prev_box3d: np.ndarray = NAN7, score: float = 1.0, angle: float | None = None,
+               region_box3d: np.ndarray | None = None) -> FrustumSample:
+        """A sample of this frame; ``angle`` defaults to the frustum angle of ``box2d``."""
+        if angle is None:
+            angle = float(g.frustum_angle(box2d, self.calib.P2)[0])
         return FrustumSample(
             frame_id=self.frame, label_line=label_line, class_id=CLASS_ID[class_name], kind=kind,
             box2d=np.asarray(box2d, np.float32), box2d_target=np.asarray(target, np.float32),
-            frustum_angle=float(g.frustum_angle(box2d, self.calib.P2)[0]), has_3d=box3d is not None,
+            frustum_angle=angle, has_3d=box3d is not None,
             box3d=NAN7 if box3d is None else np.asarray(box3d, np.float32),
             depth_window=np.asarray(window, np.float32), prev_box3d=prev_box3d, score_2d=score,
             P2=self.calib.P2.astype(np.float32), image_size=np.asarray(self.image_size, np.int32),
-            points=points, seg=seg)
+            points=points, seg=seg,
+            region_box3d=None if region_box3d is None else np.asarray(region_box3d, np.float32))
 
 
 def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np.ndarray,
@@ -208,7 +213,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
 def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
     """All samples of one frame (reals, and for training sets their injected objects) plus skip counts."""
     dataset = KittiDataset(cfg.data)
-    ctx = FrameContext.load(cfg, dataset, frame)
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64)
     objects = read_objects(dataset, frame, cfg.supervision)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame) if cfg.pseudo_dir else []
     result = FrameResult()

@@ -5,7 +5,7 @@
 * :data:`HEIGHT_PRIOR` - the class height (metres) used for every 2D-only depth estimate ``d = f_v * H / h_box``
   (replaces the ground-truth ``obj.h`` of the published step-0 code; METHOD 8.6).
 * :data:`APP_POS` - offset (rect x, y, z metres) from the centroid of the frustum points in the depth window to the
-  proxy's bottom-face centre.
+  proxy's bottom-face centre (Cyclist y corrected, see below).
 * :data:`FAKE_OBJECT_RANGE` - ``(ahead, behind)`` metres: the depth window is ``[d - behind, d + ahead]``.
 * :func:`sample_size` - proxy size sampler (Car and Pedestrian pick a sub-category first). The published people
   sub-categories are written ``(L, H, W)`` and were consumed as ``(l, w, h)`` (people 1.7 m wide, 0.7 m tall); here
@@ -34,7 +34,10 @@ HEIGHT_PRIOR: dict[str, float] = {"Car": 1.53, "Pedestrian": MEAN_SIZE["Pedestri
 APP_POS: dict[str, tuple[float, float, float]] = {
     "Car": (-0.1, 0.6, 0.8),
     "Pedestrian": (0.0, 0.8, 0.0),
-    "Cyclist": (-0.29, -0.7, -0.3),
+    # published (-0.29, -0.7, -0.3): -0.7 puts the bottom face 0.7 m *above* the points' centroid (rect y points
+    # down), so proxies floated ~1.4 m above the road (seen in our renders of real KITTI frames). A rider's points
+    # centre at about mid-height like a pedestrian's, hence the pedestrian's +0.8.
+    "Cyclist": (-0.29, 0.8, -0.3),
 }
 FAKE_OBJECT_RANGE: dict[str, tuple[float, float]] = {
     "Car": (4.0, 2.0),

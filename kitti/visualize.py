@@ -2,8 +2,13 @@
 points (or pseudo-LiDAR) and the same boxes. Works on real KITTI and on the synthetic world.
 
     python -m kitti.visualize --root data/synthetic --frames 0 1 2 --out output/vis [--pred-dir DIR]
+    python -m kitti.visualize --root data/kitti --out output/vis --frustum-set output/step_00/frustums_train.npz \
+        --samples 0 1 2 3
 
 Ground-truth boxes are drawn in class colours, predictions (``--pred-dir``, KITTI files with scores) in white.
+With ``--frustum-set`` each listed sample of a frustum set (and, for a real sample, the injected sample that follows
+it) is drawn instead: frustum box (yellow), 2D target (cyan), points coloured by seg label, 3D box when known.
+
 This is a reporting tool: it reads the full 3D labels.
 """
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 from kitti import geometry as g
 from kitti.calib import Calibration
 from kitti.dataset import KittiDataset
+from kitti.frustum_store import KIND_NAMES, KIND_REAL, FrustumSample, FrustumSet
 from kitti.image import write_image
 from kitti.labels import ObjectLabel, read_labels
 
@@ -127,6 +133,89 @@ def render_frame(dataset: KittiDataset, frame: int, predictions: Sequence[Object
     return np.vstack([top, bev])
 
 
+#: BGR colour of frustum points by seg label (-1 unknown, 0 outside, 1 inside the 3D box)
+SEG_COLOURS = {-1: (200, 200, 200), 0: (255, 160, 60), 1: (0, 0, 255)}
+
+
+def _bev_of_sample(sample: FrustumSample, size: int = 400, margin: float = 3.0) -> np.ndarray:
+    """Bird's-eye view (rect x right, z up the picture) around one sample's points, seg-coloured, with its box."""
+    canvas = np.zeros((size, size, 3), np.uint8)
+    pts = sample.points.astype(np.float64)
+    ref = sample.box3d if sample.has_3d else None
+    if ref is not None:
+        cx, cz = float(ref[0]), float(ref[2])
+    elif len(pts):
+        cx, cz = float(np.median(pts[:, 0])), float(np.median(pts[:, 2]))
+    else:
+        cx, cz = 0.0, 10.0
+    half = max(margin + 3.0, 8.0)
+    scale = size / (2 * half)
+
+    def to_px(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return np.stack([(x - cx + half) * scale, (cz + half - z) * scale], -1)
+
+    px = to_px(pts[:, 0], pts[:, 2]).astype(np.int64)
+    keep = (px[:, 0] >= 0) & (px[:, 0] < size) & (px[:, 1] >= 0) & (px[:, 1] < size)
+    for label, col in SEG_COLOURS.items():
+        sel = keep & (sample.seg == label)
+        for u, v in px[sel]:
+            cv2.circle(canvas, (int(u), int(v)), 1, col, -1)
+    if ref is not None:
+        corners = g.box3d_corners(ref[None])[0][:4]
+        cv2.polylines(canvas, [to_px(corners[:, 0], corners[:, 2]).astype(np.int32)], True, (0, 255, 0), 1,
+                      cv2.LINE_AA)
+    window = sample.depth_window
+    for depth in window:
+        v = int(to_px(np.array(cx), np.array(depth))[1])
+        cv2.line(canvas, (0, v), (size - 1, v), (80, 80, 0), 1)
+    cv2.putText(canvas, f"BEV {2 * half:.0f} m, depth window dashed", (5, size - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                (200, 200, 200), 1)
+    return canvas
+
+
+def render_frustum_sample(image: np.ndarray, sample: FrustumSample) -> np.ndarray:
+    """One frustum sample: image with the frustum box (yellow), 2D target (cyan), projected points coloured by seg
+    label and the projected 3D box (when known), next to a bird's-eye view of the sample. BGR picture."""
+    canvas = image.copy()
+    uv, w = g.project_rect_to_image(sample.points, sample.P2.astype(np.float64))
+    for label, col in SEG_COLOURS.items():
+        for u, v in np.round(uv[(sample.seg == label) & (w > 0)]).astype(int):
+            cv2.circle(canvas, (int(u), int(v)), 1, col, -1)
+    x1, y1, x2, y2 = (int(round(v)) for v in sample.box2d)
+    cv2.rectangle(canvas, (x1, y1), (x2, y2), (0, 255, 255), 1)
+    x1, y1, x2, y2 = (int(round(v)) for v in sample.box2d_target)
+    cv2.rectangle(canvas, (x1, y1), (x2, y2), (255, 255, 0), 1)
+    if sample.has_3d:
+        corners = g.box3d_corners(sample.box3d[None])[0]
+        if corners[:, 2].min() > 0.5:
+            pts = np.round(g.project_rect_to_image(corners, sample.P2.astype(np.float64))[0]).astype(np.int32)
+            for a, b in BOX_EDGES:
+                cv2.line(canvas, tuple(pts[a]), tuple(pts[b]), (0, 255, 0), 1, cv2.LINE_AA)
+    text = (f"frame {sample.frame_id:06d} {sample.class_name} {KIND_NAMES[sample.kind]} line {sample.label_line} "
+            f"{len(sample.points)} pts, {int((sample.seg == 1).sum())} in box")
+    cv2.putText(canvas, text, (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+    bev = _bev_of_sample(sample, size=canvas.shape[0])
+    return np.hstack([canvas, bev])
+
+
+def render_frustum_set(root: Path, set_path: Path, indices: Sequence[int], out: Path) -> list[Path]:
+    """Render samples ``indices`` of a frustum set (a real sample is stacked with the injected sample that follows
+    it) to ``out/<set>_<index>.png``; returns the written paths."""
+    frustums = FrustumSet.load(set_path)
+    dataset = KittiDataset(root)
+    written = []
+    for index in indices:
+        sample = frustums[index]
+        image = dataset.image(sample.frame_id)
+        rows = [render_frustum_sample(image, sample)]
+        if sample.kind == KIND_REAL and index + 1 < len(frustums) and frustums[index + 1].kind != KIND_REAL:
+            rows.append(render_frustum_sample(image, frustums[index + 1]))
+        path = out / f"{set_path.stem}_{index:06d}.png"
+        write_image(path, np.vstack(rows))
+        written.append(path)
+    return written
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -135,7 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="output directory for %%06d.png renders")
     parser.add_argument("--pred-dir", type=Path, help="directory of predicted KITTI label files to overlay")
     parser.add_argument("--depth", action="store_true", help="bird's-eye view from depth_2 (pseudo-LiDAR)")
+    parser.add_argument("--frustum-set", type=Path, help="frustum set .npz: render its samples instead of frames")
+    parser.add_argument("--samples", type=int, nargs="+", default=[0], help="sample indices for --frustum-set")
     args = parser.parse_args(argv)
+    if args.frustum_set is not None:
+        for path in render_frustum_set(args.root, args.frustum_set, args.samples, args.out):
+            print(f"wrote {path}")
+        return 0
     dataset = KittiDataset(args.root)
     frames = args.frames or dataset.frame_ids()[:3]
     for frame in frames:
