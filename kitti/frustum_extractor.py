@@ -52,7 +52,7 @@ from kitti.labels import Label2D, ObjectLabel, read_labels
 from kitti.point_source import POINT_SOURCES, DepthOptions, scene_points
 from kitti.priors import CLASS_ID, CLASSES, MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS, depth_estimate, depth_window
 from kitti.proxies import (POINTS_PER_FACE_LATER, POINTS_PER_FACE_STEP0, assemble, in_box2d, in_window,
-                           placement, proxy_object, real_object_mask)
+                           placement, proxy_object)
 
 SETS = ("train", "val", "pseudo")
 SUPERVISION = ("weak", "full")
@@ -200,9 +200,8 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
     else:
         box3d, pasted = library.paste(CLASS_ID[class_name], centre, rng)
         object_points, intensity, kind = pasted[:, :3], pasted[:, 3], KIND_PASTED
-    removed = real_object_mask(ctx.scene, in_annotated, window)
-    obj = assemble(box3d, object_points, intensity, ctx.scene, ctx.uv, removed, ctx.calib.P2, ctx.image_size, rng,
-                   jitter=True)
+    obj = assemble(box3d, object_points, intensity, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2,
+                   ctx.image_size, rng, jitter=True)
     if obj is None:
         return None, "injection_too_few_points"
     target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v)

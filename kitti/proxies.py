@@ -7,8 +7,9 @@ All coordinates are rect camera frame (x right, y down, z forward, metres); boxe
 
 * placement depth: class height prior ``d = f_v * HEIGHT_PRIOR / h_box`` (published step 0: the GT ``obj.h``);
 * heading matching: against the **annotated** 2D box (legacy: the projection of the GT 3D box);
-* removal of the real object: frustum points of the annotated 2D box inside the weak depth window, except the
-  lowest ~10 % (ground) (released step >= 1: the points inside the GT 3D box);
+* removal of the real object: points of the injected object's frustum and of the annotated box's frustum inside
+  the weak depth window, except the lowest ~10 % (ground) (legacy: the injected frustum's window points; released
+  step >= 1: the points inside the GT 3D box);
 * filtering: >= :data:`kitti.priors.MIN_POINTS` frustum points in the depth window (published: >= 1 point in the GT box).
 """
 from __future__ import annotations
@@ -38,13 +39,15 @@ REMOVAL_QUANTILE = 0.9
 
 @dataclass
 class InjectedObject:
-    """An injected object's frustum sample before storage: ``points`` float32 (N, 4) rect, ``seg`` int8 (N,)."""
+    """An injected object's frustum sample before storage: ``points`` float32 (N, 4) rect, ``seg`` int8 (N,);
+    ``removed`` bool over the scene points: those taken as the real object and left out."""
 
     box3d: np.ndarray
     box2d: np.ndarray
     box2d_target: np.ndarray
     points: np.ndarray
     seg: np.ndarray
+    removed: np.ndarray
 
 
 def in_box2d(uv: np.ndarray, box2d: np.ndarray) -> np.ndarray:
@@ -118,12 +121,12 @@ def proxy_object(class_name: str, centre: np.ndarray, annotated_box2d: np.ndarra
     return box3d, surface_points(box3d, rng, per_face)
 
 
-def real_object_mask(scene: np.ndarray, in_annotated: np.ndarray, window: tuple[float, float]) -> np.ndarray:
-    """Bool mask over ``scene`` of the points taken as the real object (to be removed before injection): points
-    of the annotated 2D box's frustum inside the weak depth window; when there are more than
+def real_object_mask(scene: np.ndarray, region: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Bool mask over ``scene`` of the points taken as the real object (removed before injection): points of
+    ``region`` (bool, the frustums concerned) inside the weak depth window; when there are more than
     :data:`REMOVAL_MIN_FOR_QUANTILE`, those with rect y at or beyond the 90 % quantile (the lowest ~10 %, ground)
     are kept in the scene. 2D-only replacement of "points in the GT box"."""
-    mask = in_annotated & in_window(scene, window)
+    mask = region & in_window(scene, window)
     idx = np.flatnonzero(mask)
     if len(idx) > REMOVAL_MIN_FOR_QUANTILE:
         ys = scene[idx, 1]
@@ -132,12 +135,14 @@ def real_object_mask(scene: np.ndarray, in_annotated: np.ndarray, window: tuple[
 
 
 def assemble(box3d: np.ndarray, object_points: np.ndarray, object_intensity: np.ndarray | float,
-             scene: np.ndarray, scene_uv: np.ndarray, removed: np.ndarray, P2: np.ndarray,
-             image_size: tuple[int, int], rng: np.random.Generator, jitter: bool) -> InjectedObject | None:
+             scene: np.ndarray, scene_uv: np.ndarray, in_annotated: np.ndarray, window: tuple[float, float],
+             P2: np.ndarray, image_size: tuple[int, int], rng: np.random.Generator,
+             jitter: bool) -> InjectedObject | None:
     """The frustum sample of an injected object: 2D target = clipped projection of ``box3d``; frustum box = that
-    target jittered (``jitter``); points = scene points in the frustum box except ``removed`` (the real object),
-    plus the object's points projecting into the frustum box. ``seg`` = inside ``box3d``. None when the object
-    leaves fewer than :data:`MIN_POINTS` points in its frustum or its projection is degenerate."""
+    target jittered (``jitter``); points = scene points in the frustum box except the real object
+    (:func:`real_object_mask` over the injected and the annotated frustum, ``in_annotated``, and the real object's
+    depth ``window``), plus the object's points projecting into the frustum box. ``seg`` = inside ``box3d``.
+    None when the object leaves fewer than :data:`MIN_POINTS` points in its frustum or projects degenerately."""
     target = g.project_boxes_to_image(box3d[None], P2, image_size)[0]
     if target[2] - target[0] < 1 or target[3] - target[1] < 1:
         return None
@@ -146,11 +151,13 @@ def assemble(box3d: np.ndarray, object_points: np.ndarray, object_intensity: np.
     obj_keep = in_box2d(obj_uv, box2d) & (obj_w > 0)
     if obj_keep.sum() < MIN_POINTS:
         return None
-    background = scene[in_box2d(scene_uv, box2d) & ~removed]
+    in_frustum = in_box2d(scene_uv, box2d)
+    removed = real_object_mask(scene, in_frustum | in_annotated, window)
+    background = scene[in_frustum & ~removed]
     obj = np.empty((int(obj_keep.sum()), 4), np.float32)
     obj[:, :3] = object_points[obj_keep, :3]
     obj[:, 3] = (np.asarray(object_intensity)[obj_keep] if np.ndim(object_intensity)
                  else object_intensity)
     points = np.concatenate([background, obj])
     seg = g.points_in_boxes_mask(points, box3d[None])[:, 0].astype(np.int8)
-    return InjectedObject(box3d, box2d, target, points, seg)
+    return InjectedObject(box3d, box2d, target, points, seg, removed)

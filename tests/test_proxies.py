@@ -74,9 +74,9 @@ def _inject(ctx: FrameContext, annotated: np.ndarray, seed: int):
     frustum = ctx.scene[in_box2d(ctx.uv, random_shift_box2d(annotated, rng, ctx.image_size))]
     centre = placement("Car", frustum[in_window(frustum, window)], annotated, ctx.calib.focal_v)
     box3d, pts = proxy_object("Car", centre, annotated, ctx.calib.P2, ctx.image_size, rng, POINTS_PER_FACE_STEP0)
-    removed = real_object_mask(ctx.scene, in_annotated, window)
-    obj = assemble(box3d, pts, 0.3, ctx.scene, ctx.uv, removed, ctx.calib.P2, ctx.image_size, rng, jitter=True)
-    return obj, removed
+    obj = assemble(box3d, pts, 0.3, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2, ctx.image_size, rng,
+                   jitter=True)
+    return obj, obj.removed
 
 
 def test_proxy_injection_on_a_real_frame(frame_ctx: tuple[FrameContext, KittiDataset]) -> None:
@@ -90,6 +90,9 @@ def test_proxy_injection_on_a_real_frame(frame_ctx: tuple[FrameContext, KittiDat
     # removed real-object points are gone; background of the frustum box is kept
     keys = {tuple(p) for p in obj.points[:, :3].tolist()}
     assert removed.sum() > 100 and not any(tuple(p) in keys for p in ctx.scene[removed, :3].tolist())
+    window = depth_window("Car", annotated[3] - annotated[1], ctx.calib.focal_v)
+    assert np.array_equal(removed, real_object_mask(ctx.scene, in_box2d(ctx.uv, obj.box2d) | in_box2d(ctx.uv, annotated),
+                                                    window))
     background = ctx.scene[in_box2d(ctx.uv, obj.box2d) & ~removed]
     assert np.array_equal(obj.points[:len(background)], background)
     proxy_pts = obj.points[len(background):]
