@@ -67,7 +67,11 @@ if [[ -f "$stamp_file" ]] && [[ "$(cat "$stamp_file")" == "$stamp" ]]; then
 else
     if ! "$py" -c 'import torch' >/dev/null 2>&1; then
         echo "[setup] installing torch==2.13.0 (CPU build)"
-        if ! "$py" -m pip install --no-index torch==2.13.0; then
+        # A local wheel (pip's find-links) first, without its dependencies, so that no index is asked for torch
+        # itself; the dependencies then come from the usual index. Without a local wheel: the PyTorch CPU index.
+        if "$py" -m pip install --quiet --no-index --no-deps torch==2.13.0 >/dev/null 2>&1; then
+            "$py" -m pip install --quiet torch==2.13.0
+        else
             echo "[setup] no local torch wheel; installing the CPU build from $torch_index"
             "$py" -m pip install torch==2.13.0 --index-url "$torch_index"
         fi
