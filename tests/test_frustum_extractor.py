@@ -16,10 +16,11 @@ from kitti.frustum_extractor import ExtractConfig, build_set, main as extractor_
 from kitti.frustum_store import KIND_PASTED, KIND_PROXY, KIND_REAL, FORMAT_VERSION, FrustumSet, manifest_path
 from kitti.generate_instances_insert import LibraryConfig, build_library, main as instances_main
 from kitti.frustum_pseudolabeling import main as pseudolabeling_main
+import kitti.instance_library
 from kitti.instance_library import InstanceLibrary, viewing_angle
 from kitti.labels import read_labels
 from kitti.prepare_data_refine import RefineConfig, build_refine_set
-from kitti.priors import CLASSES, MIN_HEIGHT_PX
+from kitti.priors import MIN_HEIGHT_PX
 
 FRAMES = [0, 3, 7, 76]
 
@@ -157,24 +158,19 @@ def test_step1_with_library(root: Path, kitti_real_root: Path, tmp_path: Path) -
         assert (s.seg == 1).sum() >= 5 and s.has_3d and s.label_line == -1
 
 
-def test_instance_paste_uses_the_same_side() -> None:
+def test_instance_paste_uses_the_same_side(monkeypatch: pytest.MonkeyPatch) -> None:
     boxes = np.array([[-8, 1.6, 20, 1.5, 1.6, 3.9, 0.3], [8, 1.6, 20, 1.5, 1.6, 3.9, -0.3]], np.float32)
     pts = np.concatenate([np.tile(b[:3], (20, 1)) for b in boxes])
     arrays = {"points": np.concatenate([pts, np.ones((40, 1))], 1).astype(np.float32),
               "point_offsets": np.array([0, 20, 40]), "box3d": boxes, "class_id": np.zeros(2, np.int8),
               "angle": viewing_angle(boxes[:, 0], boxes[:, 2]).astype(np.float32), "score": np.ones(2, np.float32),
               "iou2d": np.ones(2, np.float32), "frame_id": np.zeros(2), "label_line": np.array([1, 2])}
-    import kitti.instance_library as il
     lib = InstanceLibrary(arrays)
-    old = il.NEAREST_KEYS
-    il.NEAREST_KEYS = 1
-    try:
-        for side in (-1, 1):
-            box, points = lib.paste(0, np.array([side * 5.0, 1.7, 15.0]), np.random.default_rng(0))
-            assert box[6] == pytest.approx(boxes[int(side > 0), 6])  # left query -> left instance
-            assert np.allclose(points[:, :3], [side * 5.0, 1.7, 15.0], atol=1e-5)
-    finally:
-        il.NEAREST_KEYS = old
+    monkeypatch.setattr(kitti.instance_library, "NEAREST_KEYS", 1)
+    for side in (-1, 1):
+        box, points = lib.paste(0, np.array([side * 5.0, 1.7, 15.0]), np.random.default_rng(0))
+        assert box[6] == pytest.approx(boxes[int(side > 0), 6])  # left query -> left instance
+        assert np.allclose(points[:, :3], [side * 5.0, 1.7, 15.0], atol=1e-5)
 
 
 def test_refinement_sets(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
