@@ -22,6 +22,8 @@ from kitti.calib import Calibration
 from kitti.dataset import KittiDataset
 
 POINT_SOURCES = ("lidar", "depth")
+#: image-FOV rule: velodyne x must exceed this (metres)
+FOV_MIN_FORWARD = 2.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class DepthOptions:
 def lidar_points(scan: np.ndarray, calib: Calibration, image_size: tuple[int, int]) -> np.ndarray:
     """Velodyne scan ``(N, 4)`` -> FOV points ``(M, 4)`` float32 in the rect frame (intensity kept)."""
     height, width = image_size
-    scan = scan[g.image_fov_mask(scan, calib, width, height)]
+    scan = scan[scan[:, 0] > FOV_MIN_FORWARD]  # cheap pre-filter, same rule as image_fov_mask's; halves its work
+    scan = scan[g.image_fov_mask(scan, calib, width, height, FOV_MIN_FORWARD)]
     out = np.empty((len(scan), 4), np.float32)
     out[:, :3] = g.velo_to_rect(scan, calib)
     out[:, 3] = scan[:, 3]
