@@ -14,6 +14,8 @@ from kitti import geometry as g
 from kitti.dataset import KittiDataset, write_split
 from kitti.frustum_extractor import ExtractConfig, build_set, main as extractor_main
 from kitti.frustum_store import KIND_PASTED, KIND_PROXY, KIND_REAL, FORMAT_VERSION, FrustumSet, manifest_path
+from kitti.image import read_image
+from kitti.visualize import main as visualize_main
 from kitti.generate_instances_insert import LibraryConfig, build_library, main as instances_main
 from kitti.frustum_pseudolabeling import main as pseudolabeling_main
 import kitti.instance_library
@@ -218,3 +220,11 @@ def test_bad_input(root: Path, kitti_real_root: Path, tmp_path: Path, capsys: py
     assert pseudolabeling_main(["--data", str(root), "--output", str(tmp_path / "o7"), "--step", "0", "--ratio",
                                 "30", "--pseudo-dir", str(pseudo), "--workers", "1"]) == 2
     assert "instances.npz" in capsys.readouterr().err  # no library
+
+
+def test_frustum_render_tool(step0: Path, root: Path, tmp_path: Path) -> None:
+    assert visualize_main(["--root", str(root), "--out", str(tmp_path), "--frustum-set", str(step0),
+                           "--samples", "0", "1"]) == 0
+    first = read_image(tmp_path / "frustums_train_000000.png")  # a real sample stacked over its proxy
+    second = read_image(tmp_path / "frustums_train_000001.png")  # the proxy alone
+    assert first.shape[0] == 2 * second.shape[0] and first.shape[1] == second.shape[1] > 1242
