@@ -1,0 +1,102 @@
+"""Stage manifests (``manifest.json``): what ran, on which inputs, with which result; and input fingerprints.
+
+A stage is *finished* when its manifest says ``status: done`` and records the same fingerprint as the one the
+stage would run with now (parameters + content hashes of its inputs); a rerun skips it. Anything else reruns it
+(each step inside a stage resumes or skips its own finished work).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from kitti.atomic import atomic_write_text
+
+MANIFEST = "manifest.json"
+
+
+def hash_files(paths: Iterable[Path], root: Path | None = None) -> str:
+    """sha256 over the (relative name, content) of ``paths`` in sorted order; missing files hash as absent."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        name = str(path.relative_to(root)) if root is not None else path.name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def hash_dir(directory: Path, pattern: str = "*") -> str:
+    """Content hash of the files matching ``pattern`` in ``directory`` (for example a folder of label files)."""
+    directory = Path(directory)
+    return hash_files((p for p in directory.glob(pattern) if p.is_file()), root=directory)
+
+
+def git_commit(repo: Path) -> str:
+    """The repository's HEAD commit (with ``-dirty`` when the work tree has changes), or ``unknown``."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def fingerprint(parameters: Mapping[str, Any], inputs: Mapping[str, str]) -> str:
+    """One hash of a stage's parameters and its inputs' content hashes."""
+    blob = json.dumps({"parameters": parameters, "inputs": inputs}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
+    """The stage's manifest, or None when there is none (or it is unreadable: then the stage simply reruns)."""
+    path = Path(stage_dir) / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def is_finished(stage_dir: Path, stage_fingerprint: str) -> bool:
+    manifest = read_manifest(stage_dir)
+    return bool(manifest and manifest.get("status") == "done" and manifest.get("fingerprint") == stage_fingerprint)
+
+
+class StageManifest:
+    """Builds a stage's manifest and writes it atomically after every change of status or timing."""
+
+    def __init__(self, stage_dir: Path, stage: str, parameters: Mapping[str, Any], inputs: Mapping[str, str],
+                 repo: Path) -> None:
+        self.path = Path(stage_dir) / MANIFEST
+        self.data: dict[str, Any] = {
+            "stage": stage,
+            "status": "running",
+            "command_line": sys.argv,
+            "git_commit": git_commit(repo),
+            "parameters": dict(parameters),
+            "inputs": dict(inputs),
+            "fingerprint": fingerprint(parameters, inputs),
+            "outputs": {},
+            "timings_s": {},
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        self.write()
+
+    def write(self) -> None:
+        atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=False) + "\n")
+
+    def record_timing(self, phase: str, seconds: float) -> None:
+        self.data["timings_s"][phase] = round(seconds, 2)
+        self.write()
+
+    def finish(self, outputs: Mapping[str, Any], status: str = "done") -> None:
+        self.data["outputs"] = dict(outputs)
+        self.data["status"] = status
+        self.data["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.write()

@@ -1,0 +1,101 @@
+"""The run summary: ``summary.json``, ``summary.md`` (tables of AP per stage), ``ap_by_stage.png`` (plot) and a few
+rendered examples. Val AP measures the annotator on val frames with ground-truth 2D boxes; the train pseudo-label
+quality against ground truth is information only (nothing on the training path reads it)."""
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from kitti.atomic import atomic_write_bytes, atomic_write_text  # noqa: E402
+
+CLASSES = ("Car", "Pedestrian", "Cyclist")
+DIFFICULTIES = ("easy", "moderate", "hard")
+THRESHOLDS = {"strict": "IoU Car 0.7, Ped/Cyc 0.5", "loose": "IoU Car 0.5, Ped/Cyc 0.25"}
+
+Metrics = dict[str, Any]
+
+
+def _load(path: Path) -> Metrics | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _cell(metrics: Metrics | None, overlap: str, cls: str, metric: str, recall: str) -> str:
+    try:
+        values = metrics[overlap][cls][metric][recall]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return "-"
+    return " / ".join(f"{v:.1f}" for v in values)
+
+
+def _table(stages: Sequence[tuple[str, Metrics | None]], overlap: str, recall: str) -> list[str]:
+    header = ["stage"] + [f"{cls} {m.upper()}" for cls in CLASSES for m in ("bev", "3d")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, metrics in stages:
+        cells = [_cell(metrics, overlap, cls, m, recall) for cls in CLASSES for m in ("bev", "3d")]
+        lines.append("| " + " | ".join([name, *cells]) + " |")
+    return lines
+
+
+def plot_ap(stages: Sequence[tuple[str, Metrics | None]], path: Path, title: str) -> None:
+    """Moderate 3D and BEV AP R40 per class across the stages (strict and loose thresholds), as a PNG."""
+    names = [name for name, _ in stages]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for axis, overlap in zip(axes, ("strict", "loose")):
+        for cls, colour in zip(CLASSES, ("tab:green", "tab:blue", "tab:purple")):
+            for metric, style in (("3d", "-"), ("bev", "--")):
+                values = []
+                for _, metrics in stages:
+                    try:
+                        values.append(metrics[overlap][cls][metric]["R40"][1])  # type: ignore[index]
+                    except (KeyError, TypeError):
+                        values.append(float("nan"))
+                axis.plot(names, values, style, marker="o", color=colour, label=f"{cls} {metric.upper()}")
+        axis.set_title(f"{overlap}: {THRESHOLDS[overlap]}")
+        axis.set_ylim(0, 100)
+        axis.grid(alpha=0.3)
+        axis.set_xlabel("stage")
+    axes[0].set_ylabel("moderate AP R40 (%)")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    figure.suptitle(title)
+    figure.tight_layout()
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str, Path]],
+                  val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = ()) -> str:
+    """Write ``summary.json``, ``summary.md`` and ``ap_by_stage.png`` into ``output``; returns the Markdown.
+
+    ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
+    to a stage directory (evaluator JSON shape)."""
+    val = [(name, _load(directory / val_metrics)) for name, directory in stages]
+    pseudo = [(name, _load(directory / pseudo_metrics)) for name, directory in stages]
+    atomic_write_text(output / "summary.json", json.dumps(
+        {"run": run, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p}
+                                for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
+    plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
+    lines = ["# ALPI run summary", ""]
+    lines += [f"- {key}: {value}" for key, value in run.items()]
+    lines += ["", "Cells are AP in percent, easy / moderate / hard.", ""]
+    for overlap in ("strict", "loose"):
+        lines += [f"## Val AP R40, {overlap} ({THRESHOLDS[overlap]})", "", *_table(val, overlap, "R40"), ""]
+    lines += [f"## Val AP R11, strict ({THRESHOLDS['strict']})", "", *_table(val, "strict", "R11"), ""]
+    lines += ["## Train pseudo-labels against ground truth, R40, strict (information only)", "",
+              *_table(pseudo, "strict", "R40"), ""]
+    lines += ["![AP by stage](ap_by_stage.png)", ""]
+    lines += [f"![{path.stem}]({path.relative_to(output)})" for path in renders]
+    markdown = "\n".join(lines) + "\n"
+    atomic_write_text(output / "summary.md", markdown)
+    return markdown
