@@ -5,10 +5,15 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-Usage: bash scripts/setup_env.sh [--tests] [--no-ops] [--help]
+Usage: bash scripts/setup_env.sh [--tests] [--no-ops] [--no-da3] [--help]
 
 Creates (or reuses) .venv in the repository root, installs requirements.txt (and requirements-test.txt with
---tests), and builds ops/ with `cd ops && bash make.sh` unless --no-ops is given.
+--tests), installs Depth Anything 3 from requirements-da3.txt unless --no-da3 is given, and builds ops/ with
+`cd ops && bash make.sh` unless --no-ops is given.
+
+Depth Anything 3: depth-anything-3 is installed with --no-deps (its declared dependencies would replace the CPU
+torch with a CUDA build and pull about 7.6 GB), then only the light dependencies of the network route listed in
+requirements-da3.txt. The torch version is checked to be unchanged afterwards.
 
 torch: a torch already importable by the base interpreter (for example a CUDA build) is kept: the venv is then
 created with --system-site-packages. Otherwise the CPU build torch==2.13.0 is installed, first from local wheels
@@ -20,10 +25,12 @@ USAGE
 
 with_tests=0
 with_ops=1
+with_da3=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --tests) with_tests=1 ;;
         --no-ops) with_ops=0 ;;
+        --no-da3) with_da3=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "setup_env.sh: unknown option '$1'" >&2; usage >&2; exit 1 ;;
     esac
@@ -59,8 +66,13 @@ req_files=("$root/requirements.txt")
 if [[ "$with_tests" == 1 ]]; then
     req_files+=("$root/requirements-test.txt")
 fi
+da3_req="$root/requirements-da3.txt"
+stamped=("${req_files[@]}")
+if [[ "$with_da3" == 1 ]]; then
+    stamped+=("$da3_req")
+fi
 stamp_file="$venv/.alpi-requirements.sha256"
-stamp="$(cat "${req_files[@]}" "$root/scripts/setup_env.sh" | sha256sum | cut -d' ' -f1)"
+stamp="$(cat "${stamped[@]}" "$root/scripts/setup_env.sh" | sha256sum | cut -d' ' -f1)"
 
 if [[ -f "$stamp_file" ]] && [[ "$(cat "$stamp_file")" == "$stamp" ]]; then
     echo "[setup] requirements up to date in $venv"
@@ -82,6 +94,22 @@ else
     done
     echo "[setup] installing pinned requirements: ${req_files[*]##*/}"
     "$py" -m pip install --quiet "${pip_args[@]}"
+    if [[ "$with_da3" == 1 ]]; then
+        torch_before="$("$py" -c 'import torch; print(torch.__version__)')"
+        da3_pin="$(grep -E '^depth-anything-3==' "$da3_req")"
+        da3_deps="$(mktemp)"
+        trap 'rm -f "$da3_deps"' EXIT
+        grep -vE '^depth-anything-3==' "$da3_req" > "$da3_deps"
+        echo "[setup] installing $da3_pin (--no-deps) and its network-route dependencies"
+        echo "[setup] (pip then lists depth-anything-3's undeclared heavy dependencies as conflicts: expected)"
+        "$py" -m pip install --quiet --no-deps "$da3_pin"
+        "$py" -m pip install --quiet -r "$da3_deps"
+        torch_after="$("$py" -c 'import torch; print(torch.__version__)')"
+        if [[ "$torch_after" != "$torch_before" ]]; then
+            echo "setup_env.sh: installing Depth Anything 3 changed torch $torch_before -> $torch_after" >&2
+            exit 1
+        fi
+    fi
     echo "$stamp" > "$stamp_file.tmp"
     mv "$stamp_file.tmp" "$stamp_file"
 fi
