@@ -1,0 +1,37 @@
+"""Checkpoints: atomic save (``torch.save`` to a BytesIO, then :func:`kitti.atomic.atomic_write_bytes`) and
+``torch.load(..., weights_only=True)`` (no pickle of arbitrary objects).
+
+Content: ``{"epoch": int (epochs completed), "model": state_dict, "optimizer": state_dict, "scheduler":
+state_dict, "config": resolved config dict, "meta": {"step", "ratio", "supervision", ...}}``.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kitti.atomic import atomic_write_bytes
+from kitti.errors import KittiFormatError
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
+    """Write ``state`` to ``path`` atomically."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported with its path
+        raise KittiFormatError(path, f"not a readable checkpoint ({exc})") from None
+    if not isinstance(state, dict) or "model" not in state or "config" not in state:
+        raise KittiFormatError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
+    return state

@@ -1,0 +1,199 @@
+"""Training / inference configuration: a YAML schema made of nested dataclasses.
+
+``load_config(path, overrides)`` reads the file with ``yaml.safe_load``; an unknown key is an error naming the file
+and the dotted key; every value is type-checked; ``KEY=VALUE`` overrides use dotted keys (``train.epochs=2``) and
+their values are parsed with ``yaml.safe_load`` (so ``model.pointnet=[[8,8],[8,8],[8,8],[8,8]]`` works).
+
+Units: metres for strides and depths, pixels nowhere (the 2D loss is relative to the 2D box size).
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the file and the dotted key."""
+
+
+@dataclass
+class DataConfig:
+    #: points per frustum after resampling (paper: 1024)
+    num_samples: int = 1024
+    #: slab half-heights = strides of the four scales, metres. The paper's car strides are the default of the
+    #: single 3-class model (people strides 0.1/0.2/0.4/0.8 exist in the paper's per-class models)
+    strides: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0, 2.0])
+    #: points grouped per slab (first-K semantics) at each scale
+    group_sizes: list[int] = field(default_factory=lambda: [32, 64, 64, 128])
+    #: farthest reference centre (exclusive), metres of camera depth
+    max_depth: float = 70.0
+    #: train-time flip probability (x -> -x in the frustum frame)
+    flip_prob: float = 0.5
+    #: depth-shift std as a fraction of the box diagonal sqrt(l^2 + w^2) (only samples with a 3D target)
+    depth_shift: float = 0.2
+    #: weak real objects: the depth window is widened by this many metres on each side; slices outside it are
+    #: negatives, slices inside it are ignored at step 0 (no positives from reals)
+    window_margin: float = 1.0
+
+
+@dataclass
+class ModelConfig:
+    #: per-scale PointNet widths (1x1 conv layers); the last width of scale i is also the FCN block-i width
+    pointnet: list[list[int]] = field(default_factory=lambda: [[64, 64, 128], [64, 64, 128], [128, 128, 256],
+                                                               [256, 256, 512]])
+    #: width of each of the three deconvolution branches (the head input is 3x this)
+    deconv: int = 256
+    num_heading_bins: int = 12
+
+
+@dataclass
+class LossConfig:
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+    box_weight: float = 1.0
+    heading_res_weight: float = 20.0
+    size_res_weight: float = 20.0
+    corner_weight: float = 10.0
+    #: size-class cross entropy weight (released 1, legacy 0)
+    size_cls_weight: float = 1.0
+    #: depth-invariant 2D loss weight (weak mode, real objects)
+    box2d_weight: float = 0.1
+    #: Smooth-L1 transition of the 2D loss, in units of the target box size (relative error; depth invariant)
+    box2d_beta: float = 0.05
+    #: batch size-prior loss weight at step 0 and at steps >= 1 (legacy: 0.5 then 0; METHOD 8.4)
+    size_prior_step0: float = 0.5
+    size_prior_later: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 64
+    epochs: int = 50
+    lr: float = 5e-4
+    weight_decay: float = 5e-5
+    lr_steps: list[int] = field(default_factory=lambda: [20])
+    lr_gamma: float = 0.1
+    seed: int = 3
+    #: DataLoader worker processes (0 = in the main process)
+    workers: int = 0
+
+
+@dataclass
+class TestConfig:
+    batch_size: int = 32
+    #: ``top``: one box per 2D box; ``nms``: every slice with p_fg > p_bg, then 3D NMS per frame and class
+    method: str = "top"
+    #: 3D IoU above which NMS suppresses a box
+    nms_thresh: float = 0.1
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    test: TestConfig = field(default_factory=TestConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_type(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (inner,) = typing.get_args(hint)
+        return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported type {hint}")
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: {prefix or 'top level'} must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if key not in names:
+            raise ConfigError(f"{source}: unknown key '{dotted}'")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            values[key] = _build(hint, value, source, dotted)
+        else:
+            values[key] = _check_type(value, hint, f"{source}: {dotted}")
+    return cls(**values)
+
+
+def _validate(cfg: Config, source: str) -> None:
+    if len(cfg.data.strides) != 4 or len(cfg.data.group_sizes) != 4 or len(cfg.model.pointnet) != 4:
+        raise ConfigError(f"{source}: data.strides, data.group_sizes and model.pointnet need 4 entries (4 scales)")
+    if any(not widths for widths in cfg.model.pointnet):
+        raise ConfigError(f"{source}: model.pointnet: every scale needs at least one layer")
+    if cfg.test.method not in ("top", "nms"):
+        raise ConfigError(f"{source}: test.method must be 'top' or 'nms', got {cfg.test.method!r}")
+    if cfg.train.batch_size < 2:
+        raise ConfigError(f"{source}: train.batch_size must be >= 2 (batch norm)")
+
+
+def apply_override(raw: dict[str, Any], item: str, source: str = "command line") -> None:
+    """Apply one ``dotted.key=value`` to a raw config mapping (value parsed with ``yaml.safe_load``)."""
+    if "=" not in item:
+        raise ConfigError(f"{source}: override {item!r} is not KEY=VALUE")
+    key, text = item.split("=", 1)
+    parts = key.strip().split(".")
+    node = raw
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{source}: '{key}' does not name a config section")
+    node[parts[-1]] = yaml.safe_load(text)
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Config:
+    """A typed :class:`Config` from a raw mapping (missing keys take their defaults)."""
+    cfg = _build(Config, raw, source, "")
+    _validate(cfg, source)
+    return cfg
+
+
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Config:
+    """Read a YAML config (``None``: defaults = the paper's hyper-parameters) and apply ``KEY=VALUE`` overrides."""
+    source = str(path) if path is not None else "<defaults>"
+    raw: Any = {}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(Path(path).read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: top level must be a mapping")
+    for item in overrides:
+        apply_override(raw, item)
+    return config_from_dict(raw, source)
+
+
+def dump_config(cfg: Config) -> str:
+    """The resolved configuration as YAML text."""
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)

@@ -1,0 +1,160 @@
+"""torch Dataset over a :class:`kitti.frustum_store.FrustumSet` (the provider of METHOD 4.4, 2D-only in weak mode).
+
+Per sample: points rotated to the frustum frame (RTC, intensity dropped) and resampled to ``num_samples``;
+reference centres of the four scales (the 2D box centre pixel back-projected at the slice depths of
+:func:`train.grouping.slice_depths`, then RTC-rotated); slice labels on scale 2; box targets in the frustum frame;
+train-time flip and depth-shift augmentation. Randomness comes from ``numpy.random.default_rng([seed, epoch,
+index])``: a sample is the same whatever the worker count, order or resume point.
+
+2D-only decisions (METHOD 0 and 8.6), ``weak`` supervision:
+
+* A real object (``kind == real``) never has a 3D target in weak mode: ``box3d`` and ``seg`` are not read, even if
+  present (``target3d = False``; its box fields are zeros, never NaN).
+* Slice labels of real objects: at step 0 the slices whose camera depth lies outside the sample's ``depth_window``
+  widened by ``data.window_margin`` are negatives (0) and those inside are ignored (-1): reals give no positives.
+  When the sample has a previous-step pseudo-box (``prev_box3d`` finite, steps >= 1) the labels come from that box
+  (half box positive, full box ignored, as for injected objects). Injected objects (proxy, pasted) use their 3D box,
+  known by construction.
+* ``window`` marks the slices inside the widened depth window: the 2D loss of a real object uses the slice of
+  highest predicted foreground probability among them (:mod:`train.losses`).
+* Depth shift moves points along z and would break the agreement between a real object's points and its annotated
+  2D box, so it is applied only to samples with a 3D target; flip is undone before the 2D projection.
+
+``full`` supervision: real objects with ``has_3d`` get 3D targets and labels from their box like injected ones.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from kitti import geometry as g
+from kitti.frustum_store import KIND_REAL, FrustumSample, FrustumSet
+from kitti.priors import CLASSES
+from train.box_coding import kitti_to_frustum
+from train.config import DataConfig
+from train.grouping import slice_depths
+
+SUPERVISION = ("weak", "full")
+#: slice-label factors: inside ``POSITIVE x`` box -> 1, inside ``IGNORE x`` box (but not positive) -> -1
+POSITIVE, IGNORE = 0.5, 1.0
+
+
+def reference_centres(box2d: np.ndarray, P2: np.ndarray, frustum_angle: float,
+                      depths: list[np.ndarray]) -> list[np.ndarray]:
+    """Reference centres (M_s, 3) per scale, frustum frame: the 2D box centre pixel back-projected at each depth."""
+    all_depths = np.concatenate(depths)
+    centre = np.array([[(box2d[0] + box2d[2]) / 2, (box2d[1] + box2d[3]) / 2]], np.float64)
+    rect = g.image_to_rect(np.repeat(centre, len(all_depths), axis=0), all_depths, np.asarray(P2, np.float64))
+    rotated = g.rotate_to_center(rect, frustum_angle)
+    return np.split(rotated, np.cumsum([len(d) for d in depths])[:-1])
+
+
+def inside_box(points: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray,
+               factor: float) -> np.ndarray:
+    """Bool (M,): points (M, 3) inside the centre-based box scaled by ``factor`` (frustum frame, faces inclusive)."""
+    d = points - centre
+    c, s = np.cos(heading), np.sin(heading)
+    along = c * d[:, 0] - s * d[:, 2]
+    across = s * d[:, 0] + c * d[:, 2]
+    return ((np.abs(along) <= factor * size[0] / 2) & (np.abs(across) <= factor * size[1] / 2)
+            & (np.abs(d[:, 1]) <= factor * size[2] / 2))
+
+
+def slice_labels(refs: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray) -> np.ndarray:
+    """Labels (M,) int64 of METHOD 8.1: 1 inside the half box, -1 inside the full box, else 0; at least one
+    positive (the centre nearest to the box centre)."""
+    labels = np.where(inside_box(refs, centre, heading, size, IGNORE), -1, 0)
+    labels[inside_box(refs, centre, heading, size, POSITIVE)] = 1
+    if not (labels == 1).any():
+        labels[int(np.argmin(np.linalg.norm(refs - centre, axis=1)))] = 1
+    return labels.astype(np.int64)
+
+
+class FrustumDataset(Dataset):
+    """Samples of a frustum set as dicts of tensors (see :meth:`__getitem__`)."""
+
+    def __init__(self, frustums: FrustumSet, cfg: DataConfig, supervision: str = "weak", augment: bool = False,
+                 seed: int = 0) -> None:
+        if supervision not in SUPERVISION:
+            raise ValueError(f"supervision must be one of {SUPERVISION}, got {supervision!r}")
+        self.frustums = frustums
+        self.cfg = cfg
+        self.supervision = supervision
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+        self.depths = [slice_depths(s, cfg.max_depth) for s in cfg.strides]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.frustums)
+
+    def _target(self, sample: FrustumSample) -> tuple[bool, np.ndarray | None]:
+        """(uses 3D losses, box whose slice labels apply or None). Weak reals never expose ``box3d``."""
+        is_real = sample.kind == KIND_REAL
+        if sample.has_3d and (not is_real or self.supervision == "full"):
+            return True, sample.box3d
+        if is_real and self.supervision == "weak" and np.isfinite(sample.prev_box3d).all():
+            return False, sample.prev_box3d
+        return False, None
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """Keys: ``points (3, N)``, ``ref0..ref3 (3, M_s)`` (frustum frame, metres), ``cls_label (M2,)`` (1/0/-1),
+        ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
+        ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
+        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
+        ``frustum_angle`` radians, ``flipped`` bool, ``index``."""
+        sample = self.frustums[index]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        n_points = len(sample.points)
+        if n_points == 0:
+            raise ValueError(f"{self.frustums.path}: sample {index} has no points")
+        choice = rng.choice(n_points, self.cfg.num_samples, replace=n_points < self.cfg.num_samples)
+        points = g.rotate_to_center(sample.points[choice, :3], sample.frustum_angle)
+        refs = reference_centres(sample.box2d, sample.P2, sample.frustum_angle, self.depths)
+        target3d, label_box = self._target(sample)
+        centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
+        if label_box is not None:
+            centre, heading, size = kitti_to_frustum(label_box, sample.frustum_angle)
+        flipped = False
+        if self.augment:
+            if rng.random() < self.cfg.flip_prob:
+                flipped = True
+                points[:, 0] *= -1
+                for ref in refs:
+                    ref[:, 0] *= -1
+                centre[0] *= -1
+                heading = float(g.wrap_angle(np.pi - heading))
+            if target3d and self.cfg.depth_shift > 0:
+                diag = float(np.hypot(size[0], size[1]))
+                shift = float(np.clip(rng.normal() * self.cfg.depth_shift * diag, -0.5 * diag, 0.5 * diag))
+                shift = float(np.clip(shift, -centre[2], self.cfg.max_depth - centre[2]))
+                points[:, 2] += shift
+                centre[2] += shift
+        lo, hi = sample.depth_window
+        depth2 = self.depths[1]
+        window = (depth2 >= lo - self.cfg.window_margin) & (depth2 <= hi + self.cfg.window_margin)
+        if label_box is not None:
+            labels = slice_labels(refs[1], centre, heading, size)
+        else:  # weak real object at step 0: negatives outside the widened window, ignored inside
+            labels = np.where(window, -1, 0).astype(np.int64)
+        one_hot = np.zeros(len(CLASSES), np.float32)
+        one_hot[sample.class_id] = 1
+        f32 = lambda a: torch.as_tensor(np.asarray(a, np.float32))  # noqa: E731
+        out: dict[str, Any] = {
+            "points": f32(points.T), "cls_label": torch.as_tensor(labels), "window": torch.as_tensor(window),
+            "centre": f32(centre), "heading": f32(heading), "size": f32(size),
+            "target3d": torch.tensor(target3d), "is_proxy": torch.tensor(sample.kind != KIND_REAL),
+            "is_real": torch.tensor(sample.kind == KIND_REAL), "class_id": torch.tensor(sample.class_id),
+            "one_hot": torch.as_tensor(one_hot), "box2d_target": f32(sample.box2d_target), "P2": f32(sample.P2),
+            "image_size": f32(sample.image_size), "frustum_angle": f32(sample.frustum_angle),
+            "flipped": torch.tensor(flipped), "index": torch.tensor(index),
+        }
+        for s, ref in enumerate(refs):
+            out[f"ref{s}"] = f32(ref.T)
+        return out

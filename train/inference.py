@@ -1,0 +1,147 @@
+"""Inference on a frustum set (METHOD 10): slice probabilities -> boxes -> KITTI label files, then evaluation.
+
+* ``top``: one box per frustum (= per 2D box), at the slice of highest foreground probability.
+* ``nms``: every slice with ``p_fg > p_bg`` (or the top slice if none), then greedy 3D NMS per frame and class
+  (:func:`ops.nms_3d`, suppress when 3D IoU > ``test.nms_thresh``, 0.1).
+
+Score = foreground probability of the kept slice times the 2D-box confidence ``score_2d`` (1 for annotated boxes,
+so the score is ``p_fg``). Boxes with a dimension below 0.01 m are dropped. Label lines: class, truncation -1,
+occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre (x, y, z), ry, score
+(4 decimals). Every frame of the split gets a file (empty when it has no box). Sharding: under torchrun, rank r
+handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a barrier.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
+
+import ops
+from kitti import geometry as g
+from kitti.dataset import KittiDataset
+from kitti.eval import evaluate_dirs, format_table, write_json
+from kitti.frustum_store import FrustumSet
+from kitti.labels import ObjectLabel, write_labels
+from kitti.priors import CLASSES
+from train.box_coding import decode_slices, frustum_to_kitti
+from train.checkpoint import load_checkpoint
+from train.config import Config, config_from_dict
+from train.distributed import Context, barrier
+from train.frustum_dataset import FrustumDataset
+from train.model import FConvNet, split_regression
+
+MIN_DIM = 0.01
+LABEL_DECIMALS = 4
+
+
+@dataclass
+class Predictions:
+    """Boxes predicted on a frustum set: ``sample (K,)`` index into the set, ``box (K, 7)`` KITTI bottom-centre
+    ``(x, y_bottom, z, h, w, l, ry)`` rect frame, ``score (K,)``."""
+
+    sample: np.ndarray
+    box: np.ndarray
+    score: np.ndarray
+
+
+def load_model(weights: str | Path, device: torch.device) -> tuple[FConvNet, Config, dict]:
+    """Model in eval mode, its config and the checkpoint's ``meta``."""
+    state = load_checkpoint(weights)
+    cfg = config_from_dict(state["config"], str(weights))
+    model = FConvNet(cfg)
+    model.load_state_dict(state["model"])
+    return model.to(device).eval(), cfg, state.get("meta", {})
+
+
+def _batch_to(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+@torch.no_grad()
+def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.device, indices: Sequence[int],
+            method: str, progress: bool = True) -> Predictions:
+    """Boxes for the samples ``indices`` of ``frustums`` (no augmentation; resampling seeded by the index)."""
+    dataset = FrustumDataset(frustums, cfg.data, "weak", augment=False, seed=cfg.train.seed)
+    loader = DataLoader(Subset(dataset, list(indices)), batch_size=cfg.test.batch_size, shuffle=False,
+                        num_workers=cfg.train.workers)
+    samples, boxes, scores = [], [], []
+    for batch in tqdm(loader, desc="inference", unit="batch", disable=not progress):
+        batch = _batch_to(batch, device)
+        out = model(batch)
+        fg = out["cls"].softmax(-1)[..., 1]                                # (B, M)
+        if method == "top":
+            keep = torch.zeros_like(fg, dtype=torch.bool)
+            keep[torch.arange(len(fg)), fg.argmax(1)] = True
+        else:
+            keep = fg > 0.5
+            keep[torch.arange(len(fg)), fg.argmax(1)] |= ~keep.any(1)
+        b, m = keep.nonzero(as_tuple=True)
+        parts = split_regression(out["reg"], model.num_bins)
+        centre, heading, size = decode_slices(parts, batch["ref1"], b, m, batch["class_id"][b], model.num_bins)
+        index = batch["index"][b].cpu().numpy()
+        boxes.append(frustum_to_kitti(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy(),
+                                      frustums.arrays["frustum_angle"][index]))
+        scores.append(fg[b, m].cpu().numpy() * frustums.arrays["score_2d"][index])
+        samples.append(index)
+    if not samples:
+        return Predictions(np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros(0))
+    pred = Predictions(np.concatenate(samples), np.concatenate(boxes), np.concatenate(scores))
+    ok = (pred.box[:, 3:6] >= MIN_DIM).all(axis=1)
+    return Predictions(pred.sample[ok], pred.box[ok], pred.score[ok])
+
+
+def frame_labels(pred: Predictions, frustums: FrustumSet, rows: np.ndarray, method: str,
+                 nms_thresh: float) -> list[ObjectLabel]:
+    """KITTI labels of the prediction rows of one frame (NMS per class in ``nms`` mode), by descending score."""
+    a = frustums.arrays
+    keep: list[int] = []
+    for c in range(len(CLASSES)):
+        sel = rows[a["class_id"][pred.sample[rows]] == c]
+        if len(sel) and method == "nms":
+            sel = sel[ops.nms_3d(pred.box[sel], pred.score[sel], nms_thresh)]
+        keep.extend(int(i) for i in sel)
+    keep.sort(key=lambda i: -pred.score[i])
+    labels = []
+    for i in keep:
+        x, y, z, h, w, l, ry = (float(v) for v in pred.box[i])
+        s = int(pred.sample[i])
+        labels.append(ObjectLabel(type=CLASSES[int(a["class_id"][s])], truncation=-1.0, occlusion=-1,
+                                  box2d=tuple(float(v) for v in a["box2d"][s]), alpha=float(g.alpha_from_ry(ry, x, z)),
+                                  dims=(h, w, l), location=(x, y, z), ry=ry, score=float(pred.score[i])))
+    return labels
+
+
+def run(ctx: Context, weights: str | Path, frustums_path: str | Path, data: str | Path, split: str,
+        output: str | Path, method: str | None, report_name: str) -> dict | None:
+    """Predict every frame of ``split`` (this rank's shard), write ``output/data/%06d.txt``; rank 0 then evaluates
+    against ``<data>/training/label_2`` and writes ``output/<report_name>`` (evaluator JSON). Returns the result on
+    rank 0, else None."""
+    output = Path(output)
+    model, cfg, _ = load_model(weights, ctx.device)
+    method = method or cfg.test.method
+    frustums = FrustumSet.load(frustums_path)
+    dataset = KittiDataset(data)
+    frames = dataset.frame_ids(split)
+    mine = frames[ctx.rank::ctx.world_size]
+    frame_of = frustums.arrays["frame_id"]
+    indices = np.flatnonzero(np.isin(frame_of, mine))
+    pred = predict(model, frustums, cfg, ctx.device, indices, method, progress=ctx.is_main)
+    rows_by_frame: dict[int, list[int]] = {}
+    for row, s in enumerate(pred.sample):
+        rows_by_frame.setdefault(int(frame_of[s]), []).append(row)
+    for frame in tqdm(mine, desc="labels", unit="frame", disable=not ctx.is_main):
+        rows = np.array(rows_by_frame.get(frame, []), np.int64)
+        labels = frame_labels(pred, frustums, rows, method, cfg.test.nms_thresh) if len(rows) else []
+        write_labels(output / "data" / f"{frame:06d}.txt", labels, decimals=LABEL_DECIMALS)
+    barrier(ctx)
+    if not ctx.is_main:
+        return None
+    result = evaluate_dirs(Path(data) / "training" / "label_2", output / "data", [f"{f:06d}" for f in frames])
+    write_json(output / report_name, result)
+    print(format_table(result))
+    return result

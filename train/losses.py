@@ -1,0 +1,180 @@
+"""Losses of the weak (ALPI) and full (F-ConvNet) detectors (METHOD 8), with explicit masks.
+
+Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
+
+* ``mask3d = target3d & (is_proxy | supervision == "full")``: the 3D terms (centre, heading, size, corner) use the
+  positive slices of these samples only. In ``weak`` mode a real object is therefore never in a 3D term, whatever
+  its fields hold; the terms gather rows by index (no NaN is ever multiplied by 0).
+* ``mask2d = is_real & ~mask3d`` (``weak`` mode only): the depth-invariant 2D loss. Its slice is the one of highest
+  predicted foreground probability inside the widened depth window (``window``); the box there is decoded with the
+  predicted heading bin and the class anchor, un-flipped, rotated back to the rect frame, projected with the
+  sample's P2 (corner depth clamped at 0.1 m), its axis-aligned hull clipped to the image and compared with the
+  annotated 2D box ``box2d_target``: ``SmoothL1_beta((b_hat - b) / s)``, ``s = (w, h, w, h)`` of the target, mean
+  over the 4 coordinates. The normalisation comes *before* the Smooth-L1 (``beta`` relative), so the loss is
+  exactly depth invariant (METHOD 8.3 notes the published order is not).
+* The focal loss covers every non-ignored slice of every sample (reals contribute negatives outside the window).
+* Size prior (METHOD 8.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per class.
+
+Total: ``focal + box_weight (centre + heading_cls + size_cls_weight size_cls + 20 heading_res + 20 size_res +
+10 corner) + box2d_weight 2D + size_prior_weight size_prior``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import ops
+from kitti.priors import CLASSES, MEAN_SIZE, SIZE_STD
+from train.box_coding import box_corners, decode_slices, encode_heading, encode_size, kitti_from_frustum_frame
+from train.config import LossConfig
+from train.model import split_regression
+
+MIN_PROJ_DEPTH = 0.1
+
+
+def huber(error: torch.Tensor, delta: float) -> torch.Tensor:
+    """Elementwise Huber: ``0.5 min(|e|, d)^2 + d (|e| - min(|e|, d))``."""
+    a = error.abs()
+    q = torch.clamp(a, max=delta)
+    return 0.5 * q ** 2 + delta * (a - q)
+
+
+def focal_loss(logits: torch.Tensor, labels: torch.Tensor, alpha: float, gamma: float) -> torch.Tensor:
+    """Softmax focal loss over slices with label >= 0, summed and divided by max(1, #positives)."""
+    valid = labels >= 0
+    target = labels.clamp(min=0)
+    logp = F.log_softmax(logits, dim=-1).gather(-1, target[..., None])[..., 0]
+    weight = torch.where(target == 1, alpha, 1 - alpha) * (1 - logp.exp()) ** gamma
+    loss = -(weight * logp)[valid].sum()
+    return loss / (labels == 1).sum().clamp(min=1)
+
+
+def project_hull(corners: torch.Tensor, P2: torch.Tensor, image_size: torch.Tensor) -> torch.Tensor:
+    """Axis-aligned hull (n, 4) ``(u1, v1, u2, v2)`` pixels of rect-frame corners (n, 8, 3) projected with
+    per-sample ``P2 (n, 3, 4)``, clipped to ``[0, W-1] x [0, H-1]`` (``image_size (n, 2)`` = H, W)."""
+    x, y, z = corners.unbind(-1)
+    z = torch.clamp(z, min=MIN_PROJ_DEPTH)
+    hom = torch.einsum("nij,nkj->nki", P2[:, :, :3], torch.stack([x, y, z], -1)) + P2[:, None, :, 3]
+    w = torch.clamp(hom[..., 2], min=1e-6)
+    u, v = hom[..., 0] / w, hom[..., 1] / w
+    hull = torch.stack([u.amin(1), v.amin(1), u.amax(1), v.amax(1)], dim=1)
+    hi = torch.stack([image_size[:, 1], image_size[:, 0], image_size[:, 1], image_size[:, 0]], dim=1) - 1
+    return torch.minimum(torch.clamp(hull, min=0), hi)
+
+
+def box2d_loss(pred: torch.Tensor, target: torch.Tensor, beta: float) -> torch.Tensor:
+    """Mean ``SmoothL1_beta((pred - target) / (w, h, w, h))`` over boxes and coordinates (pixels in, unitless)."""
+    wh = torch.clamp(target[:, 2:] - target[:, :2], min=1.0)
+    scale = torch.cat([wh, wh], dim=1)
+    return F.smooth_l1_loss(pred / scale, target / scale, beta=beta)
+
+
+def frustum_to_rect(corners: torch.Tensor, frustum_angle: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
+    """Frustum-frame corners (n, 8, 3) -> rect frame: undo the flip (x -> -x), then rotate by ``-(pi/2 + angle)``."""
+    sign = torch.where(flipped, -1.0, 1.0).to(corners.dtype)[:, None]
+    x, y, z = corners[..., 0] * sign, corners[..., 1], corners[..., 2]
+    a = -(math.pi / 2 + frustum_angle)[:, None]
+    c, s = torch.cos(a), torch.sin(a)
+    return torch.stack([c * x - s * z, y, s * x + c * z], dim=-1)
+
+
+def _size_prior(sizes: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
+    terms = []
+    for c, name in enumerate(CLASSES):
+        s = sizes[class_id == c]
+        if len(s) >= 2:
+            mean = s.new_tensor(MEAN_SIZE[name])
+            std = s.new_tensor(SIZE_STD[name])
+            terms.append((F.smooth_l1_loss(s.std(dim=0), std) + F.smooth_l1_loss(s.mean(dim=0), mean)))
+    return torch.stack(terms).mean() if terms else sizes.sum() * 0
+
+
+def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: LossConfig, num_bins: int,
+                   supervision: str, size_prior_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss and its named terms (detached scalars)."""
+    logits, reg = out["cls"], out["reg"]
+    labels = batch["cls_label"]
+    parts = split_regression(reg, num_bins)
+    refs = batch["ref1"]
+    zero = reg.sum() * 0  # keeps every head in the graph (DDP) when a term has no rows
+    terms: dict[str, torch.Tensor] = {"focal": focal_loss(logits, labels, cfg.focal_alpha, cfg.focal_gamma)}
+
+    mask3d = batch["target3d"] & (batch["is_proxy"] | (supervision == "full"))
+    b, m = ((labels == 1) & mask3d[:, None]).nonzero(as_tuple=True)
+    sizes, size_cls = [], []
+    if len(b):
+        cls = batch["class_id"][b]
+        c_t, h_t, s_t = batch["centre"][b], batch["heading"][b], batch["size"][b]
+        bin_t, res_t = encode_heading(h_t, num_bins)
+        centre, heading, size = decode_slices(parts, refs, b, m, cls, num_bins, bins=bin_t)
+        terms["centre"] = huber(torch.linalg.norm(centre - c_t, dim=1), 3.0).mean()
+        terms["heading_cls"] = F.cross_entropy(parts["heading_scores"][b, m], bin_t)
+        res_p = parts["heading_res"][b, m].gather(1, bin_t[:, None])[:, 0]
+        terms["heading_res"] = huber(res_p - res_t, 1.0).mean()
+        terms["size_cls"] = F.cross_entropy(parts["size_scores"][b, m], cls)
+        terms["size_res"] = huber(torch.linalg.norm(parts["size_res"][b, m, cls] - encode_size(s_t, cls), dim=1),
+                                  1.0).mean()
+        pred = box_corners(centre, size, heading)
+        gt = box_corners(c_t, s_t, h_t)
+        gt_flip = box_corners(c_t, s_t, h_t + math.pi)
+        dist = torch.minimum(torch.linalg.norm(pred - gt, dim=2).mean(1), torch.linalg.norm(pred - gt_flip, dim=2).mean(1))
+        terms["corner"] = huber(dist, 1.0).mean()
+        sizes.append(size)
+        size_cls.append(cls)
+    else:
+        for name in ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "corner"):
+            terms[name] = zero
+
+    mask2d = batch["is_real"] & ~mask3d if supervision == "weak" else torch.zeros_like(mask3d)
+    rows = mask2d.nonzero(as_tuple=True)[0]
+    if len(rows):
+        fg = logits[rows].detach().softmax(-1)[..., 1]
+        window = batch["window"][rows]
+        window = torch.where(window.any(1, keepdim=True), window, torch.ones_like(window))
+        m2 = torch.where(window, fg, torch.full_like(fg, -1.0)).argmax(1)
+        cls = batch["class_id"][rows]
+        centre, heading, size = decode_slices(parts, refs, rows, m2, cls, num_bins)
+        corners = frustum_to_rect(box_corners(centre, size, heading), batch["frustum_angle"][rows],
+                                  batch["flipped"][rows])
+        hull = project_hull(corners, batch["P2"][rows], batch["image_size"][rows])
+        terms["box2d"] = box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta)
+        sizes.append(size)
+        size_cls.append(cls)
+    else:
+        terms["box2d"] = zero
+    terms["size_prior"] = _size_prior(torch.cat(sizes), torch.cat(size_cls)) if sizes else zero
+
+    total = (terms["focal"] + cfg.box_weight * (
+        terms["centre"] + terms["heading_cls"] + cfg.size_cls_weight * terms["size_cls"]
+        + cfg.heading_res_weight * terms["heading_res"] + cfg.size_res_weight * terms["size_res"]
+        + cfg.corner_weight * terms["corner"]) + cfg.box2d_weight * terms["box2d"]
+        + size_prior_weight * terms["size_prior"])
+    return total, {name: value.detach() for name, value in terms.items()}
+
+
+@torch.no_grad()
+def training_metrics(out: dict[str, torch.Tensor], batch: dict[str, Any], num_bins: int,
+                     supervision: str) -> dict[str, float]:
+    """Slice accuracy (non-ignored slices) and the 3D IoU of the top slice on samples with a usable 3D target
+    (``mask3d``: injected objects in weak mode, never real ones). IoU is computed in the frustum frame."""
+    labels = batch["cls_label"]
+    pred = out["cls"].argmax(-1)
+    valid = labels >= 0
+    metrics = {"slice_acc": float((pred == labels)[valid].float().mean()) if valid.any() else float("nan")}
+    mask3d = batch["target3d"] & (batch["is_proxy"] | (supervision == "full"))
+    rows = mask3d.nonzero(as_tuple=True)[0]
+    if len(rows):
+        m = out["cls"][rows].softmax(-1)[..., 1].argmax(1)
+        parts = split_regression(out["reg"], num_bins)
+        cls = batch["class_id"][rows]
+        centre, heading, size = decode_slices(parts, batch["ref1"], rows, m, cls, num_bins)
+        box_p = kitti_from_frustum_frame(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy())
+        box_t = kitti_from_frustum_frame(batch["centre"][rows].cpu().numpy(), batch["heading"][rows].cpu().numpy(),
+                                         batch["size"][rows].cpu().numpy())
+        box_p[:, 3:6] = np.maximum(box_p[:, 3:6], 1e-3)
+        metrics["iou3d"] = float(np.mean(ops.iou_3d_pairs(box_p, box_t)))
+    return metrics

@@ -1,0 +1,185 @@
+"""Train the F-ConvNet detector on a frustum set (weak ALPI or full supervision).
+
+    python -m train.train_net_det --config configs/det_sample.yaml --step 0 --ratio 100 --output output/step_00 \\
+        [--frustums output/step_00/frustums_train.npz] [--supervision weak|full] [--resume] [--gpu 0] [KEY=VALUE ...]
+    torchrun --nproc_per_node K -m train.train_net_det ...      (DistributedDataParallel; rank 0 writes)
+
+Outputs in ``--output``: ``config.yaml`` (resolved), ``model_last.pth`` after every epoch, ``model_final.pth`` at
+the end, ``train_log.jsonl`` (one JSON line per epoch: mean loss terms, lr, seconds), TensorBoard scalars under
+``tb/``. All files are written atomically. Checkpoint selection: the last epoch (never a 3D metric on val). The
+logged ``iou3d`` is the training 3D IoU of samples with a usable 3D target: injected objects in weak mode (their
+box is known by construction), every object in full mode.
+
+Resume (``--resume``): restarts after the last completed epoch of ``model_last.pth``; sample order and
+augmentation depend only on (seed, epoch, index), so the result equals an uninterrupted run (same machine, same
+process count). Each step trains from scratch (no weight transfer). The size-prior weight is
+``loss.size_prior_step0`` at step 0 and ``loss.size_prior_later`` at steps >= 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from kitti.atomic import atomic_write_text
+from kitti.frustum_store import FrustumSet, read_manifest
+from train.checkpoint import load_checkpoint, save_checkpoint
+from train.cli import cli
+from train.config import Config, ConfigError, dump_config, load_config
+from train.distributed import Context, cleanup, setup
+from train.frustum_dataset import SUPERVISION, FrustumDataset
+from train.losses import compute_losses, training_metrics
+from train.model import FConvNet
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train.train_net_det", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="YAML config (default: built-in paper hyper-parameters)")
+    parser.add_argument("--step", type=int, default=0, help="pseudo-labelling step S (0, 1, 2, ...)")
+    parser.add_argument("--ratio", type=int, default=100, help="percentage of synthetic proxies (recorded)")
+    parser.add_argument("--output", type=Path, required=True, help="step directory receiving checkpoints and logs")
+    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz)")
+    parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
+                        help="weak: 2D labels + proxies (ALPI); full: 3D ground truth on every object")
+    parser.add_argument("--resume", action="store_true", help="continue from <output>/model_last.pth")
+    parser.add_argument("--gpu", type=int, default=0, help="CUDA device (falls back to CPU); -1 forces CPU")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=2")
+    return parser
+
+
+def _check_set(path: Path, supervision: str) -> FrustumSet:
+    manifest = read_manifest(path)
+    if manifest is None:
+        raise FileNotFoundError(f"{path}: frustum set manifest not found (incomplete or missing set)")
+    if supervision == "full" and manifest.get("supervision") == "weak":
+        raise ValueError(f"{path}: written with --supervision weak (no 3D boxes for real objects); "
+                         f"full training needs a set written with --supervision full")
+    return FrustumSet.load(path)
+
+
+def _write_log(path: Path, records: list[dict]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+
+def _read_log(path: Path, epochs: int) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [r for r in (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+            if r["epoch"] < epochs]
+
+
+def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervision: str, step: int,
+          ratio: int, resume: bool) -> Path:
+    """Train and return the path of ``model_final.pth``."""
+    tc = cfg.train
+    torch.manual_seed(tc.seed)
+    np.random.seed(tc.seed)
+    model = FConvNet(cfg).to(ctx.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=tc.lr_steps, gamma=tc.lr_gamma)
+    meta = {"step": step, "ratio": ratio, "supervision": supervision, "frustums": str(frustums.path)}
+    start = 0
+    if resume and (output / "model_last.pth").is_file():
+        state = load_checkpoint(output / "model_last.pth", ctx.device)
+        if state["config"] != cfg.to_dict() or state.get("meta", {}).get("supervision") != supervision:
+            raise ConfigError(f"{output / 'model_last.pth'}: config or supervision differ from this run; "
+                              f"resume with the same settings or use a new --output")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start = int(state["epoch"])
+    net = model
+    if ctx.distributed:
+        net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    dataset = FrustumDataset(frustums, cfg.data, supervision, augment=True, seed=tc.seed)
+    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=tc.seed,
+                                 drop_last=True)
+    per_rank = max(2, tc.batch_size // ctx.world_size)
+    loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=tc.workers, drop_last=True,
+                        pin_memory=ctx.device.type == "cuda")
+    if len(loader) == 0:
+        raise ValueError(f"{frustums.path}: {len(dataset)} samples, fewer than one batch of {per_rank} per process")
+    size_prior_weight = cfg.loss.size_prior_step0 if step == 0 else cfg.loss.size_prior_later
+    log_path = output / "train_log.jsonl"
+    records = _read_log(log_path, start) if ctx.is_main else []
+    writer = None
+    if ctx.is_main:
+        from torch.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(str(output / "tb"), purge_step=start)
+    bar = tqdm(total=tc.epochs * len(loader), initial=start * len(loader), desc="train", unit="batch",
+               disable=not ctx.is_main, dynamic_ncols=True)
+    for epoch in range(start, tc.epochs):
+        t0 = time.time()
+        dataset.set_epoch(epoch)
+        sampler.set_epoch(epoch)
+        net.train()
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for batch in loader:
+            batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+            out = net(batch)
+            loss, terms = compute_losses(out, batch, cfg.loss, model.num_bins, supervision, size_prior_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            values = {"loss": float(loss.detach()), **{k: float(v) for k, v in terms.items()},
+                      **training_metrics(out, batch, model.num_bins, supervision)}
+            for k, v in values.items():
+                if np.isfinite(v):
+                    sums[k] = sums.get(k, 0.0) + v
+                    counts[k] = counts.get(k, 0) + 1
+            bar.update()
+            bar.set_postfix(epoch=epoch + 1, loss=f"{values['loss']:.3f}")
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        if ctx.is_main:
+            record = {"epoch": epoch, "lr": lr, "seconds": round(time.time() - t0, 3),
+                      **{k: sums[k] / counts[k] for k in sorted(sums)}}
+            records.append(record)
+            _write_log(log_path, records)
+            for k, v in record.items():
+                if k != "epoch":
+                    writer.add_scalar(f"train/{k}", v, epoch + 1)
+            writer.flush()
+            save_checkpoint(output / "model_last.pth", {
+                "epoch": epoch + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "config": cfg.to_dict(), "meta": meta})
+    bar.close()
+    final = output / "model_final.pth"
+    if ctx.is_main:
+        writer.close()
+        save_checkpoint(final, {"epoch": tc.epochs, "model": model.state_dict(), "config": cfg.to_dict(),
+                                "meta": meta})
+    return final
+
+
+@cli
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = load_config(args.config, args.overrides)
+    frustums_path = args.frustums or args.output / "frustums_train.npz"
+    frustums = _check_set(frustums_path, args.supervision)
+    ctx = setup(args.gpu)
+    try:
+        if ctx.is_main:
+            args.output.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(args.output / "config.yaml", dump_config(cfg))
+        final = train(cfg, frustums, args.output, ctx, args.supervision, args.step, args.ratio, args.resume)
+        if ctx.is_main:
+            print(f"wrote {final}")
+    finally:
+        cleanup(ctx)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
