@@ -95,7 +95,7 @@ def _size_prior(sizes: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
 
 def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: LossConfig, num_bins: int,
                    supervision: str, size_prior_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Total loss and its named terms (detached scalars)."""
+    """Total loss and its named terms (scalars in the graph; detach them for logging)."""
     logits, reg = out["cls"], out["reg"]
     labels = batch["cls_label"]
     parts = split_regression(reg, num_bins)
@@ -153,7 +153,7 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         + cfg.heading_res_weight * terms["heading_res"] + cfg.size_res_weight * terms["size_res"]
         + cfg.corner_weight * terms["corner"]) + cfg.box2d_weight * terms["box2d"]
         + size_prior_weight * terms["size_prior"])
-    return total, {name: value.detach() for name, value in terms.items()}
+    return total, terms
 
 
 @torch.no_grad()

@@ -131,7 +131,7 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            values = {"loss": float(loss.detach()), **{k: float(v) for k, v in terms.items()},
+            values = {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in terms.items()},
                       **training_metrics(out, batch, model.num_bins, supervision)}
             for k, v in values.items():
                 if np.isfinite(v):

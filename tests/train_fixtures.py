@@ -1,0 +1,40 @@
+"""Shared fixtures of the detector tests: one tiny synthetic world and its frustum sets per session (cached under
+pytest's base temp directory, so every module that imports the fixtures reuses the same files), and a tiny config."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from train.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: a test-sized model: 64 points, 72/36/18/9 slices, a few channels
+TINY = ["data.num_samples=64", "data.strides=[1.0, 2.0, 4.0, 8.0]", "data.max_depth=72.0",
+        "data.group_sizes=[8, 8, 8, 8]", "model.pointnet=[[8, 8], [8, 8], [16], [16]]", "model.deconv=8",
+        "train.batch_size=8", "train.epochs=1", "test.batch_size=16"]
+
+
+def tiny_config(*extra: str) -> Config:
+    return load_config(None, [*TINY, *extra])
+
+
+def _run(args: list[str]) -> None:
+    subprocess.run([sys.executable, *args], check=True, cwd=REPO, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def train_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``<root>/data`` (4 synthetic frames, 2 train / 2 val), ``<root>/weak`` and ``<root>/full`` frustum sets
+    (``frustums_train.npz`` with 1 copy per object, ``frustums_val.npz``)."""
+    root = tmp_path_factory.getbasetemp() / "train_world"
+    if (root / "full" / "frustums_val.manifest.json").is_file():
+        return root
+    _run(["-m", "kitti.synthetic", "--out", str(root / "data"), "--frames", "4", "--seed", "5", "--workers", "2"])
+    for supervision in ("weak", "full"):
+        _run(["-m", "kitti.frustum_extractor", "--data", str(root / "data"), "--output", str(root / supervision),
+              "--supervision", supervision, "--set", "train", "--set", "val", "--copies", "1", "--workers", "2"])
+    return root

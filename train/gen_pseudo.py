@@ -1,0 +1,34 @@
+"""Pseudo-labels for every training frame: one box per annotated 2D box (``top``), score = foreground probability.
+
+    python -m train.gen_pseudo --weights output/step_00/model_final.pth \\
+        --frustums output/step_00/frustums_pseudo.npz --data data/kitti --split train \\
+        --output output/step_00/_last_train [--gpu 0]
+    torchrun --nproc_per_node K -m train.gen_pseudo ...       (frames sharded across ranks)
+
+Writes ``<output>/data/%06d.txt`` for every frame of ``ImageSets/<split>.txt`` (KITTI lines with score, empty files
+for frames without boxes; no score threshold, no NMS) and ``<output>/pseudo_quality.json``: the KITTI evaluation of
+the pseudo-labels against ``<data>/training/label_2``, for information only (nothing downstream reads it).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from train.cli import cli
+from train.distributed import cleanup, setup
+from train.inference import run
+from train.test_net_det import build_parser
+
+
+@cli
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser("python -m train.gen_pseudo", __doc__, "train", False).parse_args(argv)
+    ctx = setup(args.gpu)
+    try:
+        run(ctx, args.weights, args.frustums, args.data, args.split, args.output, "top", "pseudo_quality.json")
+    finally:
+        cleanup(ctx)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
