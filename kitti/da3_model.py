@@ -65,7 +65,7 @@ HUB_IDS: dict[str, str] = {
     "da3metric-large": "depth-anything/DA3METRIC-LARGE",
     "da3nested-giant-large": "depth-anything/DA3NESTED-GIANT-LARGE-1.1",
 }
-INSTALL_HINT = "install it with scripts/setup_env.sh (requirements-da3.txt: depth-anything-3 --no-deps + its light deps)"
+INSTALL_HINT = "install it with scripts/setup_env.sh (requirements-da3.txt: depth-anything-3 --no-deps + light deps)"
 
 
 class ModelError(ValueError):
@@ -213,8 +213,8 @@ def load_model(spec: str | Path) -> Da3Model:
     elif re.fullmatch(r"[\w.-]+/[\w.-]+", spec) and not spec.startswith("."):
         directory = _download(spec)
     else:
-        raise ModelError(f"model {spec!r} is neither an existing directory, a registry name ({', '.join(HUB_IDS)}) nor a "
-                         f"hub id (owner/name)")
+        raise ModelError(f"model {spec!r} is neither an existing directory, a registry name "
+                         f"({', '.join(HUB_IDS)}) nor a hub id (owner/name)")
     name = _read_model_name(directory / CONFIG_FILE)
     net = build_network(name)
     load_weights(net, directory / WEIGHTS_FILE)

@@ -49,7 +49,7 @@ from kitti.frustum_store import (KIND_PASTED, KIND_PROXY, KIND_REAL, NAN7, Frust
 from kitti.image import image_size as read_image_size
 from kitti.instance_library import InstanceLibrary, load_cached
 from kitti.labels import Label2D, ObjectLabel, read_labels
-from kitti.point_source import POINT_SOURCES, DepthOptions, scene_points
+from kitti.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
 from kitti.priors import CLASS_ID, CLASSES, MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS, depth_estimate, depth_window
 from kitti.proxies import (POINTS_PER_FACE_LATER, POINTS_PER_FACE_STEP0, assemble, in_box2d, in_window,
                            placement, proxy_object)
@@ -80,6 +80,7 @@ class ExtractConfig:
     beams64: bool = False
     library: str | None = None
     pseudo_dir: str | None = None
+    depth_dir: str = "depth_2"
 
     @property
     def training(self) -> bool:
@@ -149,10 +150,11 @@ class FrameContext:
     uv: np.ndarray
 
     @classmethod
-    def load(cls, dataset: KittiDataset, frame: int, points: str, beams64: bool) -> "FrameContext":
+    def load(cls, dataset: KittiDataset, frame: int, points: str, beams64: bool,
+             depth_dir: str = "depth_2") -> "FrameContext":
         calib = dataset.calib(frame)
         size = read_image_size(dataset.path("image_2", frame))
-        scene = scene_points(dataset, frame, calib, size, points, DepthOptions(beams64=beams64))
+        scene = scene_points(dataset, frame, calib, size, points, DepthOptions(beams64=beams64, depth_dir=depth_dir))
         uv, _ = g.project_rect_to_image(scene, calib.P2)
         return cls(frame, calib, size, scene, uv)
 
@@ -212,7 +214,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
 def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
     """All samples of one frame (reals, and for training sets their injected objects) plus skip counts."""
     dataset = KittiDataset(cfg.data)
-    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64)
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64, cfg.depth_dir)
     objects = read_objects(dataset, frame, cfg.supervision)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame) if cfg.pseudo_dir else []
     result = FrameResult()
@@ -318,8 +320,8 @@ def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool 
     inputs, unless ``force``). Returns the manifest."""
     dataset = KittiDataset(cfg.data)
     frames_file = dataset.split_path(cfg.split)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2",
-                                             "velodyne" if cfg.points == "lidar" else "depth_2"))
+    frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
     path = Path(output) / FORMAT_NAME.format(cfg.subset)
     inputs = config_inputs(cfg, frames_file)
     if not force and is_complete(path, inputs):
@@ -346,7 +348,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="data/kitti", help="KITTI root holding training/ and ImageSets/")
     parser.add_argument("--split", default="train", help="split of the training frames (ImageSets/<split>.txt)")
     parser.add_argument("--points", choices=POINT_SOURCES, default="lidar",
-                        help="scene points: velodyne LiDAR or pseudo-LiDAR from depth_2")
+                        help="scene points: velodyne LiDAR, pseudo-LiDAR from depth maps, or LiDAR densified by "
+                             "LiDAR-aligned depth points (kitti.point_source)")
     parser.add_argument("--beams64", action="store_true", help="thin pseudo-LiDAR to a virtual 64-beam scan")
     parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
                         help="weak: 2D labels only (ALPI); full: GT 3D boxes of real objects (upper bound)")
@@ -378,11 +381,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-split", default="val", help="split of the validation frames")
     parser.add_argument("--copies", type=int, default=5, help="jittered copies per training object")
     parser.add_argument("--min-height", type=float, default=MIN_HEIGHT_PX, help="minimum 2D box height, pixels")
+    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2",
+                        help="depth maps of --points depth|lidar+depth: depth_2 (synthetic/rendered) or "
+                             "DA3_depth_results (kitti.generate_da3_depth)")
     args = parser.parse_args(argv)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
                             points=args.points, supervision=args.supervision, seed=args.seed, copies=args.copies,
-                            min_height=args.min_height, beams64=args.beams64)
+                            min_height=args.min_height, beams64=args.beams64, depth_dir=args.depth_dir)
         build_set(cfg, args.output, args.workers, args.force)
     return 0
 
