@@ -77,6 +77,10 @@ def _read_log(path: Path, epochs: int) -> list[dict]:
             if r["epoch"] < epochs]
 
 
+def _without_epochs(config: dict) -> dict:
+    return {**config, "train": {k: v for k, v in config["train"].items() if k != "epochs"}}
+
+
 def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervision: str, step: int,
           ratio: int, resume: bool) -> Path:
     """Train and return the path of ``model_final.pth``."""
@@ -90,9 +94,10 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
     start = 0
     if resume and (output / "model_last.pth").is_file():
         state = load_checkpoint(output / "model_last.pth", ctx.device)
-        if state["config"] != cfg.to_dict() or state.get("meta", {}).get("supervision") != supervision:
-            raise ConfigError(f"{output / 'model_last.pth'}: config or supervision differ from this run; "
-                              f"resume with the same settings or use a new --output")
+        if (_without_epochs(state["config"]) != _without_epochs(cfg.to_dict())
+                or state.get("meta", {}).get("supervision") != supervision):
+            raise ConfigError(f"{output / 'model_last.pth'}: config or supervision differ from this run "
+                              f"(only train.epochs may change); resume with the same settings or use a new --output")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
