@@ -335,8 +335,3 @@ class Da3Predictor:
                                            sky=maps.get("sky"), conf=maps.get("depth_conf"), K_processed=K1,
                                            scale=scale))
         return results
-
-    def describe(self) -> dict[str, Any]:
-        """Settings recorded in the output manifest."""
-        return {"model": self.model.source, "model_name": self.model.name, "depth_kind": self.model.kind,
-                "process_res": self.process_res, "process_res_method": self.method, "precision": self.precision}

@@ -11,8 +11,8 @@ For every frame of ``<data_path>/<split>/image_2`` (or of ``--frames`` / ``--spl
   probability, metric/mono models) and/or ``conf`` (float32, any-view models), ``process_intrinsics`` (3x3 K' of
   the network input) and ``metric_scale`` (0-d, the factor ``(fx' + fy') / 2 / 300`` applied, 1 if none);
 * ``%06d_vis.jpg``: the image stacked over its colourised inverse depth (turbo colour map, 2-98 % percentiles);
-* ``manifest.json``: model, depth kind, resolution and precision. A directory made with other settings is
-  refused unless ``--force``.
+* ``manifest.json``: model (directory, name or hub id), registry name, depth kind, resolution and precision. A
+  directory made with other settings is refused unless ``--force``.
 
 Only ``focal_metric`` and ``metric`` models give metres; ``relative`` models (any-view/mono, e.g. the small test
 model) are accepted with a warning and must be aligned (:mod:`kitti.depth_alignment`) before use.
@@ -93,18 +93,24 @@ def shard(frames: list[int]) -> tuple[list[int], int, int]:
     return frames[rank::world], rank, world
 
 
-def check_manifest(out_dir: Path, settings: dict[str, object], force: bool) -> None:
-    """Refuse to mix outputs of different settings in one directory (unless ``force``); then record them."""
+def check_manifest(out_dir: Path, settings: dict[str, object]) -> None:
+    """Refuse to add outputs of other ``settings`` to a directory whose manifest records different ones."""
     path = out_dir / MANIFEST
-    if path.is_file() and not force:
-        try:
-            old = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise KittiFormatError(path, f"not valid JSON ({exc}); remove it or pass --force") from None
-        if old != settings:
-            raise KittiFormatError(path, f"outputs here were made with {old}, not {settings}; "
-                                         f"pass --force to regenerate every frame")
-    atomic_write_text(path, json.dumps(settings, indent=1, sort_keys=True) + "\n")
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise KittiFormatError(path, f"not valid JSON ({exc}); remove it or pass --force") from None
+    old = {key: old.get(key) for key in settings}
+    if old != settings:
+        raise KittiFormatError(path, f"outputs here were made with {old}, not {settings}; "
+                                     f"pass --force to regenerate every frame")
+
+
+def pending(frames: list[int], out_dir: Path, vis: bool, force: bool) -> list[int]:
+    """Frames without outputs (all of them with ``force``)."""
+    return [f for f in frames if force or not all(p.is_file() for p in output_paths(out_dir, f)[: 2 if vis else 1])]
 
 
 def save_prediction(out_dir: Path, frame: int, image: np.ndarray, K: np.ndarray, pred: DepthPrediction,
@@ -117,11 +123,9 @@ def save_prediction(out_dir: Path, frame: int, image: np.ndarray, K: np.ndarray,
                 process_intrinsics=pred.K_processed, metric_scale=np.float64(pred.scale), **extra)
 
 
-def run(dataset: KittiDataset, frames: list[int], predictor: Da3Predictor, out_dir: Path, batch_size: int,
-        vis: bool, force: bool, desc: str = "DA3 depth") -> int:
-    """Generate the missing frames; returns how many were written. Consecutive same-size frames form batches."""
-    todo = [f for f in frames
-            if force or not all(p.is_file() for p in output_paths(out_dir, f)[: 2 if vis else 1])]
+def run(dataset: KittiDataset, todo: list[int], predictor: Da3Predictor, out_dir: Path, batch_size: int,
+        vis: bool, desc: str = "DA3 depth") -> None:
+    """Generate the depth of the ``todo`` frames; consecutive frames of the same image size form batches."""
     batch: list[tuple[int, np.ndarray, np.ndarray]] = []
 
     def flush() -> None:
@@ -140,7 +144,6 @@ def run(dataset: KittiDataset, frames: list[int], predictor: Da3Predictor, out_d
             batch.append((frame, image, K))
         if batch:
             flush()
-    return len(todo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,20 +175,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise KittiFormatError("arguments", "--process-res must be >= 14 and --batch-size >= 1")
         dataset = KittiDataset(args.data_path, args.split)
         frames, rank, world = shard(select_frames(dataset, args.frames, args.split_file))
-        model = load_model(args.model)
-        predictor = Da3Predictor(model, args.device, args.precision, args.process_res, args.process_res_method)
-        if model.kind == "relative":
-            print(f"warning: {model.name} predicts relative depth (not metres); align it before use",
-                  file=sys.stderr)
         out_dir = dataset.dir / OUTPUT_DIR
-        check_manifest(out_dir, predictor.describe(), args.force)
-        written = run(dataset, frames, predictor, out_dir, args.batch_size, not args.no_vis, args.force,
-                      desc=f"DA3 depth [rank {rank}/{world}]" if world > 1 else "DA3 depth")
+        model_spec = str(Path(args.model).resolve()) if Path(args.model).is_dir() else args.model
+        settings = {"model": model_spec, "process_res": args.process_res,
+                    "process_res_method": args.process_res_method, "precision": args.precision}
+        if not args.force:
+            check_manifest(out_dir, settings)
+        todo = pending(frames, out_dir, not args.no_vis, args.force)
+        if todo:  # a finished run resumes without loading the model
+            model = load_model(model_spec)
+            predictor = Da3Predictor(model, args.device, args.precision, args.process_res, args.process_res_method)
+            if model.kind == "relative":
+                print(f"warning: {model.name} predicts relative depth (not metres); align it before use",
+                      file=sys.stderr)
+            manifest = dict(settings, model_name=model.name, depth_kind=model.kind)
+            atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+            run(dataset, todo, predictor, out_dir, args.batch_size, not args.no_vis,
+                desc=f"DA3 depth [rank {rank}/{world}]" if world > 1 else "DA3 depth")
     except (KittiFormatError, ModelError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{out_dir}: {written} frames written, {len(frames) - written} already done "
-          f"({model.name}, {predictor.device}, {args.precision})")
+    print(f"{out_dir}: {len(todo)} frames written, {len(frames) - len(todo)} already done")
     return 0
 
 
