@@ -1,8 +1,6 @@
 """Robust depth-to-LiDAR fits on the synthetic world's monocular-like depth (known per-frame scale error)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
