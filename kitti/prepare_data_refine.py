@@ -5,7 +5,8 @@
 
 For every Car/Pedestrian/Cyclist pseudo-box (KITTI file with scores; ``val`` also drops occlusion > 2,
 truncation > 0.5 and 2D height < 25 px): the box is enlarged x1.2 about its centre; ``train`` makes ``--copies``
-(5) copies each jittered with :func:`kitti.augmentation.random_shift_rotate_box3d` (0.05), ``val`` one unjittered.
+(5) copies each jittered with :func:`kitti.augmentation.random_shift_rotate_box3d` (0.05), ``val`` one unjittered;
+``pseudo`` (the frames to pseudo-label with the refinement model: ``--split``) one unjittered, without the val filters.
 Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box
 (``box3d``, ``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (METHOD 11), ``box2d`` and
 ``box2d_target`` = the pseudo-label's 2D box, ``score_2d`` = its score. Samples without points are skipped and
@@ -29,7 +30,7 @@ from kitti.frustum_extractor import (FrameContext, FrameResult, add_common_argum
 from kitti.frustum_store import KIND_REAL, is_complete, read_manifest, write_frustum_set
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
-SETS = ("train", "val")
+SETS = ("train", "val", "pseudo")
 ENLARGE = 1.2
 JITTER = 0.05
 #: validation filters (KITTI "hard" limits)
@@ -65,7 +66,7 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
     ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64)
     training = cfg.subset == "train"
     for label in pseudo:
-        if not training and (label.occlusion > VAL_MAX_OCCLUSION or label.truncation > VAL_MAX_TRUNCATION
+        if cfg.subset == "val" and (label.occlusion > VAL_MAX_OCCLUSION or label.truncation > VAL_MAX_TRUNCATION
                              or label.height_px < MIN_HEIGHT_PX):
             result.skipped["val_filtered"] += 1
             continue

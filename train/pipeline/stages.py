@@ -1,0 +1,248 @@
+"""The pipeline's stages and the commands each runs (METHOD 3, with the published scripts' flaws fixed).
+
+Every stage works in its own directory (:mod:`train.pipeline.layout`) in three phases:
+
+1. data: frustum sets (step 0: jittered real frustums + proxies; step S >= 1: real frustums + proxies / pasted
+   instances from step S-1's pseudo-labels; refinement: regions around step K's pseudo-boxes);
+2. training (resumes from ``model_last.pth``; skipped when ``model_final.pth`` exists);
+3. in parallel, predictions for val + KITTI evaluation (``_last_val/``) and pseudo-labels for the train frames
+   (``_last_train/``); a failure of either fails the stage.
+
+A stage whose manifest says ``done`` with the same fingerprint (parameters + content hashes of its inputs) is
+skipped; one whose inputs changed is rebuilt from scratch; an interrupted one resumes (each phase skips or resumes
+its own finished work). Nothing here reads the 3D fields of real objects' labels: the data phase reads 2D labels
+(``weak``) and only the evaluation, which reports, reads 3D ground truth.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kitti.atomic import atomic_write_bytes
+from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
+from train.pipeline.manifest import (StageManifest, fingerprint, hash_dir, hash_files, is_finished,
+                                     read_manifest)
+from train.pipeline.runner import Command, StageFailed, run_commands
+
+REPO = Path(__file__).resolve().parents[2]
+VAL_DIR, TRAIN_DIR = "_last_val", "_last_train"
+VAL_METRICS = f"{VAL_DIR}/metrics.json"
+PSEUDO_METRICS = f"{TRAIN_DIR}/pseudo_quality.json"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a stage depends on besides its inputs on disk."""
+
+    data: Path
+    output: Path
+    config: Path
+    refine_config: Path
+    ratio: int = 100
+    supervision: str = "weak"
+    points: str = "lidar"
+    depth_dir: str = "depth_2"
+    gpu: int = 0
+    seed: int = 0
+    workers: int = 2
+    train_split: str = "train"
+    val_split: str = "val"
+    overrides: tuple[str, ...] = field(default_factory=tuple)
+
+    def parameters(self, stage: str) -> dict[str, object]:
+        """The options that change a stage's result (not the output path, the GPU index or the worker count)."""
+        keep = asdict(self)
+        for name in ("output", "gpu", "workers", "data"):
+            keep.pop(name)
+        keep["config"] = str(self.config)
+        keep["refine_config"] = str(self.refine_config)
+        keep["data"] = str(self.data.resolve())
+        keep["stage"] = stage
+        return keep
+
+
+def _python(module: str, *args: str | Path) -> tuple[str, ...]:
+    return (sys.executable, "-m", module, *(str(a) for a in args))
+
+
+def _source_args(opts: RunOptions) -> tuple[str, ...]:
+    args = ["--data", str(opts.data), "--points", opts.points, "--seed", str(opts.seed),
+            "--workers", str(opts.workers)]
+    if opts.points != "lidar":
+        # dense pseudo-LiDAR thinned to a 64-beam-like scan (a dense map gives ~20x the points of a scan)
+        args += ["--depth-dir", opts.depth_dir, "--beams64"]
+    return tuple(args)
+
+
+def _label_inputs(opts: RunOptions) -> dict[str, str]:
+    """Content hashes of what every stage reads from the data set (2D labels are read from these files)."""
+    data = opts.data
+    return {
+        "label_2": hash_dir(data / "training" / "label_2", "*.txt"),
+        "splits": hash_files([data / "ImageSets" / f"{opts.train_split}.txt",
+                              data / "ImageSets" / f"{opts.val_split}.txt"]),
+        "config": hash_files([opts.config]),
+    }
+
+
+def _require(path: Path, what: str) -> None:
+    if not path.exists():
+        raise StageFailed(f"missing input: {what} ({path}); run the earlier stage first")
+
+
+def _evaluate_phase(opts: RunOptions, stage: Path, weights: Path, val_set: Path, pseudo_set: Path) -> dict[str, float]:
+    common = ("--weights", weights, "--data", opts.data, "--gpu", str(opts.gpu))
+    return run_commands([
+        Command("val", _python("train.test_net_det", *common, "--frustums", val_set, "--split", opts.val_split,
+                               "--output", stage / VAL_DIR), stage / "logs" / "val.log"),
+        Command("pseudo", _python("train.gen_pseudo", *common, "--frustums", pseudo_set, "--split",
+                                  opts.train_split, "--output", stage / TRAIN_DIR), stage / "logs" / "pseudo.log"),
+    ], cwd=REPO)
+
+
+def _train_phase(opts: RunOptions, stage: Path, config: Path, step: int, frustums: Path,
+                 supervision: str) -> dict[str, float]:
+    if (stage / "model_final.pth").is_file():
+        print(f"[{stage.name}] training already finished (model_final.pth), skipped")
+        return {}
+    argv = _python("train.train_net_det", "--config", config, "--step", str(step), "--ratio", str(opts.ratio),
+                   "--output", stage, "--frustums", frustums, "--supervision", supervision, "--gpu", str(opts.gpu),
+                   *(("--resume",) if (stage / "model_last.pth").is_file() else ()), *opts.overrides)
+    return run_commands([Command("train", argv, stage / "logs" / "train.log")], cwd=REPO)
+
+
+def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool) -> bool:
+    """True when the stage must run. Removes a stage directory built from other inputs (or with ``force``)."""
+    if not force and is_finished(stage, stage_fingerprint):
+        print(f"[{name}] finished with the same inputs: skipped ({stage})")
+        return False
+    previous = read_manifest(stage)
+    if stage.exists() and (force or previous is None and any(stage.iterdir())
+                           or previous is not None and previous.get("fingerprint") != stage_fingerprint):
+        reason = "--force" if force else "inputs or parameters changed"
+        print(f"[{name}] {reason}: rebuilding {stage}")
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def _run_phases(manifest: StageManifest, name: str, phases: list[tuple[str, object]]) -> None:
+    for phase, action in phases:
+        print(f"[{name}] {phase}")
+        started = time.monotonic()
+        try:
+            action()  # type: ignore[operator]
+        except StageFailed:
+            manifest.data["failed_phase"] = phase
+            manifest.finish({}, status="failed")
+            raise
+        manifest.record_timing(phase, time.monotonic() - started)
+
+
+def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
+    """Run pseudo-labelling step ``step`` (0 = proxies only; >= 1 uses step ``step - 1``'s pseudo-labels)."""
+    stage = step_dir(opts.output, step, opts.ratio)
+    name = stage.name
+    inputs = _label_inputs(opts)
+    previous = None
+    if step > 0:
+        previous = step_dir(opts.output, step - 1, opts.ratio)
+        _require(previous / TRAIN_DIR / "data", f"step {step - 1} pseudo-labels")
+        inputs["previous_pseudo_labels"] = hash_dir(previous / TRAIN_DIR / "data", "*.txt")
+    parameters = opts.parameters(f"step_{step}")
+    if not _prepare(stage, name, fingerprint(parameters, inputs), force):
+        return stage
+    manifest = StageManifest(stage, name, parameters, inputs, REPO)
+    shutil.copyfile(opts.config, stage / "config_source.yaml")
+    source = _source_args(opts)
+    sets = ("--split", opts.train_split, "--val-split", opts.val_split, "--supervision", opts.supervision)
+
+    def data() -> None:
+        commands = []
+        if previous is None:
+            commands.append(Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
+                                                        "--set", "train", "--set", "val", "--set", "pseudo"),
+                                    stage / "logs" / "data.log"))
+        else:
+            pseudo_dir = previous / TRAIN_DIR / "data"
+            commands += [
+                Command("instances", _python("kitti.generate_instances_insert", "--output", stage, *source,
+                                             "--split", opts.train_split, "--supervision", opts.supervision,
+                                             "--step", str(step - 1), "--pseudo-dir", pseudo_dir),
+                        stage / "logs" / "data.log"),
+                Command("injection", _python("kitti.frustum_pseudolabeling", "--output", stage, *source,
+                                             "--split", opts.train_split, "--supervision", opts.supervision,
+                                             "--step", str(step - 1), "--ratio", str(opts.ratio),
+                                             "--pseudo-dir", pseudo_dir), stage / "logs" / "data.log"),
+                Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
+                                            "--set", "val", "--set", "pseudo"), stage / "logs" / "data.log"),
+            ]
+        for command in commands:  # in order: the injection needs the instance library
+            run_commands([command], cwd=REPO)
+
+    _run_phases(manifest, name, [
+        ("data", data),
+        ("train", lambda: _train_phase(opts, stage, opts.config, step, stage / "frustums_train.npz",
+                                       opts.supervision)),
+        ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
+                                                         stage / "frustums_val.npz", stage / "frustums_pseudo.npz")),
+    ])
+    manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
+                     "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
+                     "pseudo_quality": PSEUDO_METRICS})
+    return stage
+
+
+def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
+    """The refinement stage on step ``from_step``'s pseudo-labels; copies its final pseudo-labels (train frames) to
+    ``<output>/label_2_pseudo/``."""
+    stage = refine_dir(opts.output)
+    name = stage.name
+    source_stage = step_dir(opts.output, from_step, opts.ratio)
+    train_labels, val_labels = source_stage / TRAIN_DIR / "data", source_stage / VAL_DIR / "data"
+    _require(train_labels, f"step {from_step} pseudo-labels")
+    _require(val_labels, f"step {from_step} val predictions")
+    inputs = {**_label_inputs(opts), "refine_config": hash_files([opts.refine_config]),
+              "pseudo_labels": hash_dir(train_labels, "*.txt"), "val_predictions": hash_dir(val_labels, "*.txt")}
+    parameters = {**opts.parameters("refinement"), "from_step": from_step}
+    if not _prepare(stage, name, fingerprint(parameters, inputs), force):
+        return stage
+    manifest = StageManifest(stage, name, parameters, inputs, REPO)
+    shutil.copyfile(opts.refine_config, stage / "config_source.yaml")
+    source = _source_args(opts)
+
+    def data() -> None:
+        for pseudo_dir, sets in ((train_labels, ("--set", "train", "--set", "pseudo")), (val_labels, ("--set", "val"))):
+            run_commands([Command("refine data", _python(
+                "kitti.prepare_data_refine", "--output", stage, *source, "--split", opts.train_split,
+                "--val-split", opts.val_split, "--pseudo-dir", pseudo_dir, *sets), stage / "logs" / "data.log")],
+                cwd=REPO)
+
+    _run_phases(manifest, name, [
+        ("data", data),
+        # the refinement network is supervised by the pseudo-boxes (its samples carry them as 3D targets)
+        ("train", lambda: _train_phase(opts, stage, opts.refine_config, from_step + 1, stage / "refine_train.npz",
+                                       "full")),
+        ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
+                                                         stage / "refine_val.npz", stage / "refine_pseudo.npz")),
+        ("final labels", lambda: publish_labels(stage / TRAIN_DIR / "data", opts.output / FINAL_LABELS_DIR)),
+    ])
+    manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
+                     "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
+                     "pseudo_quality": PSEUDO_METRICS, "final_labels": str(opts.output / FINAL_LABELS_DIR)})
+    return stage
+
+
+def publish_labels(source: Path, target: Path) -> None:
+    """Copy the final pseudo-label files into ``target`` (each file atomically; stale files removed)."""
+    target.mkdir(parents=True, exist_ok=True)
+    names = {path.name for path in source.glob("*.txt")}
+    for stale in target.glob("*.txt"):
+        if stale.name not in names:
+            stale.unlink()
+    for name in sorted(names):
+        atomic_write_bytes(target / name, (source / name).read_bytes())
+    print(f"final pseudo-labels: {len(names)} files in {target}")
