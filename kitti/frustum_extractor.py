@@ -351,6 +351,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scene points: velodyne LiDAR, pseudo-LiDAR from depth maps, or LiDAR densified by "
                              "LiDAR-aligned depth points (kitti.point_source)")
     parser.add_argument("--beams64", action="store_true", help="thin pseudo-LiDAR to a virtual 64-beam scan")
+    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2",
+                        help="depth maps of --points depth|lidar+depth: depth_2 (synthetic/rendered) or "
+                             "DA3_depth_results (kitti.generate_da3_depth)")
     parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
                         help="weak: 2D labels only (ALPI); full: GT 3D boxes of real objects (upper bound)")
     parser.add_argument("--seed", type=int, default=0)
@@ -381,9 +384,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-split", default="val", help="split of the validation frames")
     parser.add_argument("--copies", type=int, default=5, help="jittered copies per training object")
     parser.add_argument("--min-height", type=float, default=MIN_HEIGHT_PX, help="minimum 2D box height, pixels")
-    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2",
-                        help="depth maps of --points depth|lidar+depth: depth_2 (synthetic/rendered) or "
-                             "DA3_depth_results (kitti.generate_da3_depth)")
     args = parser.parse_args(argv)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--step must be >= 0")
     cfg = ExtractConfig(data=args.data, subset="train", split=args.split, points=args.points,
                         supervision=args.supervision, seed=args.seed, step=args.step + 1, ratio=args.ratio,
-                        copies=args.copies, beams64=args.beams64,
+                        copies=args.copies, beams64=args.beams64, depth_dir=args.depth_dir,
                         library=str(args.library or args.output / LIBRARY_FILE), pseudo_dir=args.pseudo_dir)
     build_set(cfg, args.output, args.workers, args.force)
     return 0

@@ -27,7 +27,7 @@ from kitti.frustum_extractor import (add_common_arguments, cli, file_digest, rea
 from kitti.frustum_store import is_complete, read_manifest
 from kitti.image import image_size as read_image_size
 from kitti.instance_library import LIBRARY_FILE, Instance, InstanceLibrary
-from kitti.point_source import DepthOptions, scene_points
+from kitti.point_source import DepthOptions, check_point_inputs, scene_points
 from kitti.priors import CLASS_ID, CLASSES, MIN_POINTS
 
 
@@ -41,6 +41,7 @@ class LibraryConfig:
     step: int = 0
     points: str = "lidar"
     beams64: bool = False
+    depth_dir: str = "depth_2"
     min_score: float = 0.3
     min_iou: float = 0.5
     min_points: int = MIN_POINTS
@@ -63,7 +64,7 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
         return result
     calib = dataset.calib(frame)
     size = read_image_size(dataset.path("image_2", frame))
-    scene = scene_points(dataset, frame, calib, size, cfg.points, DepthOptions(beams64=cfg.beams64))
+    scene = scene_points(dataset, frame, calib, size, cfg.points, DepthOptions(beams64=cfg.beams64, depth_dir=cfg.depth_dir))
     boxes = np.array([p.box3d for p in wanted])
     inside = g.points_in_boxes_mask(scene, boxes)
     hulls = g.project_boxes_to_image(boxes, calib.P2, size)
@@ -86,7 +87,8 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
 def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Write ``<output>/instances.npz`` and its manifest (skipped when complete with the same inputs)."""
     dataset = KittiDataset(cfg.data)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2", "velodyne" if cfg.points == "lidar" else "depth_2"))
+    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
     path = Path(output) / LIBRARY_FILE
     inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
               "split_sha256": file_digest(dataset.split_path(cfg.split))}
@@ -117,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depth-range", type=float, nargs=2, default=(10.0, 35.0), metavar=("NEAR", "FAR"))
     args = parser.parse_args(argv)
     cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
-                        points=args.points, beams64=args.beams64, min_score=args.min_score, min_iou=args.min_iou,
+                        points=args.points, beams64=args.beams64, depth_dir=args.depth_dir, min_score=args.min_score, min_iou=args.min_iou,
                         min_points=args.min_points, depth_range=tuple(args.depth_range))
     build_library(cfg, args.output, args.workers, args.force)
     return 0

@@ -28,6 +28,7 @@ from kitti.dataset import KittiDataset
 from kitti.frustum_extractor import (FrameContext, FrameResult, add_common_arguments, cli, file_digest,
                                      read_pseudo_labels, run_frames)
 from kitti.frustum_store import KIND_REAL, is_complete, read_manifest, write_frustum_set
+from kitti.point_source import DepthOptions, check_point_inputs
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
 SETS = ("train", "val", "pseudo")
@@ -45,6 +46,7 @@ class RefineConfig:
     split: str = "train"
     points: str = "lidar"
     beams64: bool = False
+    depth_dir: str = "depth_2"
     seed: int = 0
     copies: int = 5
 
@@ -63,7 +65,7 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
     if not pseudo:
         result.skipped["frames_without_objects"] += 1
         return result
-    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64)
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64, cfg.depth_dir)
     training = cfg.subset == "train"
     for label in pseudo:
         if cfg.subset == "val" and (label.occlusion > VAL_MAX_OCCLUSION or label.truncation > VAL_MAX_TRUNCATION
@@ -91,7 +93,8 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
 def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Write ``<output>/refine_<subset>.npz`` and its manifest (skipped when complete with the same inputs)."""
     dataset = KittiDataset(cfg.data)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2", "velodyne" if cfg.points == "lidar" else "depth_2"))
+    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
     path = Path(output) / f"refine_{cfg.subset}.npz"
     inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
               "split_sha256": file_digest(dataset.split_path(cfg.split))}
@@ -124,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = RefineConfig(data=args.data, pseudo_dir=args.pseudo_dir, subset=subset,
                            split=args.val_split if subset == "val" else args.split, points=args.points,
-                           beams64=args.beams64, seed=args.seed, copies=args.copies)
+                           beams64=args.beams64, depth_dir=args.depth_dir, seed=args.seed, copies=args.copies)
         build_refine_set(cfg, args.output, args.workers, args.force)
     return 0
 
