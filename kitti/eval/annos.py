@@ -23,6 +23,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from kitti.dataset import read_split
 from kitti.errors import KittiFormatError
 from kitti.eval.protocol import DONTCARE
 from kitti.labels import ObjectLabel, read_labels
@@ -124,24 +125,6 @@ def read_pred_file(path: str | Path) -> Anno:
     return annos_from_labels(labels)
 
 
-def read_split(path: str | Path) -> list[str]:
-    """Frame ids of a split file: one id per line (e.g. ``000123``), blank lines skipped."""
-    path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        raise KittiFormatError(path, "split file not found") from None
-    ids = []
-    for lineno, raw in enumerate(lines, start=1):
-        fields = raw.split()
-        if not fields:
-            continue
-        if len(fields) != 1:
-            raise KittiFormatError(path, f"expected one frame id per line, got {raw!r}", lineno)
-        ids.append(frame_id(fields[0]))
-    return ids
-
-
 def frame_id(raw: str | int) -> str:
     """Normalise a frame id: all-digit ids are zero-padded to KITTI's six digits (``12`` -> ``000012``)."""
     text = str(raw).strip()
@@ -163,7 +146,7 @@ def load_dirs(gt_dir: str | Path, pred_dir: str | Path,
     if split is None:
         ids = sorted(p.stem for p in gt_dir.glob("*.txt"))
     elif isinstance(split, (str, Path)):
-        ids = read_split(split)
+        ids = [f"{i:06d}" for i in read_split(split)]
     else:
         ids = [frame_id(i) for i in split]
     gt = [read_gt_file(gt_dir / f"{i}.txt") for i in ids]
