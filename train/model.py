@@ -42,10 +42,11 @@ class SlabPointNet(nn.Module):
         self.out_channels = cin
 
     def forward(self, points: torch.Tensor, centres: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-        idx, count = query_depth_point(points[:, 2], centres[:, 2], self.half_height, self.group_size)
-        b, m, k = idx.shape
-        grouped = torch.gather(points, 2, idx.view(b, 1, m * k).expand(b, 3, m * k)).view(b, 3, m, k)
-        grouped = grouped - centres[:, :, :, None]
+        with torch.profiler.record_function("grouping"):
+            idx, count = query_depth_point(points[:, 2], centres[:, 2], self.half_height, self.group_size)
+            b, m, k = idx.shape
+            grouped = torch.gather(points, 2, idx.view(b, 1, m * k).expand(b, 3, m * k)).view(b, 3, m, k)
+            grouped = grouped - centres[:, :, :, None]
         feats = self.mlp(grouped).amax(dim=3)                                   # (B, C, M)
         feats = feats * (count > 0)[:, None, :].to(feats.dtype)
         return torch.cat([feats, one_hot[:, :, None].expand(b, one_hot.shape[1], m)], dim=1)
