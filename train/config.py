@@ -23,6 +23,10 @@ class ConfigError(ValueError):
 
 @dataclass
 class DataConfig:
+    #: ``frustum`` (step models, :mod:`train.frustum_dataset`) or ``refine`` (refinement stage,
+    #: :mod:`train.refine_dataset`: samples centred on the enlarged pseudo-box, ``max_depth`` = length of the
+    #: reference line centred on it)
+    kind: str = "frustum"
     #: points per frustum after resampling (paper: 1024)
     num_samples: int = 1024
     #: slab half-heights = strides of the four scales, metres. The paper's car strides are the default of the
@@ -39,6 +43,10 @@ class DataConfig:
     #: weak real objects: the depth window is widened by this many metres on each side; slices outside it are
     #: negatives, slices inside it are ignored at step 0 (no positives from reals)
     window_margin: float = 1.0
+    #: slice labels: inside the box scaled by ``positive_scale`` -> positive, by ``ignore_scale`` -> ignored
+    #: (step models 0.5 / 1.0; refinement 0.3 / 0.6)
+    positive_scale: float = 0.5
+    ignore_scale: float = 1.0
 
 
 @dataclass
@@ -149,6 +157,8 @@ def _validate(cfg: Config, source: str) -> None:
         raise ConfigError(f"{source}: data.strides, data.group_sizes and model.pointnet need 4 entries (4 scales)")
     if any(not widths for widths in cfg.model.pointnet):
         raise ConfigError(f"{source}: model.pointnet: every scale needs at least one layer")
+    if cfg.data.kind not in ("frustum", "refine"):
+        raise ConfigError(f"{source}: data.kind must be 'frustum' or 'refine', got {cfg.data.kind!r}")
     if cfg.test.method not in ("top", "nms"):
         raise ConfigError(f"{source}: test.method must be 'top' or 'nms', got {cfg.test.method!r}")
     if cfg.train.batch_size < 2:

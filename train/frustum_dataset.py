@@ -21,6 +21,10 @@ index])``: a sample is the same whatever the worker count, order or resume point
   2D box, so it is applied only to samples with a 3D target; flip is undone before the 2D projection.
 
 ``full`` supervision: real objects with ``has_3d`` get 3D targets and labels from their box like injected ones.
+
+:func:`build_dataset` returns this class or the refinement variant (:mod:`train.refine_dataset`) after
+``data.kind``; both produce the same keys, so model, losses and inference are shared. ``origin`` is the position
+(frustum frame) of the sample's local origin: zero here, the region centre for refinement samples.
 """
 from __future__ import annotations
 
@@ -38,8 +42,6 @@ from train.config import DataConfig
 from train.grouping import slice_depths
 
 SUPERVISION = ("weak", "full")
-#: slice-label factors: inside ``POSITIVE x`` box -> 1, inside ``IGNORE x`` box (but not positive) -> -1
-POSITIVE, IGNORE = 0.5, 1.0
 
 
 def reference_centres(box2d: np.ndarray, P2: np.ndarray, frustum_angle: float,
@@ -63,11 +65,12 @@ def inside_box(points: np.ndarray, centre: np.ndarray, heading: float, size: np.
             & (np.abs(d[:, 1]) <= factor * size[2] / 2))
 
 
-def slice_labels(refs: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray) -> np.ndarray:
-    """Labels (M,) int64 of METHOD 8.1: 1 inside the half box, -1 inside the full box, else 0; at least one
-    positive (the centre nearest to the box centre)."""
-    labels = np.where(inside_box(refs, centre, heading, size, IGNORE), -1, 0)
-    labels[inside_box(refs, centre, heading, size, POSITIVE)] = 1
+def slice_labels(refs: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray, positive: float = 0.5,
+                 ignore: float = 1.0) -> np.ndarray:
+    """Labels (M,) int64 of METHOD 8.1: 1 inside the box scaled by ``positive``, -1 inside the box scaled by
+    ``ignore``, else 0; at least one positive (the centre nearest to the box centre)."""
+    labels = np.where(inside_box(refs, centre, heading, size, ignore), -1, 0)
+    labels[inside_box(refs, centre, heading, size, positive)] = 1
     if not (labels == 1).any():
         labels[int(np.argmin(np.linalg.norm(refs - centre, axis=1)))] = 1
     return labels.astype(np.int64)
@@ -94,6 +97,10 @@ class FrustumDataset(Dataset):
     def __len__(self) -> int:
         return len(self.frustums)
 
+    def _frame(self, sample: FrustumSample) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(origin (3,), reference centres per scale (M_s, 3)), frustum frame, before the local translation."""
+        return np.zeros(3), reference_centres(sample.box2d, sample.P2, sample.frustum_angle, self.depths)
+
     def _target(self, sample: FrustumSample) -> tuple[bool, np.ndarray | None]:
         """(uses 3D losses, box whose slice labels apply or None). Weak reals never expose ``box3d``."""
         is_real = sample.kind == KIND_REAL
@@ -108,19 +115,21 @@ class FrustumDataset(Dataset):
         ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
         ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
         ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
-        ``frustum_angle`` radians, ``flipped`` bool, ``index``."""
+        ``frustum_angle`` radians, ``flipped`` bool, ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes
+        and references are relative to it)."""
         sample = self.frustums[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         n_points = len(sample.points)
         if n_points == 0:
             raise ValueError(f"{self.frustums.path}: sample {index} has no points")
         choice = rng.choice(n_points, self.cfg.num_samples, replace=n_points < self.cfg.num_samples)
-        points = g.rotate_to_center(sample.points[choice, :3], sample.frustum_angle)
-        refs = reference_centres(sample.box2d, sample.P2, sample.frustum_angle, self.depths)
+        origin, refs = self._frame(sample)
+        points = g.rotate_to_center(sample.points[choice, :3], sample.frustum_angle) - origin
         target3d, label_box = self._target(sample)
         centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
         if label_box is not None:
             centre, heading, size = kitti_to_frustum(label_box, sample.frustum_angle)
+            centre = centre - origin
         flipped = False
         if self.augment:
             if rng.random() < self.cfg.flip_prob:
@@ -130,17 +139,18 @@ class FrustumDataset(Dataset):
                     ref[:, 0] *= -1
                 centre[0] *= -1
                 heading = float(g.wrap_angle(np.pi - heading))
-            if target3d and self.cfg.depth_shift > 0:
+            if target3d and self.cfg.depth_shift > 0:  # the shifted centre stays within the reference span
                 diag = float(np.hypot(size[0], size[1]))
                 shift = float(np.clip(rng.normal() * self.cfg.depth_shift * diag, -0.5 * diag, 0.5 * diag))
-                shift = float(np.clip(shift, -centre[2], self.cfg.max_depth - centre[2]))
+                span = refs[1][:, 2]
+                shift = float(np.clip(shift, span.min() - centre[2], span.max() - centre[2]))
                 points[:, 2] += shift
                 centre[2] += shift
         lo, hi = sample.depth_window
         depth2 = self.depths[1]
         window = (depth2 >= lo - self.cfg.window_margin) & (depth2 <= hi + self.cfg.window_margin)
         if label_box is not None:
-            labels = slice_labels(refs[1], centre, heading, size)
+            labels = slice_labels(refs[1], centre, heading, size, self.cfg.positive_scale, self.cfg.ignore_scale)
         else:  # weak real object at step 0: negatives outside the widened window, ignored inside
             labels = np.where(window, -1, 0).astype(np.int64)
         one_hot = np.zeros(len(CLASSES), np.float32)
@@ -153,8 +163,17 @@ class FrustumDataset(Dataset):
             "is_real": torch.tensor(sample.kind == KIND_REAL), "class_id": torch.tensor(sample.class_id),
             "one_hot": torch.as_tensor(one_hot), "box2d_target": f32(sample.box2d_target), "P2": f32(sample.P2),
             "image_size": f32(sample.image_size), "frustum_angle": f32(sample.frustum_angle),
-            "flipped": torch.tensor(flipped), "index": torch.tensor(index),
+            "flipped": torch.tensor(flipped), "index": torch.tensor(index), "origin": f32(origin),
         }
         for s, ref in enumerate(refs):
             out[f"ref{s}"] = f32(ref.T)
         return out
+
+
+def build_dataset(frustums: FrustumSet, cfg: DataConfig, supervision: str = "weak", augment: bool = False,
+                  seed: int = 0) -> FrustumDataset:
+    """The Dataset of ``cfg.kind``: :class:`FrustumDataset` or :class:`train.refine_dataset.RefineDataset`."""
+    if cfg.kind == "refine":
+        from train.refine_dataset import RefineDataset  # the subclass imports this module
+        return RefineDataset(frustums, cfg, supervision, augment, seed)
+    return FrustumDataset(frustums, cfg, supervision, augment, seed)

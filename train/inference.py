@@ -32,7 +32,7 @@ from train.box_coding import decode_slices, frustum_to_kitti
 from train.checkpoint import load_checkpoint
 from train.config import Config, config_from_dict
 from train.distributed import Context, barrier
-from train.frustum_dataset import FrustumDataset
+from train.frustum_dataset import build_dataset
 from train.model import FConvNet, split_regression
 
 MIN_DIM = 0.01
@@ -66,7 +66,7 @@ def _batch_to(batch: dict, device: torch.device) -> dict:
 def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.device, indices: Sequence[int],
             method: str, progress: bool = True) -> Predictions:
     """Boxes for the samples ``indices`` of ``frustums`` (no augmentation; resampling seeded by the index)."""
-    dataset = FrustumDataset(frustums, cfg.data, "weak", augment=False, seed=cfg.train.seed)
+    dataset = build_dataset(frustums, cfg.data, "weak", augment=False, seed=cfg.train.seed)
     loader = DataLoader(Subset(dataset, list(indices)), batch_size=cfg.test.batch_size, shuffle=False,
                         num_workers=cfg.train.workers)
     samples, boxes, scores = [], [], []
@@ -84,6 +84,7 @@ def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.de
         parts = split_regression(out["reg"], model.num_bins)
         centre, heading, size = decode_slices(parts, batch["ref1"], b, m, batch["class_id"][b], model.num_bins)
         index = batch["index"][b].cpu().numpy()
+        centre = centre + batch["origin"][b]
         boxes.append(frustum_to_kitti(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy(),
                                       frustums.arrays["frustum_angle"][index]))
         scores.append(fg[b, m].cpu().numpy() * frustums.arrays["score_2d"][index])

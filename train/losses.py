@@ -73,10 +73,14 @@ def box2d_loss(pred: torch.Tensor, target: torch.Tensor, beta: float) -> torch.T
     return F.smooth_l1_loss(pred / scale, target / scale, beta=beta)
 
 
-def frustum_to_rect(corners: torch.Tensor, frustum_angle: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
-    """Frustum-frame corners (n, 8, 3) -> rect frame: undo the flip (x -> -x), then rotate by ``-(pi/2 + angle)``."""
+def frustum_to_rect(corners: torch.Tensor, frustum_angle: torch.Tensor, flipped: torch.Tensor,
+                    origin: torch.Tensor) -> torch.Tensor:
+    """Local corners (n, 8, 3) -> rect frame: undo the flip (x -> -x), add the sample's ``origin`` (frustum frame),
+    then rotate by ``-(pi/2 + angle)``."""
     sign = torch.where(flipped, -1.0, 1.0).to(corners.dtype)[:, None]
-    x, y, z = corners[..., 0] * sign, corners[..., 1], corners[..., 2]
+    x = corners[..., 0] * sign + origin[:, None, 0]
+    y = corners[..., 1] + origin[:, None, 1]
+    z = corners[..., 2] + origin[:, None, 2]
     a = -(math.pi / 2 + frustum_angle)[:, None]
     c, s = torch.cos(a), torch.sin(a)
     return torch.stack([c * x - s * z, y, s * x + c * z], dim=-1)
@@ -139,7 +143,7 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         cls = batch["class_id"][rows]
         centre, heading, size = decode_slices(parts, refs, rows, m2, cls, num_bins)
         corners = frustum_to_rect(box_corners(centre, size, heading), batch["frustum_angle"][rows],
-                                  batch["flipped"][rows])
+                                  batch["flipped"][rows], batch["origin"][rows])
         hull = project_hull(corners, batch["P2"][rows], batch["image_size"][rows])
         terms["box2d"] = box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta)
         sizes.append(size)

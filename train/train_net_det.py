@@ -2,6 +2,8 @@
 
     python -m train.train_net_det --config configs/det_sample.yaml --step 0 --ratio 100 --output output/step_00 \\
         [--frustums output/step_00/frustums_train.npz] [--supervision weak|full] [--resume] [--gpu 0] [KEY=VALUE ...]
+    python -m train.train_net_det --config configs/refine_sample.yaml --output output/train_refine \
+        [--frustums output/train_refine/refine_train.npz]                (refinement stage, full losses)
     torchrun --nproc_per_node K -m train.train_net_det ...      (DistributedDataParallel; rank 0 writes)
 
 Outputs in ``--output``: ``config.yaml`` (resolved), ``model_last.pth`` after every epoch, ``model_final.pth`` at
@@ -35,7 +37,7 @@ from train.checkpoint import load_checkpoint, save_checkpoint
 from train.cli import cli
 from train.config import Config, ConfigError, dump_config, load_config
 from train.distributed import Context, cleanup, setup
-from train.frustum_dataset import SUPERVISION, FrustumDataset
+from train.frustum_dataset import SUPERVISION, build_dataset
 from train.losses import compute_losses, training_metrics
 from train.model import FConvNet
 
@@ -47,20 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", type=int, default=0, help="pseudo-labelling step S (0, 1, 2, ...)")
     parser.add_argument("--ratio", type=int, default=100, help="percentage of synthetic proxies (recorded)")
     parser.add_argument("--output", type=Path, required=True, help="step directory receiving checkpoints and logs")
-    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz)")
-    parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
-                        help="weak: 2D labels + proxies (ALPI); full: 3D ground truth on every object")
+    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz, refine_train.npz for data.kind refine)")
+    parser.add_argument("--supervision", choices=SUPERVISION,
+                        help="weak: 2D labels + proxies (ALPI); full: 3D boxes on every object (default: weak, "
+                             "full for data.kind refine: the pseudo-boxes are the refinement labels)")
     parser.add_argument("--resume", action="store_true", help="continue from <output>/model_last.pth")
     parser.add_argument("--gpu", type=int, default=0, help="CUDA device (falls back to CPU); -1 forces CPU")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=2")
     return parser
 
 
-def _check_set(path: Path, supervision: str) -> FrustumSet:
+def _check_set(path: Path, supervision: str, kind: str) -> FrustumSet:
     manifest = read_manifest(path)
     if manifest is None:
         raise FileNotFoundError(f"{path}: frustum set manifest not found (incomplete or missing set)")
-    if supervision == "full" and manifest.get("supervision") == "weak":
+    if kind == "frustum" and supervision == "full" and manifest.get("supervision") == "weak":
         raise ValueError(f"{path}: written with --supervision weak (no 3D boxes for real objects); "
                          f"full training needs a set written with --supervision full")
     return FrustumSet.load(path)
@@ -105,7 +108,7 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
     net = model
     if ctx.distributed:
         net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    dataset = FrustumDataset(frustums, cfg.data, supervision, augment=True, seed=tc.seed)
+    dataset = build_dataset(frustums, cfg.data, supervision, augment=True, seed=tc.seed)
     sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=tc.seed,
                                  drop_last=True)
     per_rank = max(2, tc.batch_size // ctx.world_size)
@@ -171,14 +174,15 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(args.config, args.overrides)
-    frustums_path = args.frustums or args.output / "frustums_train.npz"
-    frustums = _check_set(frustums_path, args.supervision)
+    supervision = args.supervision or ("full" if cfg.data.kind == "refine" else "weak")
+    default_set = "refine_train.npz" if cfg.data.kind == "refine" else "frustums_train.npz"
+    frustums = _check_set(args.frustums or args.output / default_set, supervision, cfg.data.kind)
     ctx = setup(args.gpu)
     try:
         if ctx.is_main:
             args.output.mkdir(parents=True, exist_ok=True)
             atomic_write_text(args.output / "config.yaml", dump_config(cfg))
-        final = train(cfg, frustums, args.output, ctx, args.supervision, args.step, args.ratio, args.resume)
+        final = train(cfg, frustums, args.output, ctx, supervision, args.step, args.ratio, args.resume)
         if ctx.is_main:
             print(f"wrote {final}")
     finally:

@@ -1,0 +1,65 @@
+"""Refinement stage: the refinement Dataset's local frame round-trips to the pseudo-box, and the refine config
+trains and predicts through the entry points on a refinement set built from pseudo-labels."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kitti.dataset import KittiDataset
+from kitti.frustum_store import FrustumSet
+from kitti.labels import read_labels, write_labels
+from tests.train_fixtures import REPO, train_world  # noqa: F401 - fixture
+from train import test_net_det, train_net_det
+from train.box_coding import frustum_to_kitti
+from train.config import load_config
+from train.frustum_dataset import build_dataset
+from train.refine_dataset import RefineDataset
+
+TINY_REFINE = ["data.num_samples=32", "data.group_sizes=[8, 8, 8, 8]", "model.pointnet=[[8], [8], [8], [8]]",
+               "model.deconv=8", "train.batch_size=4", "train.epochs=1", "data.strides=[0.4, 0.8, 1.6, 3.2]", "data.max_depth=9.6"]
+
+
+@pytest.fixture(scope="module")
+def refine_set(train_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A refinement set of the train frames built from ground-truth boxes written as pseudo-labels (score 1)."""
+    out = tmp_path_factory.mktemp("refine")
+    data = KittiDataset(train_world / "data")
+    for frame in data.frame_ids("train"):
+        labels = [dataclasses.replace(lab, score=1.0) for lab in data.labels(frame)]
+        write_labels(out / "pseudo" / f"{frame:06d}.txt", labels)
+    subprocess.run([sys.executable, "-m", "kitti.prepare_data_refine", "--data", str(train_world / "data"),
+                    "--pseudo-dir", str(out / "pseudo"), "--output", str(out), "--set", "train", "--copies", "1",
+                    "--workers", "1"], check=True, cwd=REPO, capture_output=True)
+    return out
+
+
+def test_refine_frame_round_trip(refine_set: Path) -> None:
+    cfg = load_config(REPO / "configs" / "refine_sample.yaml")
+    frustums = FrustumSet.load(refine_set / "refine_train.npz")
+    dataset = build_dataset(frustums, cfg.data, "full")
+    assert isinstance(dataset, RefineDataset)
+    for i in range(min(5, len(dataset))):
+        item = dataset[i]
+        sample = frustums[i]
+        assert item["target3d"] and abs(float(item["origin"][0])) < 1e-4  # region centre on the +z axis
+        assert np.abs(item["centre"].numpy()).max() < 2.0  # pseudo-box near the region centre
+        back = frustum_to_kitti(item["centre"].numpy() + item["origin"].numpy(), item["heading"].numpy(),
+                                item["size"].numpy(), sample.frustum_angle)[0]
+        assert np.allclose(back[:6], sample.box3d[:6], atol=1e-4)
+        assert (item["cls_label"] == 1).any()
+
+
+def test_refine_training_and_prediction(train_world: Path, refine_set: Path, tmp_path: Path) -> None:
+    config = str(REPO / "configs" / "refine_sample.yaml")
+    assert train_net_det.main(["--config", config, "--output", str(tmp_path), "--frustums",
+                               str(refine_set / "refine_train.npz"), "--gpu", "-1", *TINY_REFINE]) == 0
+    assert test_net_det.main(["--weights", str(tmp_path / "model_final.pth"), "--frustums",
+                              str(refine_set / "refine_train.npz"), "--data", str(train_world / "data"),
+                              "--split", "train", "--output", str(tmp_path / "pred"), "--gpu", "-1"]) == 0
+    labels = [lab for p in (tmp_path / "pred" / "data").glob("*.txt") for lab in read_labels(p)]
+    assert labels and all(lab.score is not None for lab in labels)
