@@ -63,3 +63,5 @@ def test_refine_training_and_prediction(train_world: Path, refine_set: Path, tmp
                               "--split", "train", "--output", str(tmp_path / "pred"), "--gpu", "-1"]) == 0
     labels = [lab for p in (tmp_path / "pred" / "data").glob("*.txt") for lab in read_labels(p)]
     assert labels and all(lab.score is not None for lab in labels)
+    assert train_net_det.main(["--config", config, "--output", str(tmp_path / "w"), "--supervision", "weak",
+                               "--frustums", str(refine_set / "refine_train.npz"), *TINY_REFINE]) == 2

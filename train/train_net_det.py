@@ -175,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(args.config, args.overrides)
     supervision = args.supervision or ("full" if cfg.data.kind == "refine" else "weak")
+    if cfg.data.kind == "refine" and supervision != "full":
+        raise ConfigError(f"{args.config}: data.kind refine trains with the full losses on the pseudo-boxes "
+                          f"(--supervision full)")
     default_set = "refine_train.npz" if cfg.data.kind == "refine" else "frustums_train.npz"
     frustums = _check_set(args.frustums or args.output / default_set, supervision, cfg.data.kind)
     ctx = setup(args.gpu)
