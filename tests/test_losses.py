@@ -102,3 +102,25 @@ def test_full_mode_uses_real_objects(train_world: Path) -> None:
     grad = torch.autograd.grad(terms["corner"], out["reg"])[0]
     assert grad[batch["is_real"]].abs().sum() > 0
     assert float(terms["box2d"].detach()) == 0
+
+
+@pytest.mark.parametrize("flip", [0.0, 1.0])
+def test_2d_projection_undoes_flip_and_rotation(train_world: Path, flip: float) -> None:
+    """The box the 2D loss projects (frustum frame, possibly flipped) lands on the rect-frame box and its image hull."""
+    from train.box_coding import box_corners
+    from train.losses import frustum_to_rect, project_hull
+    frustums = FrustumSet.load(train_world / "full" / "frustums_train.npz")
+    cfg = tiny_config(f"data.flip_prob={flip}", "data.depth_shift=0.0")
+    dataset = FrustumDataset(frustums, cfg.data, "full", augment=True)
+    batch = default_collate([dataset[i] for i in range(len(dataset))])
+    assert bool(batch["flipped"].all()) == (flip == 1.0)
+    corners = box_corners(batch["centre"].double(), batch["size"].double(), batch["heading"].double())
+    rect = frustum_to_rect(corners, batch["frustum_angle"].double(), batch["flipped"], batch["origin"].double())
+    boxes = frustums.arrays["box3d"]
+    expected_corners = g.box3d_corners(boxes)  # a mirrored box has the same corners in another order
+    dist = np.linalg.norm(rect.numpy()[:, :, None] - expected_corners[:, None], axis=3).min(axis=2)
+    assert dist.max() < 1e-4
+    hull = project_hull(rect, batch["P2"].double(), batch["image_size"].double()).numpy()
+    expected = np.stack([g.project_boxes_to_image(b[None], p.astype(np.float64), tuple(s))[0]
+                         for b, p, s in zip(boxes, frustums.arrays["P2"], frustums.arrays["image_size"])])
+    assert np.allclose(hull, expected, atol=1e-2)
