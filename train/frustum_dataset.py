@@ -155,6 +155,8 @@ class FrustumDataset(Dataset):
             labels = np.where(window, -1, 0).astype(np.int64)
         one_hot = np.zeros(len(CLASSES), np.float32)
         one_hot[sample.class_id] = 1
+        if not target3d:  # a previous pseudo-box only shapes the slice labels; it is not a 3D target
+            centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
         f32 = lambda a: torch.as_tensor(np.asarray(a, np.float32))  # noqa: E731
         out: dict[str, Any] = {
             "points": f32(points.T), "cls_label": torch.as_tensor(labels), "window": torch.as_tensor(window),
