@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-split", default="val")
     parser.add_argument("--force", action="store_true", help="rebuild the stages run by this command")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="detector config overrides")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if not 0 <= args.ratio <= 100:
         parser.error(f"--ratio is a percentage, got {args.ratio}")
     started = time.monotonic()
