@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import multiprocessing as mp
 import os
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -43,7 +42,7 @@ from kitti import geometry as g
 from kitti.augmentation import random_shift_box2d
 from kitti.calib import Calibration
 from kitti.dataset import KittiDataset
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, exit_on_input_errors
 from kitti.frustum_store import (KIND_PASTED, KIND_PROXY, KIND_REAL, NAN7, FrustumSample, is_complete,
                                  read_manifest, write_frustum_set)
 from kitti.image import image_size as read_image_size
@@ -361,15 +360,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="rebuild even if an up-to-date set exists")
 
 
-def cli(main: Callable[[Sequence[str] | None], int]) -> Callable[[Sequence[str] | None], int]:
-    """Wrap a ``main``: input errors print ``error: ...`` and exit with status 2 (no traceback)."""
-    def wrapped(argv: Sequence[str] | None = None) -> int:
-        try:
-            return main(argv)
-        except KittiFormatError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    return wrapped
+#: ``@cli`` on a ``main``: input errors print ``error: ...`` and exit with status 2 (no traceback)
+cli = exit_on_input_errors()
 
 
 @cli
