@@ -13,6 +13,8 @@ Common options:
   --supervision MODE   weak (ALPI, 2D labels only; default) or full (3D ground truth: the upper bound).
   --points SOURCE      lidar (default), depth (pseudo-LiDAR) or lidar+depth.
   --depth-dir NAME     depth maps for --points depth|lidar+depth: depth_2 (default) or DA3_depth_results.
+  --da3-model M        DA3 model (registry name, local dir with config.json + model.safetensors, or hub id) that
+                       generates missing DA3_depth_results maps. Default da3metric-large.
   --seed S             seed of data generation and training. Default 0.
   --force              rebuild the stages this command runs, even when finished.
   --demo               the embedded default: the synthetic KITTI world in data/synthetic (generated when
@@ -34,6 +36,7 @@ pipeline_parse() {
     supervision="weak"
     points="lidar"
     depth_dir="depth_2"
+    da3_model="da3metric-large"
     seed=0
     force=0
     demo=0
@@ -52,6 +55,7 @@ pipeline_parse() {
             --supervision) supervision="${2:?--supervision needs a value}"; shift ;;
             --points) points="${2:?--points needs a value}"; shift ;;
             --depth-dir) depth_dir="${2:?--depth-dir needs a value}"; shift ;;
+            --da3-model) da3_model="${2:?--da3-model needs a value}"; shift ;;
             --seed) seed="${2:?--seed needs a value}"; shift ;;
             --frames) frames="${2:?--frames needs a value}"; shift ;;
             --steps) steps="${2:?--steps needs a value}"; shift ;;
@@ -94,7 +98,7 @@ pipeline_parse() {
         --data "${data:-data/kitti}" --output "${output:-output}"
         --config "${config:-configs/det_sample.yaml}" --refine-config "${refine_config:-configs/refine_sample.yaml}"
         --ratio "$ratio" --supervision "$supervision" --points "$points" --depth-dir "$depth_dir"
-        --gpu "$gpu" --seed "$seed"
+        --da3-model "$da3_model" --gpu "$gpu" --seed "$seed"
     )
     if [[ "$force" == 1 ]]; then
         pipeline_args+=(--force)

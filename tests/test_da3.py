@@ -168,3 +168,19 @@ def test_cli_bad_input_exits_2(model_dir: Path, kitti_root: Path, tmp_path: Path
     (kitti_root / "training" / "calib" / "000008.txt").symlink_to(kitti_root / "training" / "calib" / "000000.txt")
     assert gen.main(["--data_path", str(kitti_root), "--split", "training", "--model", str(tmp_path)]) == 2
     assert "config.json" in capsys.readouterr().err
+
+
+def test_pipeline_generates_missing_da3_depth(model_dir: Path, kitti_root: Path) -> None:
+    """A stage with --depth-dir DA3_depth_results first generates the depth maps its frames miss."""
+    from train.pipeline.stages import RunOptions, ensure_depth
+
+    (kitti_root / "ImageSets").mkdir()
+    (kitti_root / "ImageSets" / "train.txt").write_text(f"{FRAMES[0]}\n")
+    (kitti_root / "ImageSets" / "val.txt").write_text(f"{FRAMES[1]}\n")
+    opts = RunOptions(data=kitti_root, output=kitti_root / "out", config=Path("configs/demo.yaml"),
+                      refine_config=Path("configs/demo_refine.yaml"), points="depth",
+                      depth_dir="DA3_depth_results", da3_model=str(model_dir))
+    ensure_depth(opts, kitti_root / "out" / "stage")
+    outputs = kitti_root / "training" / "DA3_depth_results"
+    assert sorted(p.name for p in outputs.glob("*.npz")) == [f"{f}.npz" for f in FRAMES]
+    assert "DA3_depth_results" in (kitti_root / "out" / "stage" / "logs" / "depth.log").read_text()

@@ -18,13 +18,15 @@ from typing import Sequence
 
 from kitti.dataset import KittiDataset
 from kitti.errors import KittiFormatError
+from kitti.eval.annos import load_dirs
+from kitti.eval.distance import evaluate_by_distance
 from kitti.image import write_image
 from kitti.labels import read_labels
 from kitti.visualize import render_frame
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
 from train.pipeline.runner import StageFailed
-from train.pipeline.stages import (PSEUDO_METRICS, TRAIN_DIR, VAL_METRICS, RunOptions,
+from train.pipeline.stages import (PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, RunOptions,
                                    run_refinement, run_step)
 from train.pipeline.summary import write_summary
 
@@ -35,7 +37,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
             raise StageFailed(f"missing input: {what} ({path})")
     return RunOptions(data=Path(args.data), output=Path(args.output), config=Path(args.config),
                       refine_config=Path(args.refine_config), ratio=args.ratio, supervision=args.supervision,
-                      points=args.points, depth_dir=args.depth_dir, gpu=args.gpu, seed=args.seed,
+                      points=args.points, depth_dir=args.depth_dir, da3_model=args.da3_model, gpu=args.gpu, seed=args.seed,
                       workers=args.workers, train_split=args.train_split, val_split=args.val_split,
                       overrides=tuple(args.overrides))
 
@@ -60,7 +62,15 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
            "config": str(opts.config), "refinement config": str(opts.refine_config),
            "final pseudo-labels": str(opts.output / FINAL_LABELS_DIR),
            "renders": "ground truth in class colours, final pseudo-labels in white"}
-    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths)
+    by_distance = []
+    for _, directory in stages:
+        predictions = directory / VAL_DIR / "data"
+        if predictions.is_dir():
+            _, gt, dt = load_dirs(opts.data / "training" / "label_2", predictions, dataset.split_path(opts.val_split))
+            by_distance.append(evaluate_by_distance(gt, dt))
+        else:
+            by_distance.append({})
+    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--supervision", choices=("weak", "full"), default="weak")
     parser.add_argument("--points", choices=("lidar", "depth", "lidar+depth"), default="lidar")
     parser.add_argument("--depth-dir", choices=("depth_2", "DA3_depth_results"), default="depth_2")
+    parser.add_argument("--da3-model", default="da3metric-large",
+                        help="Depth Anything 3 model (registry name, local dir or hub id) for --depth-dir "
+                             "DA3_depth_results: missing depth maps are generated first")
     parser.add_argument("--gpu", type=int, default=0, help="CUDA device, -1 = CPU (falls back to CPU with a warning)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")

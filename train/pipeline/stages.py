@@ -45,6 +45,7 @@ class RunOptions:
     supervision: str = "weak"
     points: str = "lidar"
     depth_dir: str = "depth_2"
+    da3_model: str = "da3metric-large"
     gpu: int = 0
     seed: int = 0
     workers: int = 2
@@ -75,6 +76,18 @@ def _source_args(opts: RunOptions) -> tuple[str, ...]:
         # dense pseudo-LiDAR thinned to a 64-beam-like scan (a dense map gives ~20x the points of a scan)
         args += ["--depth-dir", opts.depth_dir, "--beams64"]
     return tuple(args)
+
+
+def ensure_depth(opts: RunOptions, stage: Path) -> None:
+    """With DA3 depth as (part of) the point source, generate the depth maps the frames still miss (the generator
+    skips finished frames, so this is cheap once they exist)."""
+    if opts.points == "lidar" or opts.depth_dir != "DA3_depth_results":
+        return
+    for split in (opts.train_split, opts.val_split):
+        run_commands([Command("depth", _python(
+            "kitti.generate_da3_depth", "--data_path", opts.data, "--split", "training", "--split-file",
+            opts.data / "ImageSets" / f"{split}.txt", "--model", opts.da3_model), stage / "logs" / "depth.log")],
+            cwd=REPO)
 
 
 def _label_inputs(opts: RunOptions) -> dict[str, str]:
@@ -161,6 +174,7 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
     sets = ("--split", opts.train_split, "--val-split", opts.val_split, "--supervision", opts.supervision)
 
     def data() -> None:
+        ensure_depth(opts, stage)
         commands = []
         if previous is None:
             commands.append(Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
@@ -215,6 +229,7 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     source = _source_args(opts)
 
     def data() -> None:
+        ensure_depth(opts, stage)
         for pseudo_dir, sets in ((train_labels, ("--set", "train", "--set", "pseudo")), (val_labels, ("--set", "val"))):
             run_commands([Command("refine data", _python(
                 "kitti.prepare_data_refine", "--output", stage, *source, "--split", opts.train_split,

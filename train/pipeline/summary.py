@@ -74,16 +74,36 @@ def plot_ap(stages: Sequence[tuple[str, Metrics | None]], path: Path, title: str
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def _distance_table(by_distance: Sequence[tuple[str, dict[str, Metrics]]]) -> list[str]:
+    bins = list(dict.fromkeys(b for _, result in by_distance for b in result))
+    header = ["stage"] + [f"{b} {overlap}" for b in bins for overlap in ("strict", "loose")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, result in by_distance:
+        cells = []
+        for b in bins:
+            for overlap in ("strict", "loose"):
+                try:
+                    cells.append(f"{result[b][overlap]['Car']['3d']['R40'][1]:.1f}")
+                except KeyError:
+                    cells.append("-")
+        lines.append("| " + " | ".join([name, *cells]) + " |")
+    return lines
+
+
 def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str, Path]],
-                  val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = ()) -> str:
+                  val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = (),
+                  val_by_distance: Sequence[dict[str, Metrics]] = ()) -> str:
     """Write ``summary.json``, ``summary.md`` and ``ap_by_stage.png`` into ``output``; returns the Markdown.
 
     ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
-    to a stage directory (evaluator JSON shape)."""
+    to a stage directory (evaluator JSON shape); ``val_by_distance`` per stage the Car results by distance bin
+    (:func:`kitti.eval.distance.evaluate_by_distance`)."""
     val = [(name, _load(directory / val_metrics)) for name, directory in stages]
     pseudo = [(name, _load(directory / pseudo_metrics)) for name, directory in stages]
+    by_distance = list(zip((name for name, _ in stages), val_by_distance))
     atomic_write_text(output / "summary.json", json.dumps(
-        {"run": run, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p}
+        {"run": run, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
+                                 "val_car_by_distance": dict(by_distance).get(name)}
                                 for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
     plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
     lines = ["# ALPI run summary", ""]
@@ -92,8 +112,12 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
     for overlap in ("strict", "loose"):
         lines += [f"## Val AP R40, {overlap} ({THRESHOLDS[overlap]})", "", *_table(val, overlap, "R40"), ""]
     lines += [f"## Val AP R11, strict ({THRESHOLDS['strict']})", "", *_table(val, "strict", "R11"), ""]
+    if by_distance:
+        lines += ["## Val Car 3D AP R40 (moderate) by distance", "", *_distance_table(by_distance), ""]
     lines += ["## Train pseudo-labels against ground truth, R40, strict (information only)", "",
               *_table(pseudo, "strict", "R40"), ""]
+    lines += ["## Train pseudo-labels against ground truth, R11, strict (information only)", "",
+              *_table(pseudo, "strict", "R11"), ""]
     lines += ["![AP by stage](ap_by_stage.png)", ""]
     lines += [f"![{path.stem}]({path.relative_to(output)})" for path in renders]
     markdown = "\n".join(lines) + "\n"
