@@ -9,8 +9,10 @@ truncation > 0.5 and 2D height < 25 px): the box is enlarged x1.2 about its cent
 ``pseudo`` (the frames to pseudo-label with the refinement model: ``--split``) one unjittered, without the val filters.
 Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box
 (``box3d``, ``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (METHOD 11), ``box2d`` and
-``box2d_target`` = the pseudo-label's 2D box, ``score_2d`` = its score. Samples without points are skipped and
-counted. Output ``<output>/refine_<set>.npz`` + manifest, format of :mod:`kitti.frustum_store`.
+``box2d_target`` = the pseudo-label's 2D box, ``score_2d`` = its score. ``train`` samples without points are skipped
+(count ``no_points``); ``val`` and ``pseudo`` keep them with zero points (count ``no_points_kept``, not skipped)
+so that inference passes their input box through and the refinement never drops a box (deviation from METHOD 11,
+which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of :mod:`kitti.frustum_store`.
 """
 from __future__ import annotations
 
@@ -80,8 +82,10 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
             region = random_shift_rotate_box3d(enlarged, rng, JITTER) if training else enlarged
             points = ctx.scene[g.points_in_boxes_mask(ctx.scene, region[None])[:, 0]]
             if not len(points):
-                result.skipped["no_points"] += 1
-                continue
+                if training:
+                    result.skipped["no_points"] += 1
+                    continue
+                result.skipped["no_points_kept"] += 1  # predicted as its input box (train.inference.predict)
             seg = g.points_in_boxes_mask(points, box3d[None])[:, 0].astype(np.int8)
             angle = float(-np.arctan2(region[2], region[0]))
             result.samples.append(ctx.sample(label.type, KIND_REAL, np.array(label.box2d), np.array(label.box2d),

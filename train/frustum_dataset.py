@@ -24,7 +24,8 @@ index])``: a sample is the same whatever the worker count, order or resume point
 
 :func:`build_dataset` returns this class or the refinement variant (:mod:`train.refine_dataset`) after
 ``data.kind``; both produce the same keys, so model, losses and inference are shared. ``origin`` is the position
-(frustum frame) of the sample's local origin: zero here, the region centre for refinement samples.
+(frustum frame) of the sample's local origin: zero here, the region centre for refinement samples; the batch's
+``frustum_angle`` is the angle of the rotation actually applied (the refinement variant uses the region's heading).
 """
 from __future__ import annotations
 
@@ -97,9 +98,12 @@ class FrustumDataset(Dataset):
     def __len__(self) -> int:
         return len(self.frustums)
 
-    def _frame(self, sample: FrustumSample) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(origin (3,), reference centres per scale (M_s, 3)), frustum frame, before the local translation."""
-        return np.zeros(3), reference_centres(sample.box2d, sample.P2, sample.frustum_angle, self.depths)
+    def _frame(self, sample: FrustumSample) -> tuple[float, np.ndarray, list[np.ndarray]]:
+        """(frame angle, origin (3,), reference centres per scale (M_s, 3)). The frame angle (radians) plays the role
+        of the frustum angle in :func:`kitti.geometry.rotate_to_center`: here the sample's own ``frustum_angle``.
+        Origin and centres are in that rotated frame, before the local translation."""
+        angle = float(sample.frustum_angle)
+        return angle, np.zeros(3), reference_centres(sample.box2d, sample.P2, angle, self.depths)
 
     def _target(self, sample: FrustumSample) -> tuple[bool, np.ndarray | None]:
         """(uses 3D losses, box whose slice labels apply or None). Weak reals never expose ``box3d``."""
@@ -115,20 +119,20 @@ class FrustumDataset(Dataset):
         ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
         ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
         ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
-        ``frustum_angle`` radians, ``flipped`` bool, ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes
-        and references are relative to it)."""
+        ``frustum_angle`` radians (the frame angle of :meth:`_frame`: decode boxes with it), ``flipped`` bool,
+        ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes and references are relative to it)."""
         sample = self.frustums[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         n_points = len(sample.points)
         if n_points == 0:
             raise ValueError(f"{self.frustums.path}: sample {index} has no points")
         choice = rng.choice(n_points, self.cfg.num_samples, replace=n_points < self.cfg.num_samples)
-        origin, refs = self._frame(sample)
-        points = g.rotate_to_center(sample.points[choice, :3], sample.frustum_angle) - origin
+        angle, origin, refs = self._frame(sample)
+        points = g.rotate_to_center(sample.points[choice, :3], angle) - origin
         target3d, label_box = self._target(sample)
         centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
         if label_box is not None:
-            centre, heading, size = kitti_to_frustum(label_box, sample.frustum_angle)
+            centre, heading, size = kitti_to_frustum(label_box, angle)
             centre = centre - origin
         flipped = False
         if self.augment:
@@ -164,7 +168,7 @@ class FrustumDataset(Dataset):
             "target3d": torch.tensor(target3d), "is_proxy": torch.tensor(sample.kind != KIND_REAL),
             "is_real": torch.tensor(sample.kind == KIND_REAL), "class_id": torch.tensor(sample.class_id),
             "one_hot": torch.as_tensor(one_hot), "box2d_target": f32(sample.box2d_target), "P2": f32(sample.P2),
-            "image_size": f32(sample.image_size), "frustum_angle": f32(sample.frustum_angle),
+            "image_size": f32(sample.image_size), "frustum_angle": f32(angle),
             "flipped": torch.tensor(flipped), "index": torch.tensor(index), "origin": f32(origin),
         }
         for s, ref in enumerate(refs):

@@ -5,7 +5,10 @@
   (:func:`ops.nms_3d`, suppress when 3D IoU > ``test.nms_thresh``, 0.1).
 
 Score = foreground probability of the kept slice times the 2D-box confidence ``score_2d`` (1 for annotated boxes,
-so the score is ``p_fg``). Boxes with a dimension below 0.01 m are dropped. Label lines: class, truncation -1,
+so the score is ``p_fg``; the input pseudo-box score for refinement sets, so the score ranks by input score and
+refinement confidence together). Boxes with a dimension below 0.01 m are dropped; a refinement set keeps the
+input box of a sample without points or without a valid box (:func:`predict`), so the refinement never lowers
+recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class, truncation -1,
 occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre (x, y, z), ry, score
 (4 decimals). Every frame of the split gets a file (empty when it has no box). Sharding: under torchrun, rank r
 handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a barrier.
@@ -36,6 +39,9 @@ from train.frustum_dataset import build_dataset
 from train.model import FConvNet, split_regression
 
 MIN_DIM = 0.01
+#: refinement confidence given to an input box the refinement could not process (no points, degenerate box):
+#: 0.5, the foreground decision threshold ("undecided")
+PASS_THROUGH_CONFIDENCE = 0.5
 LABEL_DECIMALS = 4
 
 
@@ -65,7 +71,25 @@ def _batch_to(batch: dict, device: torch.device) -> dict:
 @torch.no_grad()
 def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.device, indices: Sequence[int],
             method: str, progress: bool = True) -> Predictions:
-    """Boxes for the samples ``indices`` of ``frustums`` (no augmentation; resampling seeded by the index)."""
+    """Boxes for the samples ``indices`` of ``frustums`` (no augmentation; resampling seeded by the index).
+
+    Refinement sets (``data.kind == "refine"``) never lose an input box: a sample without points or whose decoded
+    boxes are all dropped keeps its input pseudo-box ``box3d`` with score ``score_2d * PASS_THROUGH_CONFIDENCE``."""
+    indices = np.asarray(indices, np.int64)
+    counts = np.diff(frustums.arrays["point_offsets"])[indices]
+    pred = _predict_model(model, frustums, cfg, device, indices[counts > 0], method, progress)
+    if cfg.data.kind != "refine":
+        return pred
+    missing = np.setdiff1d(indices, pred.sample)
+    a = frustums.arrays
+    return Predictions(np.concatenate([pred.sample, missing]),
+                       np.concatenate([pred.box, a["box3d"][missing].astype(np.float64)]),
+                       np.concatenate([pred.score, a["score_2d"][missing] * PASS_THROUGH_CONFIDENCE]))
+
+
+def _predict_model(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.device, indices: np.ndarray,
+                   method: str, progress: bool) -> Predictions:
+    """Model boxes of samples that have points (decoded with the batch's frame angle ``frustum_angle``)."""
     dataset = build_dataset(frustums, cfg.data, "weak", augment=False, seed=cfg.train.seed)
     loader = DataLoader(Subset(dataset, list(indices)), batch_size=cfg.test.batch_size, shuffle=False,
                         num_workers=cfg.train.workers)
@@ -86,7 +110,7 @@ def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.de
         index = batch["index"][b].cpu().numpy()
         centre = centre + batch["origin"][b]
         boxes.append(frustum_to_kitti(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy(),
-                                      frustums.arrays["frustum_angle"][index]))
+                                      batch["frustum_angle"][b].cpu().numpy()))
         scores.append(fg[b, m].cpu().numpy() * frustums.arrays["score_2d"][index])
         samples.append(index)
     if not samples:

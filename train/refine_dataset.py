@@ -1,12 +1,19 @@
 """Refinement provider (METHOD 11): samples of a refinement set (``kitti.prepare_data_refine``: the scene points
 inside an enlarged, jittered pseudo-box ``region_box3d``; target ``box3d`` = the pseudo-box) in a local frame.
 
-Frame: the rect frame rotated by the sample's RTC angle (``frustum_angle = -atan2(z, x)`` of the region centre, so
-the region centre lies on the +z axis), then translated so that the region centre is the origin (``origin`` =
-its rotated position). Reference centres: one line along z through the region centre, ``-L/2 + s/2 + k s < L/2``
-with ``L = data.max_depth`` (e.g. 8 m covers an enlarged car seen from any angle) for each stride ``s``. This is a
-fixed-length version of the published line through the near/far half centroids, padded by edge replication to a
-common length: here every sample has the same length, so no padding is needed and the model is unchanged.
+Frame (METHOD 11: "translate points to the enlarged-box centre and rotate by its heading"): the rect frame rotated
+about y by ``ry_region + pi/2`` (:func:`kitti.geometry.rotate_to_center` with frame angle ``ry_region``), then
+translated so that the region centre is the origin (``origin`` = its rotated position, metres). The region's length
+axis is then the +z axis and its heading in the local frame is ``-pi/2``: the target heading is ``-pi/2`` plus the
+correction of the input box's heading, the centre target is the correction of its centre. The batch's
+``frustum_angle`` is this frame angle (``ry_region``); inference decodes with it. The stored ``frustum_angle``
+(``-atan2(z, x)`` of the region centre) is not used by this provider.
+
+Reference centres: one line along the local z axis (the region's length axis) through the region centre,
+``-L/2 + s/2 + k s < L/2`` with ``L = data.max_depth`` (e.g. 8 m covers an enlarged car) for each stride ``s``.
+Deviation from the published provider (line through the near/far corner-half centroids, variable length padded by
+edge replication): a fixed-length line through the centre along the same axis, so no padding is needed and the
+model is unchanged.
 
 Slice labels use ``data.positive_scale`` / ``data.ignore_scale`` (0.3 / 0.6 in ``configs/refine_sample.yaml``);
 training uses the plain ``full`` losses on the pseudo-boxes (they are the refinement stage's labels).
@@ -23,12 +30,12 @@ from train.frustum_dataset import FrustumDataset
 class RefineDataset(FrustumDataset):
     """:class:`train.frustum_dataset.FrustumDataset` with the refinement frame and reference line."""
 
-    def _frame(self, sample: FrustumSample) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _frame(self, sample: FrustumSample) -> tuple[float, np.ndarray, list[np.ndarray]]:
         if sample.region_box3d is None:
             raise ValueError(f"{self.frustums.path}: not a refinement set (no region_box3d); "
                              f"data.kind 'refine' needs kitti.prepare_data_refine output")
-        x, yb, z, h = (float(v) for v in sample.region_box3d[:4])
-        origin = g.rotate_to_center(np.array([[x, yb - h / 2, z]]), sample.frustum_angle)[0]
+        x, yb, z, h, _, _, ry = (float(v) for v in sample.region_box3d)
+        origin = g.rotate_to_center(np.array([[x, yb - h / 2, z]]), ry)[0]
         half = self.cfg.max_depth / 2
         refs = [np.column_stack([np.zeros_like(d), np.zeros_like(d), d - half]) for d in self.depths]
-        return origin, refs
+        return ry, origin, refs
