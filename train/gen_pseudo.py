@@ -1,4 +1,5 @@
-"""Pseudo-labels for every training frame: one box per annotated 2D box (``top``), score = foreground probability.
+"""Pseudo-labels for every training frame: one box per annotated 2D box (``top``; per input pseudo-box for a
+refinement set), score = foreground probability times ``score_2d`` (:mod:`train.inference`).
 
     python -m train.gen_pseudo --weights output/step_00/model_final.pth \\
         --frustums output/step_00/frustums_pseudo.npz --data data/kitti --split train \\

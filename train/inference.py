@@ -8,9 +8,9 @@ Score = foreground probability of the kept slice times the 2D-box confidence ``s
 so the score is ``p_fg``; the input pseudo-box score for refinement sets, so the score ranks by input score and
 refinement confidence together). Boxes with a dimension below 0.01 m are dropped; a refinement set keeps the
 input box of a sample without points or without a valid box (:func:`predict`), so the refinement never lowers
-recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class, truncation -1,
-occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre (x, y, z), ry, score
-(4 decimals). Every frame of the split gets a file (empty when it has no box). Sharding: under torchrun, rank r
+recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class,
+truncation -1, occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre
+(x, y, z), ry, score (4 decimals). Every frame of the split gets a file (empty when it has no box). Sharding: under torchrun, rank r
 handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a barrier.
 """
 from __future__ import annotations
