@@ -2,6 +2,7 @@
 in the foreground, to the terminal, so its progress bar shows), and a failure reported with the log's last lines."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -46,14 +47,19 @@ def run_commands(commands: Sequence[Command], cwd: Path, foreground: int = 0) ->
     """Run ``commands`` in parallel (one command: just that); ``commands[foreground]`` is echoed to the terminal.
 
     If any command fails the others are terminated and :class:`StageFailed` is raised. Returns seconds per command.
+    Parallel commands share the cores: each gets ``cores / len(commands)`` OpenMP/torch threads (unless the caller
+    set ``OMP_NUM_THREADS``), since oversubscribed torch processes run many times slower.
     """
     started = time.monotonic()
+    env = dict(os.environ)
+    if len(commands) > 1 and "OMP_NUM_THREADS" not in env:
+        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // len(commands)))
     running: list[tuple[Command, subprocess.Popen, threading.Thread, BinaryIO]] = []
     for index, command in enumerate(commands):
         command.log.parent.mkdir(parents=True, exist_ok=True)
         log = open(command.log, "ab")
         log.write(f"\n$ {' '.join(command.argv)}\n".encode())
-        process = subprocess.Popen(command.argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command.argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         thread = threading.Thread(target=_copy, args=(process.stdout, log, index == foreground), daemon=True)
         thread.start()
         running.append((command, process, thread, log))

@@ -56,7 +56,8 @@ class RunOptions:
     def parameters(self, stage: str) -> dict[str, object]:
         """The options that change a stage's result (not the output path, the GPU index or the worker count)."""
         keep = asdict(self)
-        for name in ("output", "gpu", "workers", "data"):
+        ignored = ("output", "gpu", "workers", "data") + (("depth_dir", "da3_model") if self.points == "lidar" else ())
+        for name in ignored:
             keep.pop(name)
         keep["config"] = str(self.config)
         keep["refine_config"] = str(self.refine_config)
