@@ -26,6 +26,8 @@ score_2d            float32 (S,)    2D box confidence (1.0 for annotated boxes; 
 P2                  float32 (S,3,4) camera-2 projection of the frame
 image_size          int32 (S, 2)    ``H, W`` pixels
 region_box3d        float32 (S, 7)  refinement sets only: the enlarged, jittered box whose points form the sample
+                                    (val/pseudo refinement sets keep boxes without points as zero-point samples;
+                                    the refinement provider works in this box's frame, not ``frustum_angle``'s)
 ==================  ==============  ==============================================================================
 
 ``<name>.manifest.json`` is written (atomically) after ``<name>.npz``: a set without manifest is incomplete.
