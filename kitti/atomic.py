@@ -1,6 +1,7 @@
 """Atomic file writes: write to a temporary file in the target directory, fsync, then rename over the target.
 
-An interrupted writer therefore leaves either the old file or the new one, never a half-written file.
+An interrupted writer therefore leaves either the old file or the new one, never a half-written file. Also the
+matching reader of ``.npz`` files (never with pickle).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kitti.errors import KittiFormatError
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -43,3 +46,16 @@ def atomic_save_npz(path: str | Path, compressed: bool = True, **arrays: Any) ->
             raise TypeError(f"atomic_save_npz: array {name!r} has dtype object, which cannot be loaded without pickle")
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_npz(path: str | Path, what: str, not_found: str = "") -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (``allow_pickle=False``). A missing or unreadable file is a
+    :class:`KittiFormatError` naming it; ``what`` says what the file should be, ``not_found`` how to make it."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise KittiFormatError(path, f"{what} not found{f' ({not_found})' if not_found else ''}") from None
+    except (ValueError, OSError) as exc:
+        raise KittiFormatError(path, f"not a readable {what} .npz of plain arrays ({exc})") from None

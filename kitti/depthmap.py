@@ -9,20 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from kitti.atomic import atomic_save_npz
+from kitti.atomic import atomic_save_npz, read_npz
 from kitti.errors import KittiFormatError
 
 
 def read_depth(path: str | Path, expected_shape: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
     """Load a depth ``.npz``; ``depth`` is checked to be 2D, finite and non-negative (and of ``expected_shape``)."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise KittiFormatError(path, "depth file not found") from None
-    except (ValueError, OSError) as exc:
-        raise KittiFormatError(path, f"not a readable .npz of plain arrays ({exc})") from None
+    arrays = read_npz(path, "depth file")
     if "depth" not in arrays:
         raise KittiFormatError(path, f"missing array 'depth' (found {sorted(arrays)})")
     depth = arrays["depth"]

@@ -43,7 +43,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kitti.atomic import atomic_save_npz, atomic_write_text
+from kitti.atomic import atomic_save_npz, atomic_write_text, read_npz
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
@@ -156,13 +156,7 @@ class FrustumSet:
     @classmethod
     def load(cls, path: str | Path) -> "FrustumSet":
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except FileNotFoundError:
-            raise KittiFormatError(path, "frustum set not found") from None
-        except (ValueError, OSError) as exc:
-            raise KittiFormatError(path, f"not a readable frustum set .npz ({exc})") from None
+        arrays = read_npz(path, "frustum set")
         version = arrays.get("format_version")
         if version is None or int(version) != FORMAT_VERSION:
             raise KittiFormatError(path, f"format_version {version} (expected {FORMAT_VERSION})")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from kitti import geometry as g
-from kitti.atomic import atomic_save_npz, atomic_write_text
+from kitti.atomic import atomic_save_npz, atomic_write_text, read_npz
 from kitti.errors import KittiFormatError
 from kitti.frustum_store import manifest_path
 from kitti.priors import CLASSES
@@ -94,13 +94,7 @@ class InstanceLibrary:
     @classmethod
     def load(cls, path: str | Path) -> "InstanceLibrary":
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except FileNotFoundError:
-            raise KittiFormatError(path, "instance library not found (run kitti.generate_instances_insert first)") from None
-        except (ValueError, OSError) as exc:
-            raise KittiFormatError(path, f"not a readable instance library .npz ({exc})") from None
+        arrays = read_npz(path, "instance library", "run kitti.generate_instances_insert first")
         if int(arrays.get("format_version", -1)) != LIBRARY_VERSION:
             raise KittiFormatError(path, f"format_version {arrays.get('format_version')} (expected {LIBRARY_VERSION})")
         missing = sorted({"points", "point_offsets", *_ARRAYS} - set(arrays))
