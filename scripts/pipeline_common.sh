@@ -7,7 +7,9 @@ Common options:
   --gpu N              CUDA device (-1 = CPU; a missing GPU falls back to CPU with a warning). Default 0.
   --ratio R            percentage of injected objects that are synthetic proxies at steps >= 1. Default 100.
   --data DIR           KITTI root with training/ and ImageSets/{train,val}.txt. Default data/kitti.
-  --output DIR         root of the stage directories. Default output (output/demo with --demo).
+  --output DIR         root of the stage directories. Default output (output/demo with --demo; with
+                       --supervision full: output_full, output/demo_full). A run with other parameters or inputs in
+                       the same output directory rebuilds its stages: give side-by-side runs their own --output.
   --config FILE        detector config. Default configs/det_sample.yaml (configs/demo.yaml with --demo).
   --refine-config FILE refinement config. Default configs/refine_sample.yaml (configs/demo_refine.yaml with --demo).
   --supervision MODE   weak (ALPI, 2D labels only; default) or full (3D ground truth: the upper bound).
@@ -84,9 +86,14 @@ pipeline_parse() {
     bash scripts/setup_env.sh
     py="$root/.venv/bin/python"
 
+    # the fully supervised upper bound gets its own default output, so that it never rebuilds a weak run's stages
+    local suffix=""
+    if [[ "$supervision" == full ]]; then
+        suffix="_full"
+    fi
     if [[ "$demo" == 1 ]]; then
         data="${data:-data/synthetic}"
-        output="${output:-output/demo}"
+        output="${output:-output/demo$suffix}"
         config="${config:-configs/demo.yaml}"
         refine_config="${refine_config:-configs/demo_refine.yaml}"
         if [[ ! -f "$data/synthetic_manifest.json" ]]; then
@@ -95,7 +102,7 @@ pipeline_parse() {
         fi
     fi
     pipeline_args=(
-        --data "${data:-data/kitti}" --output "${output:-output}"
+        --data "${data:-data/kitti}" --output "${output:-output$suffix}"
         --config "${config:-configs/det_sample.yaml}" --refine-config "${refine_config:-configs/refine_sample.yaml}"
         --ratio "$ratio" --supervision "$supervision" --points "$points" --depth-dir "$depth_dir"
         --da3-model "$da3_model" --gpu "$gpu" --seed "$seed"
