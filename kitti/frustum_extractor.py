@@ -99,6 +99,15 @@ class FrameResult:
     samples: list[FrustumSample] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
 
+    @staticmethod
+    def merge(results: Sequence["FrameResult"]) -> "FrameResult":
+        """All frames' samples in frame order and the summed skip counts."""
+        merged = FrameResult()
+        for result in results:
+            merged.samples.extend(result.samples)
+            merged.skipped.update(result.skipped)
+        return merged
+
 
 def _read_objects_weak(dataset: KittiDataset, frame: int) -> list[RealObject]:
     """``weak`` mode: 2D labels only (the 3D fields are never parsed)."""
@@ -328,16 +337,13 @@ def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool 
         return read_manifest(path) or {}
     if cfg.library is not None and cfg.ratio < 100:
         InstanceLibrary.load(cfg.library)  # fail early, naming the file
-    results = run_frames(process_frame, cfg, frames, workers, f"frustums {cfg.subset}")
-    skipped: Counter = Counter()
-    for res in results:
-        skipped.update(res.skipped)
-    samples = [s for res in results for s in res.samples]
-    info = write_frustum_set(path, samples, dict(skipped), set=cfg.subset, split=cfg.split, frames=len(frames),
+    merged = FrameResult.merge(run_frames(process_frame, cfg, frames, workers, f"frustums {cfg.subset}"))
+    skipped = dict(merged.skipped)
+    info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
                              point_source=cfg.points, supervision=cfg.supervision, seed=cfg.seed, step=cfg.step,
                              ratio=cfg.ratio, inputs=inputs)
     print(f"{path}: {info['count']} samples, {info['points_total']} points from {len(frames)} frames; "
-          f"skipped {dict(skipped)}")
+          f"skipped {skipped}")
     return info
 
 

@@ -17,7 +17,6 @@ which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of :m
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -105,14 +104,11 @@ def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force:
     if not force and is_complete(path, inputs):
         print(f"{path}: up to date (same inputs), skipped")
         return read_manifest(path) or {}
-    results = run_frames(frame_refine, cfg, frames, workers, f"refine {cfg.subset}")
-    skipped: Counter = Counter()
-    for res in results:
-        skipped.update(res.skipped)
-    samples = [s for res in results for s in res.samples]
-    info = write_frustum_set(path, samples, dict(skipped), set=cfg.subset, split=cfg.split, frames=len(frames),
+    merged = FrameResult.merge(run_frames(frame_refine, cfg, frames, workers, f"refine {cfg.subset}"))
+    skipped = dict(merged.skipped)
+    info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
                              point_source=cfg.points, supervision="pseudo", seed=cfg.seed, inputs=inputs)
-    print(f"{path}: {info['count']} samples from {len(frames)} frames; skipped {dict(skipped)}")
+    print(f"{path}: {info['count']} samples from {len(frames)} frames; skipped {skipped}")
     return info
 
 
