@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kitti.eval import evaluate, format_table  # noqa: E402
 from kitti.eval.synthetic import synthetic_annos  # noqa: E402

@@ -17,11 +17,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
-from kitti.dataset import KittiDataset, write_split  # noqa: E402
-from kitti.frustum_extractor import ExtractConfig, build_set  # noqa: E402
+from kitti.frustum.engine import ExtractConfig, build_set  # noqa: E402
+from kitti.io.dataset import KittiDataset, write_split  # noqa: E402
 
 
 def main() -> int:

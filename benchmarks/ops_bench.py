@@ -10,15 +10,11 @@ Sets: (a) a realistic scene, 1000 x 1000 car-sized boxes spread over 40 m x 40 m
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import shapely
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ops  # noqa: E402
 from kitti.geometry import points_in_boxes_mask  # noqa: E402

@@ -7,16 +7,12 @@ first on a warm-up frame and reported separately (it is not part of the timed ru
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from kitti.dataset import KittiDataset  # noqa: E402
+from kitti.io.dataset import KittiDataset  # noqa: E402
 from kitti.synthetic.generate import generate_dataset, generate_frame  # noqa: E402
 
 

@@ -20,9 +20,8 @@ import torch
 from torch.utils.data import default_collate
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from kitti.frustum_store import FrustumSet  # noqa: E402
+from kitti.frustum.store import FrustumSet  # noqa: E402
 from train.config import load_config  # noqa: E402
 from train.frustum_dataset import FrustumDataset  # noqa: E402
 from train.losses import compute_losses  # noqa: E402

@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
-from kitti.dataset import KittiDataset
 from kitti.errors import KittiFormatError
-from kitti.labels import DETECTION_CLASSES, KITTI_TYPES
+from kitti.io.dataset import KittiDataset
+from kitti.io.labels import DETECTION_CLASSES, KITTI_TYPES
 
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((5, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 70))
 TRUNCATION_BINS: tuple[tuple[float, float], ...] = ((0, 0), (0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 1.0))

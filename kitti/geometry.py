@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kitti.calib import Calibration
+from kitti.io.calib import Calibration
 
 #: depth (metres) at which the 2D box centre is back-projected to define the frustum axis
 FRUSTUM_AXIS_DEPTH = 20.0

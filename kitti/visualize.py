@@ -21,11 +21,11 @@ import cv2
 import numpy as np
 
 from kitti import geometry as g
-from kitti.calib import Calibration
-from kitti.dataset import KittiDataset
-from kitti.frustum_store import KIND_NAMES, KIND_REAL, FrustumSample, FrustumSet
-from kitti.image import write_image
-from kitti.labels import ObjectLabel, read_labels
+from kitti.frustum.store import KIND_NAMES, KIND_REAL, FrustumSample, FrustumSet
+from kitti.io.calib import Calibration
+from kitti.io.dataset import KittiDataset
+from kitti.io.image import write_image
+from kitti.io.labels import ObjectLabel, read_labels
 
 #: BGR colour per class
 CLASS_COLOURS: dict[str, tuple[int, int, int]] = {

@@ -6,7 +6,8 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
     cat <<'USAGE'
 Usage: bash scripts/run_tests.sh [pytest arguments...]
 
-Creates/reuses .venv with the pinned runtime and test requirements, builds ops/, then runs `pytest tests`.
+Creates/reuses .venv with the pinned runtime and test requirements, builds ops/, runs the lint gate (`ruff check`: pyflakes and import rules, pyproject.toml),
+then `pytest tests`.
 The real KITTI frames are read from ../shared/kitti_real (or $ALPI_KITTI_REAL); tests that need them skip without.
 USAGE
     exit 0
@@ -15,4 +16,6 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup_env.sh" --tests
 cd "$root"
+echo "[lint] ruff check"
+"$root/.venv/bin/python" -m ruff check "$root"
 exec "$root/.venv/bin/python" -m pytest tests "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create or reuse the project virtual environment, install the pinned requirements and build the compiled ops.
+# Create or reuse the project virtual environment, install the pinned requirements, the project itself (editable) and build the compiled ops.
 # Idempotent: a second run with unchanged requirements installs nothing and takes a few seconds.
 set -euo pipefail
 
@@ -112,6 +112,14 @@ else
     fi
     echo "$stamp" > "$stamp_file.tmp"
     mv "$stamp_file.tmp" "$stamp_file"
+fi
+
+# The project itself, editable (no dependencies: they are pinned above): makes kitti, train and ops importable
+# from any directory without sys.path changes.
+installed_at="$(cd / && "$py" -c 'import kitti, train, ops, pathlib; print(pathlib.Path(kitti.__file__).resolve().parents[1])' 2>/dev/null || true)"
+if [[ "$installed_at" != "$root" ]]; then
+    echo "[setup] installing the project (editable)"
+    "$py" -m pip install --quiet --no-deps --no-build-isolation -e "$root"
 fi
 
 if [[ "$with_ops" == 1 ]] && [[ -f "$root/ops/make.sh" ]]; then

@@ -1,4 +1,4 @@
-"""torch Dataset over a :class:`kitti.frustum_store.FrustumSet` (the provider of METHOD 4.4, 2D-only in weak mode).
+"""torch Dataset over a :class:`kitti.frustum.store.FrustumSet` (the provider of METHOD 4.4, 2D-only in weak mode).
 
 Per sample: points rotated to the frustum frame (RTC, intensity dropped) and resampled to ``num_samples``;
 reference centres of the four scales (the 2D box centre pixel back-projected at the slice depths of
@@ -36,7 +36,7 @@ import torch
 from torch.utils.data import Dataset
 
 from kitti import geometry as g
-from kitti.frustum_store import KIND_REAL, FrustumSample, FrustumSet
+from kitti.frustum.store import KIND_REAL, FrustumSample, FrustumSet
 from kitti.priors import CLASSES
 from train.box_coding import kitti_to_frustum
 from train.config import DataConfig

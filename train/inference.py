@@ -26,10 +26,10 @@ from tqdm import tqdm
 
 import ops
 from kitti import geometry as g
-from kitti.dataset import KittiDataset
 from kitti.eval import evaluate_dirs, format_table, write_json
-from kitti.frustum_store import FrustumSet
-from kitti.labels import ObjectLabel, write_labels
+from kitti.frustum.store import FrustumSet
+from kitti.io.dataset import KittiDataset
+from kitti.io.labels import ObjectLabel, write_labels
 from kitti.priors import CLASSES
 from train.box_coding import decode_slices, frustum_to_kitti
 from train.checkpoint import load_checkpoint

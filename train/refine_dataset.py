@@ -1,4 +1,4 @@
-"""Refinement provider (METHOD 11): samples of a refinement set (``kitti.prepare_data_refine``: the scene points
+"""Refinement provider (METHOD 11): samples of a refinement set (``kitti.frustum.refine_regions``: the scene points
 inside an enlarged, jittered pseudo-box ``region_box3d``; target ``box3d`` = the pseudo-box) in a local frame.
 
 Frame (METHOD 11: "translate points to the enlarged-box centre and rotate by its heading"): the rect frame rotated
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from kitti import geometry as g
-from kitti.frustum_store import FrustumSample
+from kitti.frustum.store import FrustumSample
 from train.frustum_dataset import FrustumDataset
 
 
@@ -33,7 +33,7 @@ class RefineDataset(FrustumDataset):
     def _frame(self, sample: FrustumSample) -> tuple[float, np.ndarray, list[np.ndarray]]:
         if sample.region_box3d is None:
             raise ValueError(f"{self.frustums.path}: not a refinement set (no region_box3d); "
-                             f"data.kind 'refine' needs kitti.prepare_data_refine output")
+                             f"data.kind 'refine' needs kitti.frustum.refine_regions output")
         x, yb, z, h, _, _, ry = (float(v) for v in sample.region_box3d)
         origin = g.rotate_to_center(np.array([[x, yb - h / 2, z]]), ry)[0]
         half = self.cfg.max_depth / 2

@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text
-from kitti.frustum_store import FrustumSet, read_manifest
+from kitti.frustum.store import FrustumSet, read_manifest
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.cli import cli
 from train.config import Config, ConfigError, dump_config, load_config

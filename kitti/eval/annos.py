@@ -23,10 +23,10 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from kitti.dataset import read_split
 from kitti.errors import KittiFormatError
 from kitti.eval.protocol import DONTCARE
-from kitti.labels import ObjectLabel, read_labels
+from kitti.io.dataset import read_split
+from kitti.io.labels import ObjectLabel, read_labels
 
 Anno = dict[str, np.ndarray]
 
@@ -42,7 +42,7 @@ def empty_anno() -> Anno:
 
 
 def annos_from_labels(labels: Iterable[ObjectLabel]) -> Anno:
-    """Build one frame's anno from :class:`kitti.labels.ObjectLabel` objects (score 0 where the label has none)."""
+    """Build one frame's anno from :class:`kitti.io.labels.ObjectLabel` objects (score 0 where the label has none)."""
     labels = list(labels)
     return {
         "name": np.array([o.type for o in labels], dtype=str),

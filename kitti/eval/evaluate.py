@@ -22,8 +22,16 @@ from kitti.eval.ap import ap_r11, ap_r40
 from kitti.eval.difficulty import dt_flags, gt_flags, may_be_ignored_detection
 from kitti.eval.matching import precision_curve
 from kitti.eval.overlaps import frame_matrix_offsets, frame_overlaps
-from kitti.eval.protocol import (ALPHA_UNKNOWN, DIFFICULTIES, DONTCARE, EVAL_CLASSES, METRICS, MIN_OVERLAP,
-                                 NEIGHBOUR_CLASS, canonical_class)
+from kitti.eval.protocol import (
+    ALPHA_UNKNOWN,
+    DIFFICULTIES,
+    DONTCARE,
+    EVAL_CLASSES,
+    METRICS,
+    MIN_OVERLAP,
+    NEIGHBOUR_CLASS,
+    canonical_class,
+)
 
 Result = dict[str, dict[str, dict[str, dict[str, list[float]]]]]
 ALL_METRICS: tuple[str, ...] = ("bev", "3d", "2d", "aos")

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from kitti import geometry
-from kitti.calib import Calibration
-from kitti.labels import ObjectLabel
+from kitti.io.calib import Calibration
+from kitti.io.labels import ObjectLabel
 from kitti.synthetic.camera import cast_pixels
 from kitti.synthetic.street import Scene, SceneObject
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kitti.calib import Calibration
+from kitti.io.calib import Calibration
 
 #: image_2 size in pixels
 IMAGE_WIDTH = 1242

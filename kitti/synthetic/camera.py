@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kitti.calib import Calibration
+from kitti.io.calib import Calibration
 from kitti.synthetic import materials as mat
 from kitti.synthetic.calibration import IMAGE_HEIGHT, IMAGE_WIDTH, camera2_centre_velo
 from kitti.synthetic.raycast import GROUND, Hits, cast_rays

@@ -21,12 +21,12 @@ import numpy as np
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text
-from kitti.calib import write_calib
-from kitti.dataset import LAYOUT, write_split
-from kitti.depthmap import write_depth
-from kitti.image import write_image
-from kitti.labels import ObjectLabel, read_labels, write_labels
-from kitti.pointcloud import write_velodyne
+from kitti.io.calib import write_calib
+from kitti.io.dataset import LAYOUT, write_split
+from kitti.io.depthmap import write_depth
+from kitti.io.image import write_image
+from kitti.io.labels import ObjectLabel, read_labels, write_labels
+from kitti.io.pointcloud import write_velodyne
 from kitti.synthetic.annotate import annotate
 from kitti.synthetic.calibration import kitti_calibration
 from kitti.synthetic.camera import render_camera

@@ -16,18 +16,17 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from kitti.dataset import KittiDataset
 from kitti.errors import KittiFormatError
 from kitti.eval.annos import load_dirs
 from kitti.eval.distance import evaluate_by_distance
-from kitti.image import write_image
-from kitti.labels import read_labels
+from kitti.io.dataset import KittiDataset
+from kitti.io.image import write_image
+from kitti.io.labels import read_labels
 from kitti.visualize import render_frame
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
 from train.pipeline.runner import StageFailed
-from train.pipeline.stages import (PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, RunOptions,
-                                   run_refinement, run_step)
+from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, RunOptions, run_refinement, run_step
 from train.pipeline.summary import write_summary
 
 

@@ -23,8 +23,7 @@ from pathlib import Path
 
 from kitti.atomic import atomic_write_bytes
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
-from train.pipeline.manifest import (StageManifest, fingerprint, hash_dir, hash_files, is_finished,
-                                     read_manifest)
+from train.pipeline.manifest import StageManifest, fingerprint, hash_dir, hash_files, is_finished, read_manifest
 from train.pipeline.runner import Command, StageFailed, run_commands
 
 REPO = Path(__file__).resolve().parents[2]

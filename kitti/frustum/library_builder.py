@@ -1,0 +1,129 @@
+"""Instance library from a previous step's pseudo-labels (METHOD 6.5): for every pseudo-box of the training frames,
+the scene points inside it, its viewing-angle key, score and 2D/3D consistency.
+
+    python -m kitti.generate_instances_insert --step P --pseudo-dir output/step_00/_last_train/data \\
+        --output output/step_01_ratio_030 [--data data/kitti --split train --points lidar]
+
+Writes ``<output>/instances.npz`` + ``instances.manifest.json`` (format in :mod:`kitti.frustum.instances`).
+Pseudo-labels are our own predictions (KITTI files with a score per line), not ground truth, so their 3D fields
+may be read. An instance is kept when its class is Car/Pedestrian/Cyclist, its score >= ``--min-score``, its
+depth (rect z) lies in ``--depth-range`` (published: 10-35 m), it holds >= ``--min-points`` scene points and the
+IoU between its 2D box and the projection of its 3D box is >= ``--min-iou`` (a 2D/3D consistency filter; the
+published code computed that IoU but did not use it). Each rejected pseudo-box is counted by reason.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from kitti import geometry as g
+from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
+from kitti.frustum.engine import add_common_arguments, cli, file_digest, read_pseudo_labels, run_frames
+from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
+from kitti.frustum.store import is_complete, read_manifest
+from kitti.io.dataset import KittiDataset
+from kitti.io.image import image_size as read_image_size
+from kitti.priors import CLASS_ID, CLASSES, MIN_POINTS
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
+    """Inputs of an instance library (``step`` = the step whose pseudo-labels are used, for the record)."""
+
+    data: str
+    pseudo_dir: str
+    split: str = "train"
+    step: int = 0
+    points: str = "lidar"
+    beams64: bool = False
+    depth_dir: str = "depth_2"
+    min_score: float = 0.3
+    min_iou: float = 0.5
+    min_points: int = MIN_POINTS
+    depth_range: tuple[float, float] = (10.0, 35.0)
+
+
+@dataclass
+class LibraryFrame:
+    instances: list[Instance] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
+    """The kept instances of one frame and the counts of rejected pseudo-boxes."""
+    dataset = KittiDataset(cfg.data)
+    pseudo = read_pseudo_labels(cfg.pseudo_dir, frame)
+    result = LibraryFrame()
+    wanted = [p for p in pseudo if p.type in CLASSES]
+    if not wanted:
+        return result
+    calib = dataset.calib(frame)
+    size = read_image_size(dataset.path("image_2", frame))
+    scene = scene_points(dataset, frame, calib, size, cfg.points, DepthOptions(beams64=cfg.beams64, depth_dir=cfg.depth_dir))
+    boxes = np.array([p.box3d for p in wanted])
+    inside = g.points_in_boxes_mask(scene, boxes)
+    hulls = g.project_boxes_to_image(boxes, calib.P2, size)
+    for k, label in enumerate(wanted):
+        iou = float(g.box2d_iou(np.array(label.box2d), hulls[k])[0, 0])
+        if label.score < cfg.min_score:
+            result.skipped["low_score"] += 1
+        elif not cfg.depth_range[0] < label.location[2] < cfg.depth_range[1]:
+            result.skipped["out_of_depth_range"] += 1
+        elif iou < cfg.min_iou:
+            result.skipped["inconsistent_2d_3d"] += 1
+        elif inside[:, k].sum() < cfg.min_points:
+            result.skipped["too_few_points"] += 1
+        else:
+            result.instances.append(Instance(scene[inside[:, k]], boxes[k].astype(np.float32), CLASS_ID[label.type],
+                                             float(label.score), iou, frame, label.line))
+    return result
+
+
+def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
+    """Write ``<output>/instances.npz`` and its manifest (skipped when complete with the same inputs)."""
+    dataset = KittiDataset(cfg.data)
+    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    path = Path(output) / LIBRARY_FILE
+    inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
+              "split_sha256": file_digest(dataset.split_path(cfg.split))}
+    if not force and is_complete(path, inputs):
+        print(f"{path}: up to date (same inputs), skipped")
+        return read_manifest(path) or {}
+    results = run_frames(frame_instances, cfg, frames, workers, "instances")
+    skipped: Counter = Counter()
+    for res in results:
+        skipped.update(res.skipped)
+    instances = [inst for res in results for inst in res.instances]
+    info = InstanceLibrary.write(path, instances, dict(skipped), step=cfg.step, point_source=cfg.points,
+                                 frames=len(frames), inputs=inputs)
+    print(f"{path}: {info['count']} instances {info['counts']} from {len(frames)} frames; skipped {dict(skipped)}")
+    return info
+
+
+@cli
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--step", type=int, required=True, help="step P whose pseudo-labels are used")
+    parser.add_argument("--ratio", type=float, help="accepted for the published interface; unused here")
+    parser.add_argument("--pseudo-dir", required=True, help="step-P pseudo-label directory (%%06d.txt with scores)")
+    parser.add_argument("--min-score", type=float, default=0.3)
+    parser.add_argument("--min-iou", type=float, default=0.5, help="2D box vs projected 3D box IoU")
+    parser.add_argument("--min-points", type=int, default=MIN_POINTS)
+    parser.add_argument("--depth-range", type=float, nargs=2, default=(10.0, 35.0), metavar=("NEAR", "FAR"))
+    args = parser.parse_args(argv)
+    cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
+                        points=args.points, beams64=args.beams64, depth_dir=args.depth_dir, min_score=args.min_score, min_iou=args.min_iou,
+                        min_points=args.min_points, depth_range=tuple(args.depth_range))
+    build_library(cfg, args.output, args.workers, args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Refinement samples from pseudo-label files (METHOD 11): the scene points inside each enlarged pseudo-box.
+
+    python -m kitti.prepare_data_refine --pseudo-dir data/kitti/training/label_2_pseudo \\
+        --output output/train_refine --set train --set val
+
+For every Car/Pedestrian/Cyclist pseudo-box (KITTI file with scores; ``val`` also drops occlusion > 2,
+truncation > 0.5 and 2D height < 25 px): the box is enlarged x1.2 about its centre; ``train`` makes ``--copies``
+(5) copies each jittered with :func:`kitti.frustum.augmentation.random_shift_rotate_box3d` (0.05), ``val`` one unjittered;
+``pseudo`` (the frames to pseudo-label with the refinement model: ``--split``) one unjittered, without the val filters.
+Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box
+(``box3d``, ``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (METHOD 11), ``box2d`` and
+``box2d_target`` = the pseudo-label's 2D box, ``score_2d`` = its score. ``train`` samples without points are skipped
+(count ``no_points``); ``val`` and ``pseudo`` keep them with zero points (count ``no_points_kept``, not skipped)
+so that inference passes their input box through and the refinement never drops a box (deviation from METHOD 11,
+which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of :mod:`kitti.frustum.store`.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from kitti import geometry as g
+from kitti.depth.point_source import DepthOptions, check_point_inputs
+from kitti.frustum.augmentation import random_shift_rotate_box3d
+from kitti.frustum.engine import (
+    FrameContext,
+    FrameResult,
+    add_common_arguments,
+    cli,
+    file_digest,
+    read_pseudo_labels,
+    run_frames,
+)
+from kitti.frustum.store import KIND_REAL, is_complete, read_manifest, write_frustum_set
+from kitti.io.dataset import KittiDataset
+from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
+
+SETS = ("train", "val", "pseudo")
+ENLARGE = 1.2
+JITTER = 0.05
+#: validation filters (KITTI "hard" limits)
+VAL_MAX_OCCLUSION, VAL_MAX_TRUNCATION = 2, 0.5
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    data: str
+    pseudo_dir: str
+    subset: str = "train"
+    split: str = "train"
+    points: str = "lidar"
+    beams64: bool = False
+    depth_dir: str = "depth_2"
+    seed: int = 0
+    copies: int = 5
+
+
+def enlarge_box(box3d: np.ndarray, factor: float = ENLARGE) -> np.ndarray:
+    """Bottom-centre box with h, w, l scaled by ``factor`` about the box centre."""
+    x, y, z, h, w, l, ry = np.asarray(box3d, np.float64)
+    return np.array([x, y - h / 2 + factor * h / 2, z, factor * h, factor * w, factor * l, ry])
+
+
+def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
+    """Refinement samples of one frame and skip counts."""
+    dataset = KittiDataset(cfg.data)
+    pseudo = [p for p in read_pseudo_labels(cfg.pseudo_dir, frame) if p.type in CLASSES]
+    result = FrameResult()
+    if not pseudo:
+        result.skipped["frames_without_objects"] += 1
+        return result
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64, cfg.depth_dir)
+    training = cfg.subset == "train"
+    for label in pseudo:
+        if cfg.subset == "val" and (label.occlusion > VAL_MAX_OCCLUSION or label.truncation > VAL_MAX_TRUNCATION
+                             or label.height_px < MIN_HEIGHT_PX):
+            result.skipped["val_filtered"] += 1
+            continue
+        box3d = label.box3d
+        enlarged = enlarge_box(box3d)
+        window = depth_window(label.type, label.height_px, ctx.calib.focal_v)
+        for copy in range(cfg.copies if training else 1):
+            rng = np.random.default_rng([cfg.seed, frame, label.line, copy])
+            region = random_shift_rotate_box3d(enlarged, rng, JITTER) if training else enlarged
+            points = ctx.scene[g.points_in_boxes_mask(ctx.scene, region[None])[:, 0]]
+            if not len(points):
+                if training:
+                    result.skipped["no_points"] += 1
+                    continue
+                result.skipped["no_points_kept"] += 1  # predicted as its input box (train.inference.predict)
+            seg = g.points_in_boxes_mask(points, box3d[None])[:, 0].astype(np.int8)
+            angle = float(-np.arctan2(region[2], region[0]))
+            result.samples.append(ctx.sample(label.type, KIND_REAL, np.array(label.box2d), np.array(label.box2d),
+                                             window, points, seg, box3d, label.line, score=float(label.score),
+                                             angle=angle, region_box3d=region))
+    return result
+
+
+def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
+    """Write ``<output>/refine_<subset>.npz`` and its manifest (skipped when complete with the same inputs)."""
+    dataset = KittiDataset(cfg.data)
+    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    path = Path(output) / f"refine_{cfg.subset}.npz"
+    inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
+              "split_sha256": file_digest(dataset.split_path(cfg.split))}
+    if not force and is_complete(path, inputs):
+        print(f"{path}: up to date (same inputs), skipped")
+        return read_manifest(path) or {}
+    merged = FrameResult.merge(run_frames(frame_refine, cfg, frames, workers, f"refine {cfg.subset}"))
+    skipped = dict(merged.skipped)
+    info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
+                             point_source=cfg.points, supervision="pseudo", seed=cfg.seed, inputs=inputs)
+    print(f"{path}: {info['count']} samples from {len(frames)} frames; skipped {skipped}")
+    return info
+
+
+@cli
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--pseudo-dir", required=True, help="pseudo-label directory (%%06d.txt with scores)")
+    parser.add_argument("--set", dest="sets", action="append", choices=SETS, help="repeatable; default train")
+    for name in SETS:
+        parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
+                            help=f"alias of --set {name}")
+    parser.add_argument("--val-split", default="val")
+    parser.add_argument("--copies", type=int, default=5, help="jittered copies per pseudo-box (train)")
+    args = parser.parse_args(argv)
+    for subset in dict.fromkeys(args.sets or ["train"]):
+        cfg = RefineConfig(data=args.data, pseudo_dir=args.pseudo_dir, subset=subset,
+                           split=args.val_split if subset == "val" else args.split, points=args.points,
+                           beams64=args.beams64, depth_dir=args.depth_dir, seed=args.seed, copies=args.copies)
+        build_refine_set(cfg, args.output, args.workers, args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

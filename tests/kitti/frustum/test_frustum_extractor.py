@@ -1,0 +1,203 @@
+"""Frustum sets from the real KITTI sample: format, weak/full supervision, determinism, resume, steps >= 1, instance
+library, refinement samples and bad input."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kitti.frustum.instances
+from kitti import geometry as g
+from kitti.frustum.engine import ExtractConfig, build_set
+from kitti.frustum.engine import main as extractor_main
+from kitti.frustum.instances import InstanceLibrary, viewing_angle
+from kitti.frustum.library_builder import LibraryConfig, build_library
+from kitti.frustum.library_builder import main as instances_main
+from kitti.frustum.pseudo_step import main as pseudolabeling_main
+from kitti.frustum.refine_regions import RefineConfig, build_refine_set
+from kitti.frustum.store import FORMAT_VERSION, KIND_PASTED, KIND_PROXY, KIND_REAL, FrustumSet, manifest_path
+from kitti.io.dataset import KittiDataset
+from kitti.io.image import read_image
+from kitti.io.labels import read_labels
+from kitti.priors import MIN_HEIGHT_PX
+from kitti.visualize import main as visualize_main
+from tests.kitti_roots import make_kitti_root, make_pseudo_dir
+
+FRAMES = [0, 3, 7, 76]
+
+
+@pytest.fixture(scope="module")
+def root(kitti_real_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_kitti_root(tmp_path_factory.mktemp("kitti"), kitti_real_root, FRAMES)
+
+
+@pytest.fixture(scope="module")
+def step0(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("step0")
+    build_set(ExtractConfig(data=str(root)), out, workers=1)
+    return out / "frustums_train.npz"
+
+
+def test_step0_format_and_weak_supervision(step0: Path, root: Path) -> None:
+    fs = FrustumSet.load(step0)
+    a = fs.arrays
+    assert int(a["format_version"]) == FORMAT_VERSION and len(fs) > 50
+    assert a["points"].dtype == np.float32 and a["points"].shape[1] == 4
+    assert a["point_offsets"][0] == 0 and a["point_offsets"][-1] == len(a["points"])
+    real, proxy = a["kind"] == KIND_REAL, a["kind"] == KIND_PROXY
+    assert real.sum() == proxy.sum() and not (a["kind"] == KIND_PASTED).any()  # one proxy per real copy
+    assert not a["has_3d"][real].any() and np.isnan(a["box3d"][real]).all()
+    assert a["has_3d"][proxy].all() and np.isfinite(a["box3d"][proxy]).all()
+    assert (a["label_line"][proxy] == -1).all() and (a["label_line"][real] >= 1).all()
+    dataset = KittiDataset(root)
+    for i in np.flatnonzero(real)[:40]:
+        s = fs[i]
+        assert (s.seg == -1).all()
+        label = next(lab for lab in dataset.labels_2d(s.frame_id) if lab.line == s.label_line)
+        assert np.allclose(s.box2d_target, label.box2d, atol=1e-3)  # annotated box = 2D target
+        assert label.height_px >= MIN_HEIGHT_PX and s.class_name == label.type
+        uv, _ = g.project_rect_to_image(s.points, s.P2.astype(np.float64))
+        assert (uv[:, 0] >= s.box2d[0] - 1e-3).all() and (uv[:, 0] < s.box2d[2] + 1e-3).all()
+        assert ((s.points[:, 2] > s.depth_window[0]) & (s.points[:, 2] < s.depth_window[1])).sum() >= 5
+    for i in np.flatnonzero(proxy)[:40]:
+        s = fs[i]
+        assert set(np.unique(s.seg)) <= {0, 1} and (s.seg == 1).sum() >= 5
+        hull = g.project_boxes_to_image(s.box3d[None].astype(np.float64), s.P2.astype(np.float64),
+                                        tuple(s.image_size))[0]
+        assert np.allclose(hull, s.box2d_target, atol=0.05)
+    manifest = json.loads(manifest_path(step0).read_text())
+    assert manifest["supervision"] == "weak" and manifest["point_source"] == "lidar"
+    assert sum(c["real"] for c in manifest["counts"].values()) == real.sum()
+    assert manifest["skipped"].get("below_min_height", 0) > 0
+
+
+def test_determinism_across_workers_and_resume(step0: Path, root: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    build_set(ExtractConfig(data=str(root)), tmp_path, workers=2)
+    a, b = FrustumSet.load(step0).arrays, FrustumSet.load(tmp_path / "frustums_train.npz").arrays
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+    mtime = (tmp_path / "frustums_train.npz").stat().st_mtime_ns
+    build_set(ExtractConfig(data=str(root)), tmp_path, workers=1)
+    assert "up to date" in capsys.readouterr().out
+    assert (tmp_path / "frustums_train.npz").stat().st_mtime_ns == mtime
+    manifest_path(tmp_path / "frustums_train.npz").unlink()  # partial set: regenerated
+    build_set(ExtractConfig(data=str(root)), tmp_path, workers=1)
+    assert "up to date" not in capsys.readouterr().out
+    other = FrustumSet.load(tmp_path / "frustums_train.npz").arrays
+    assert np.array_equal(other["points"], a["points"])
+    build_set(ExtractConfig(data=str(root), seed=1), tmp_path, workers=1)  # other seed: other jitter
+    assert not np.array_equal(FrustumSet.load(tmp_path / "frustums_train.npz").arrays["box2d"], a["box2d"])
+
+
+def test_val_pseudo_and_full_sets(root: Path, tmp_path: Path) -> None:
+    val = build_set(ExtractConfig(data=str(root), subset="val", split="val"), tmp_path, workers=1)
+    fs = FrustumSet.load(tmp_path / "frustums_val.npz")
+    assert val["count"] == len(fs) and (fs.arrays["kind"] == KIND_REAL).all()
+    assert np.array_equal(fs.arrays["box2d"], fs.arrays["box2d_target"])  # no jitter
+    full = build_set(ExtractConfig(data=str(root), subset="pseudo", supervision="full"), tmp_path, workers=1)
+    fs = FrustumSet.load(tmp_path / "frustums_pseudo.npz")
+    assert full["supervision"] == "full" and fs.arrays["has_3d"].all()
+    for s in (fs[i] for i in range(len(fs))):
+        label = next(lab for lab in read_labels(root / "training" / "label_2" / f"{s.frame_id:06d}.txt")
+                     if lab.line == s.label_line)
+        assert np.allclose(s.box3d, label.box3d, atol=1e-4) and (s.seg == 1).any()
+        assert np.array_equal(s.seg, g.points_in_boxes_mask(s.points, label.box3d[None])[:, 0].astype(np.int8))
+
+
+def test_step1_with_library(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
+    info = build_library(LibraryConfig(data=str(root), pseudo_dir=str(pseudo)), tmp_path, workers=1)
+    library = InstanceLibrary.load(tmp_path / "instances.npz")
+    assert info["count"] == len(library) > 5 and info["skipped"]["out_of_depth_range"] > 0
+    a = library.arrays
+    for k in range(len(library)):
+        pts = a["points"][a["point_offsets"][k]:a["point_offsets"][k + 1]]
+        assert g.points_in_boxes_mask(pts, a["box3d"][k][None].astype(np.float64), margin=1e-4).all()
+        assert 10 < a["box3d"][k, 2] < 35
+    assert np.allclose(a["angle"], viewing_angle(a["box3d"][:, 0], a["box3d"][:, 2]), atol=1e-6)
+    common = dict(data=str(root), step=1, library=str(tmp_path / "instances.npz"), pseudo_dir=str(pseudo))
+    for ratio, kinds in ((0.0, {KIND_REAL, KIND_PASTED}), (50.0, {KIND_REAL, KIND_PASTED, KIND_PROXY}),
+                         (100.0, {KIND_REAL, KIND_PROXY})):
+        out = tmp_path / f"r{int(ratio)}"
+        manifest = build_set(ExtractConfig(ratio=ratio, **common), out, workers=1)
+        fs = FrustumSet.load(out / "frustums_train.npz")
+        assert set(np.unique(fs.arrays["kind"])) == kinds, ratio
+        assert manifest["step"] == 1 and manifest["ratio"] == ratio
+    real = fs.arrays["kind"] == KIND_REAL
+    assert np.isfinite(fs.arrays["prev_box3d"][real, 0]).mean() > 0.9  # pseudo = labels: nearly all matched
+    fs = FrustumSet.load(tmp_path / "r0" / "frustums_train.npz")
+    for i in np.flatnonzero(fs.arrays["kind"] == KIND_PASTED)[:30]:
+        s = fs[i]
+        assert (s.seg == 1).sum() >= 5 and s.has_3d and s.label_line == -1
+
+
+def test_instance_paste_uses_the_same_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    boxes = np.array([[-8, 1.6, 20, 1.5, 1.6, 3.9, 0.3], [8, 1.6, 20, 1.5, 1.6, 3.9, -0.3]], np.float32)
+    pts = np.concatenate([np.tile(b[:3], (20, 1)) for b in boxes])
+    arrays = {"points": np.concatenate([pts, np.ones((40, 1))], 1).astype(np.float32),
+              "point_offsets": np.array([0, 20, 40]), "box3d": boxes, "class_id": np.zeros(2, np.int8),
+              "angle": viewing_angle(boxes[:, 0], boxes[:, 2]).astype(np.float32), "score": np.ones(2, np.float32),
+              "iou2d": np.ones(2, np.float32), "frame_id": np.zeros(2), "label_line": np.array([1, 2])}
+    lib = InstanceLibrary(arrays)
+    monkeypatch.setattr(kitti.frustum.instances, "NEAREST_KEYS", 1)
+    for side in (-1, 1):
+        box, points = lib.paste(0, np.array([side * 5.0, 1.7, 15.0]), np.random.default_rng(0))
+        assert box[6] == pytest.approx(boxes[int(side > 0), 6])  # left query -> left instance
+        assert np.allclose(points[:, :3], [side * 5.0, 1.7, 15.0], atol=1e-5)
+
+
+def test_refinement_sets(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
+    info = build_refine_set(RefineConfig(data=str(root), pseudo_dir=str(pseudo)), tmp_path, workers=1)
+    fs = FrustumSet.load(tmp_path / "refine_train.npz")
+    assert info["count"] == len(fs) > 0 and "region_box3d" in fs.arrays and fs.arrays["has_3d"].all()
+    for s in (fs[i] for i in range(0, len(fs), 7)):
+        assert g.points_in_boxes_mask(s.points, s.region_box3d[None].astype(np.float64), margin=1e-4).all()
+        assert np.array_equal(s.seg, g.points_in_boxes_mask(s.points, s.box3d[None])[:, 0].astype(np.int8))
+        assert s.region_box3d[5] == pytest.approx(1.2 * s.box3d[5], rel=0.06)
+        assert s.frustum_angle == pytest.approx(-np.arctan2(s.region_box3d[2], s.region_box3d[0]), abs=1e-5)
+    val = build_refine_set(RefineConfig(data=str(root), pseudo_dir=str(pseudo), subset="val", split="val"),
+                           tmp_path, workers=1)
+    assert val["skipped"].get("val_filtered", 0) > 0
+
+
+def test_bad_input(root: Path, kitti_real_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = make_kitti_root(tmp_path / "bad", kitti_real_root, [0, 3])
+    (bad / "training" / "label_2" / "000000.txt").write_text("")  # a frame without objects
+    info = build_set(ExtractConfig(data=str(bad), subset="val", split="val"), tmp_path / "o", workers=1)
+    assert info["skipped"]["frames_without_objects"] == 1
+    # far-away tiny boxes: too few points, skipped and counted
+    (bad / "training" / "label_2" / "000003.txt").write_text(
+        "Car 0.00 0 0.0 600.0 170.0 602.0 200.0 1.5 1.6 3.9 0.0 1.6 30.0 0.0\n")
+    info = build_set(ExtractConfig(data=str(bad), subset="val", split="val"), tmp_path / "o2", workers=1)
+    assert info["count"] == 0 and info["skipped"]["too_few_points"] == 1
+    (bad / "training" / "label_2" / "000003.txt").unlink()
+    assert extractor_main(["--data", str(bad), "--output", str(tmp_path / "o3"), "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "000003" in err and "Traceback" not in err
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, [0])  # 000003 missing
+    assert instances_main(["--data", str(root), "--output", str(tmp_path / "o4"), "--step", "0",
+                           "--pseudo-dir", str(pseudo), "--split", "train", "--workers", "1"]) == 2
+    assert "pseudo/000003.txt" in capsys.readouterr().err
+    pseudo = make_pseudo_dir(tmp_path / "pseudo2", kitti_real_root, FRAMES)
+    (pseudo / "000007.txt").write_text("Car 0 0 0 1 2 3 4 1 1 1 0 0 10 0\n")  # no score
+    assert instances_main(["--data", str(root), "--output", str(tmp_path / "o5"), "--step", "0",
+                           "--pseudo-dir", str(pseudo), "--workers", "1"]) == 2
+    assert "000007.txt:1" in capsys.readouterr().err
+    (pseudo / "000007.txt").write_text("Car 0 0 0 1 2 3\n")  # malformed
+    assert pseudolabeling_main(["--data", str(root), "--output", str(tmp_path / "o6"), "--step", "0", "--ratio",
+                                "100", "--pseudo-dir", str(pseudo), "--workers", "1"]) == 2
+    assert "000007.txt:1" in capsys.readouterr().err
+    assert pseudolabeling_main(["--data", str(root), "--output", str(tmp_path / "o7"), "--step", "0", "--ratio",
+                                "30", "--pseudo-dir", str(pseudo), "--workers", "1"]) == 2
+    assert "instances.npz" in capsys.readouterr().err  # no library
+
+
+def test_frustum_render_tool(step0: Path, root: Path, tmp_path: Path) -> None:
+    assert visualize_main(["--root", str(root), "--out", str(tmp_path), "--frustum-set", str(step0),
+                           "--samples", "0", "1"]) == 0
+    first = read_image(tmp_path / "frustums_train_000000.png")  # a real sample stacked over its proxy
+    second = read_image(tmp_path / "frustums_train_000001.png")  # the proxy alone
+    assert first.shape[0] == 2 * second.shape[0] and first.shape[1] == second.shape[1] > 1242

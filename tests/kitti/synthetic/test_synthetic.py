@@ -1,0 +1,153 @@
+"""Tests of the synthetic KITTI world (kitti/synthetic): determinism, readback, label / LiDAR / depth consistency,
+resume and the monocular depth error model. A few frames only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kitti import geometry
+from kitti.io.dataset import LAYOUT, KittiDataset
+from kitti.synthetic import shapes
+from kitti.synthetic.annotate import annotate
+from kitti.synthetic.calibration import IMAGE_HEIGHT, IMAGE_WIDTH, kitti_calibration
+from kitti.synthetic.camera import render_camera
+from kitti.synthetic.generate import MANIFEST, generate_dataset, generate_frame
+from kitti.synthetic.lidar import simulate_scan
+from kitti.synthetic.primitives import BOX, PrimitiveBuilder
+from kitti.synthetic.street import SENSOR_HEIGHT, Scene, SceneObject, Street, sample_scene
+
+SEED = 11
+FRAMES = 2
+
+
+@pytest.fixture(scope="module")
+def dataset_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synthetic")
+    generate_dataset(root, FRAMES, SEED, val_fraction=0.5, workers=1, progress=False)
+    return root
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_any_worker_count(dataset_root: Path, tmp_path: Path) -> None:
+    generate_dataset(tmp_path, FRAMES, SEED, val_fraction=0.5, workers=2, progress=False)
+    assert _files(tmp_path) == _files(dataset_root)
+
+
+def test_files_read_back(dataset_root: Path) -> None:
+    ds = KittiDataset(dataset_root)
+    assert ds.check_split("trainval", kinds=tuple(LAYOUT)) == list(range(FRAMES))
+    assert sorted(ds.frame_ids("train") + ds.frame_ids("val")) == list(range(FRAMES))
+    manifest = json.loads((dataset_root / MANIFEST).read_text())
+    assert manifest["seed"] == SEED and manifest["frames"] == FRAMES
+    for frame in range(FRAMES):
+        assert ds.image(frame).shape == (IMAGE_HEIGHT, IMAGE_WIDTH, 3)
+        points = ds.velodyne(frame)
+        assert 60_000 < len(points) < 140_000 and 0 <= points[:, 3].min() and points[:, 3].max() <= 1
+        assert ds.depth(frame, (IMAGE_HEIGHT, IMAGE_WIDTH))["sky"].any()
+        assert np.allclose(ds.calib(frame).P2, kitti_calibration().P2)
+        labels = ds.labels(frame)
+        assert labels and {lab.type for lab in labels} <= {"Car", "Van", "Pedestrian", "Cyclist", "DontCare"}
+
+
+def test_labels_agree_with_geometry_and_lidar(dataset_root: Path) -> None:
+    ds = KittiDataset(dataset_root)
+    ious = []
+    for frame in range(FRAMES):
+        calib, labels = ds.calib(frame), [lab for lab in ds.labels(frame) if lab.type != "DontCare"]
+        rect = geometry.velo_to_rect(ds.velodyne(frame), calib)
+        boxes = np.array([lab.box3d for lab in labels])
+        inside = geometry.points_in_boxes_mask(rect, boxes, margin=0.05).sum(axis=0)
+        assert (inside > 0).all(), "every labelled object has LiDAR points in its box"
+        # the middle of a car / van is empty: only surfaces are scanned
+        for lab in labels:
+            if lab.type in ("Car", "Van"):
+                x, y, z, h, w, l, ry = lab.box3d
+                core = np.array([x, y - 0.25 * h, z, 0.3 * h, w / 2, l / 2, ry])
+                assert geometry.points_in_boxes_mask(rect, core).sum() == 0
+            assert abs(lab.alpha - geometry.alpha_from_ry(lab.ry, lab.location[0], lab.location[2])) < 0.02
+        proj = geometry.project_boxes_to_image(boxes, calib.P2, image_size=(IMAGE_HEIGHT, IMAGE_WIDTH))
+        for lab, box in zip(labels, proj):
+            if lab.occlusion == 0 and lab.truncation == 0:
+                ious.append(geometry.box2d_iou(box, np.array(lab.box2d))[0, 0])
+    assert ious and np.mean(np.array(ious) > 0.7) >= 0.8
+
+
+def test_scan_hits_only_surfaces() -> None:
+    scene = sample_scene(np.random.default_rng(3))
+    scan = simulate_scan(scene, np.random.default_rng(4))
+    prims = scene.prims
+    boxes = np.flatnonzero((prims.kind == BOX) & (prims.instance >= 0))
+    pts = scan.points[:, :3].astype(np.float64)
+    on_objects = scan.instance >= 0
+    for p in boxes:
+        local = (pts[on_objects] - prims.center[p]) @ prims.rot[p]
+        depth_inside = np.min(prims.half[p] - np.abs(local), axis=1)
+        assert (depth_inside > 0.12).sum() == 0, "no LiDAR point deep inside a solid part"
+    near = (np.hypot(pts[:, 0], pts[:, 1]) < 12) & (pts[:, 2] < -1.4) & ~on_objects
+    assert abs(np.median(pts[near, 2]) + SENSOR_HEIGHT) < 0.05
+
+
+def test_fully_hidden_object_is_occluded_or_unlabelled() -> None:
+    builder = PrimitiveBuilder()
+    front = SceneObject("Van", 9.0, 0.0, -SENSOR_HEIGHT, 0.0, 5.5, 2.0, 2.4)
+    back = SceneObject("Car", 20.0, 0.0, -SENSOR_HEIGHT, 0.0, 3.6, 1.5, 1.35)
+    shapes.add_van(builder, shapes.object_pose(front.x, front.y, front.z, front.yaw), 0, 5.5, 2.0, 2.4, (0.5,) * 3)
+    shapes.add_car(builder, shapes.object_pose(back.x, back.y, back.z, back.yaw), 1, 3.6, 1.5, 1.35, (0.5,) * 3)
+    street = Street(yaw=0.0, q_ego=-1.75, lane_edges=np.array([-3.5, 0.0, 3.5]), road=(-5.7, 5.7),
+                    sidewalk=(3.0, 3.0))
+    scene = Scene(builder.build(), np.array([0.0, 0.0, 1.0, SENSOR_HEIGHT]), [front, back], street)
+    calib = kitti_calibration()
+    render = render_camera(scene, calib, np.random.default_rng(0))
+    scan = simulate_scan(scene, np.random.default_rng(0))
+    labels = annotate(scene, calib, render.instance, np.bincount(scan.instance[scan.instance >= 0], minlength=2))
+    assert labels[0].type == "Van" and labels[0].occlusion == 0
+    assert all(lab.type != "Car" or lab.occlusion >= 2 for lab in labels)
+
+
+def test_depth_map_agrees_with_lidar(dataset_root: Path) -> None:
+    ds = KittiDataset(dataset_root)
+    calib = ds.calib(0)
+    depth = ds.depth(0)["depth"]
+    rect = geometry.velo_to_rect(ds.velodyne(0), calib)
+    uv, w = geometry.project_rect_to_image(rect, calib.P2)
+    u, v = np.round(uv[:, 0]).astype(int), np.round(uv[:, 1]).astype(int)
+    ok = (w > 1) & (u >= 0) & (u < IMAGE_WIDTH) & (v >= 0) & (v < IMAGE_HEIGHT)
+    kernel = np.ones((7, 7), np.uint8)
+    smooth = cv2.dilate(depth, kernel) < 1.03 * cv2.erode(np.where(depth > 0, depth, 1e6).astype(np.float32), kernel)
+    ok[ok] &= smooth[v[ok], u[ok]]
+    err = np.abs(depth[v[ok], u[ok]] - w[ok])
+    assert ok.sum() > 5000
+    assert np.median(err) < 0.05 and np.mean(err < 0.1 + 0.02 * w[ok]) > 0.95
+
+
+def test_resume_skips_complete_frames(dataset_root: Path) -> None:
+    before = _files(dataset_root)
+    kept = dataset_root / "training" / "velodyne" / "000000.bin"
+    mtime = kept.stat().st_mtime_ns
+    (dataset_root / "training" / "label_2" / "000001.txt").unlink()
+    generate_dataset(dataset_root, FRAMES, SEED, val_fraction=0.5, workers=1, progress=False)
+    assert kept.stat().st_mtime_ns == mtime, "a complete frame is not regenerated"
+    assert _files(dataset_root) == before
+    with pytest.raises(ValueError, match="refusing to mix"):
+        generate_dataset(dataset_root, FRAMES, SEED + 1, workers=1, progress=False)
+
+
+def test_mono_depth_error_model() -> None:
+    clean = generate_frame(SEED, 0, "none").depth
+    noisy = generate_frame(SEED, 0, "mono").depth
+    valid = clean["depth"] > 0
+    assert np.array_equal(noisy["depth"] > 0, valid)
+    assert not np.allclose(noisy["depth"][valid], clean["depth"][valid])
+    ratio = noisy["depth"][valid] / clean["depth"][valid]
+    assert abs(np.median(ratio) - float(noisy["mono_scale"])) < 0.02
+    near = valid & (clean["depth"] < 10)
+    far = valid & (clean["depth"] > 30)
+    spread = lambda m: np.std(noisy["depth"][m] / float(noisy["mono_scale"]) - clean["depth"][m])  # noqa: E731
+    assert spread(far) > 3 * spread(near), "noise grows with distance"

@@ -1,0 +1,56 @@
+"""Config schema: defaults are the paper's hyper-parameters, unknown keys and bad types are errors naming the file
+and the dotted key, KEY=VALUE overrides, every shipped config loads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from train.config import ConfigError, config_from_dict, dump_config, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_are_the_paper_hyper_parameters() -> None:
+    cfg = load_config(None)
+    assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.epochs, cfg.train.lr_steps) == (5e-4, 5e-5, 50, [20])
+    assert cfg.data.num_samples == 1024 and cfg.data.strides == [0.25, 0.5, 1.0, 2.0]
+    assert cfg.model.num_heading_bins == 12
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
+def test_shipped_configs_load(name: str) -> None:
+    cfg = load_config(REPO / "configs" / name)
+    assert config_from_dict(cfg.to_dict()) == cfg
+
+
+def test_det_sample_is_the_paper_model() -> None:
+    cfg = load_config(REPO / "configs" / "det_sample.yaml")
+    assert cfg == load_config(None, ["train.batch_size=64", "test.batch_size=32"])
+
+
+def test_unknown_key_names_file_and_dotted_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("train:\n  epochs: 3\n  learning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*train\.learning_rate"):
+        load_config(path)
+
+
+def test_type_errors(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("train:\n  epochs: two\n")
+    with pytest.raises(ConfigError, match="train.epochs"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="data.strides"):
+        load_config(None, ["data.strides=[1, 2]"])
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        load_config(None, ["train.epochs"])
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_overrides_parse_yaml_values() -> None:
+    cfg = load_config(None, ["train.epochs=2", "model.pointnet=[[8],[8],[8],[8]]", "test.method=nms"])
+    assert cfg.train.epochs == 2 and cfg.model.pointnet == [[8], [8], [8], [8]] and cfg.test.method == "nms"
+    assert load_config(None, ["train.lr=1"]).train.lr == 1.0  # int accepted for a float
+    assert "num_samples: 1024" in dump_config(load_config(None))

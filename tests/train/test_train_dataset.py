@@ -1,0 +1,55 @@
+"""Frustum Dataset: 2D-only slice targets of real objects (step 0 window rule, previous pseudo-box at steps >= 1),
+targets of injected objects, deterministic per-sample randomness."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kitti.frustum.store import KIND_REAL, FrustumSet
+from tests.train.fixtures import tiny_config
+from train.frustum_dataset import FrustumDataset
+from train.grouping import slice_depths
+
+
+def _weak(world: Path) -> FrustumSet:
+    return FrustumSet.load(world / "weak" / "frustums_train.npz")
+
+
+def test_step0_real_objects_have_no_positive_slices(train_world: Path) -> None:
+    frustums = _weak(train_world)
+    cfg = tiny_config()
+    dataset = FrustumDataset(frustums, cfg.data, "weak", augment=True)
+    depths = slice_depths(cfg.data.strides[1], cfg.data.max_depth)
+    for i in np.flatnonzero(frustums.arrays["kind"] == KIND_REAL):
+        item = dataset[int(i)]
+        lo, hi = frustums.arrays["depth_window"][i]
+        inside = (depths >= lo - cfg.data.window_margin) & (depths <= hi + cfg.data.window_margin)
+        assert not item["target3d"] and not item["is_proxy"]
+        assert torch.equal(item["window"], torch.as_tensor(inside))
+        assert torch.equal(item["cls_label"], torch.as_tensor(np.where(inside, -1, 0)))
+    proxy = dataset[int(np.flatnonzero(frustums.arrays["kind"] != KIND_REAL)[0])]
+    assert proxy["target3d"] and proxy["is_proxy"] and (proxy["cls_label"] == 1).any()
+
+
+def test_previous_pseudo_box_gives_slice_labels_not_3d_targets(train_world: Path) -> None:
+    full = FrustumSet.load(train_world / "full" / "frustums_train.npz")
+    arrays = {k: v.copy() for k, v in _weak(train_world).arrays.items()}
+    real = np.flatnonzero(arrays["kind"] == KIND_REAL)
+    i = int(real[0])
+    match = np.flatnonzero((full.arrays["frame_id"] == arrays["frame_id"][i])
+                           & (full.arrays["label_line"] == arrays["label_line"][i]))[0]
+    arrays["prev_box3d"][i] = full.arrays["box3d"][match]
+    item = FrustumDataset(FrustumSet(arrays, "step1"), tiny_config().data, "weak")[i]
+    assert (item["cls_label"] == 1).any() and not item["target3d"]
+    assert torch.all(item["centre"] == 0)  # no 3D target is exposed for a real object
+
+
+def test_per_sample_randomness_is_deterministic(train_world: Path) -> None:
+    dataset = FrustumDataset(_weak(train_world), tiny_config().data, "weak", augment=True, seed=4)
+    a, b = dataset[3], dataset[3]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a["points"].shape == (3, 64)
+    dataset.set_epoch(1)
+    assert not torch.equal(dataset[3]["points"], a["points"])
