@@ -12,6 +12,8 @@ Common options:
                        the same output directory rebuilds its stages: give side-by-side runs their own --output.
   --config FILE        detector config. Default configs/det_sample.yaml (configs/demo.yaml with --demo).
   --refine-config FILE refinement config. Default configs/refine_sample.yaml (configs/demo_refine.yaml with --demo).
+  --data-config FILE   data-side tunables (frustums, instance library, refinement regions, point settings).
+                       Default configs/data/default.yaml.
   --supervision MODE   weak (ALPI, 2D labels only; default) or full (3D ground truth: the upper bound).
   --points SOURCE      lidar (default), depth (pseudo-LiDAR) or lidar+depth.
   --depth-dir NAME     depth maps for --points depth|lidar+depth: depth_2 (default) or DA3_depth_results.
@@ -35,6 +37,7 @@ pipeline_parse() {
     output=""
     config=""
     refine_config=""
+    data_config="configs/data/default.yaml"
     supervision="weak"
     points="lidar"
     depth_dir="depth_2"
@@ -54,6 +57,7 @@ pipeline_parse() {
             --output) output="${2:?--output needs a value}"; shift ;;
             --config) config="${2:?--config needs a value}"; shift ;;
             --refine-config) refine_config="${2:?--refine-config needs a value}"; shift ;;
+            --data-config) data_config="${2:?--data-config needs a value}"; shift ;;
             --supervision) supervision="${2:?--supervision needs a value}"; shift ;;
             --points) points="${2:?--points needs a value}"; shift ;;
             --depth-dir) depth_dir="${2:?--depth-dir needs a value}"; shift ;;
@@ -104,6 +108,7 @@ pipeline_parse() {
     pipeline_args=(
         --data "${data:-data/kitti}" --output "${output:-output$suffix}"
         --config "${config:-configs/det_sample.yaml}" --refine-config "${refine_config:-configs/refine_sample.yaml}"
+        --data-config "$data_config"
         --ratio "$ratio" --supervision "$supervision" --points "$points" --depth-dir "$depth_dir"
         --da3-model "$da3_model" --gpu "$gpu" --seed "$seed"
     )

@@ -6,7 +6,7 @@ and the per-frame engine that steps >= 1 (:mod:`kitti.frustum.pseudo_step`) reus
 Sets (one ``frustums_<set>.npz`` + ``frustums_<set>.manifest.json`` each, format in :mod:`kitti.frustum.store`):
 
 * ``train`` (split ``--split``, default ``train``): every annotated Car/Pedestrian/Cyclist 2D box at least
-  :data:`kitti.priors.MIN_HEIGHT_PX` tall, ``--copies`` (5) copies each with a jittered 2D box
+  ``frustums.min_height_px`` (25 px) tall, ``frustums.copies`` (5) copies each with a jittered 2D box
   (:func:`kitti.frustum.augmentation.random_shift_box2d`), each real frustum followed by one injected object (step 0: a
   synthetic proxy, :mod:`kitti.frustum.proxies`);
 * ``val`` (split ``--val-split``, default ``val``): the annotated boxes, one copy, no jitter, no injection;
@@ -15,9 +15,12 @@ Sets (one ``frustums_<set>.npz`` + ``frustums_<set>.manifest.json`` each, format
 2D labels only: in the default ``weak`` supervision the labels are read with :func:`kitti.io.labels.read_labels_2d`
 and real samples get ``has_3d = False``, ``box3d = NaN``, ``seg = -1``. Only ``--supervision full`` reads the 3D
 fields (:func:`_read_objects_full`, the F-ConvNet upper bound). Replacements of the published code's 3D ground truth:
-a real frustum is kept when it holds >= :data:`kitti.priors.MIN_POINTS` points inside the weak depth window
+a real frustum is kept when it holds >= ``frustums.min_points`` (5) points inside the weak depth window
 ``f_v * HEIGHT_PRIOR / h_box`` +- :data:`kitti.priors.FAKE_OBJECT_RANGE` (published: >= 1 point inside the GT box);
 the proxy placement, heading and real-object removal are 2D-only too (see :mod:`kitti.frustum.proxies`).
+
+The tunables (``frustums.*``, the ``points.*`` settings of depth sources) come from the data config
+``--data-config`` (:mod:`kitti.frustum.options`); ``--copies`` and ``--min-height`` override it.
 
 Determinism: every (frame, label line, copy) has its own RNG ``default_rng([seed, frame, line, copy])``, so the
 output does not depend on ``--workers`` or on scheduling; frames are processed in parallel (spawn-safe pool) and
@@ -30,7 +33,7 @@ import hashlib
 import multiprocessing as mp
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
@@ -43,15 +46,8 @@ from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, ch
 from kitti.errors import KittiFormatError, exit_on_input_errors
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
-from kitti.frustum.proxies import (
-    POINTS_PER_FACE_LATER,
-    POINTS_PER_FACE_STEP0,
-    assemble,
-    in_box2d,
-    in_window,
-    placement,
-    proxy_object,
-)
+from kitti.frustum.options import DataOptions, FrustumOptions, load_data_options
+from kitti.frustum.proxies import assemble, in_box2d, in_window, placement, proxy_object
 from kitti.frustum.store import (
     KIND_PASTED,
     KIND_PROXY,
@@ -66,7 +62,7 @@ from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import Label2D, ObjectLabel, read_labels
-from kitti.priors import CLASS_ID, CLASSES, MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS, depth_estimate, depth_window
+from kitti.priors import CLASS_ID, CLASSES, depth_estimate, depth_window
 
 SETS = ("train", "val", "pseudo")
 SUPERVISION = ("weak", "full")
@@ -88,13 +84,12 @@ class ExtractConfig:
     seed: int = 0
     step: int = 0
     ratio: float = 100.0
-    copies: int = 5
     classes: tuple[str, ...] = CLASSES
-    min_height: float = MIN_HEIGHT_PX
-    beams64: bool = False
     library: str | None = None
     pseudo_dir: str | None = None
-    depth_dir: str = "depth_2"
+    #: data-config tunables (:mod:`kitti.frustum.options`) and the point-source settings (incl. run options)
+    frustum: FrustumOptions = field(default_factory=FrustumOptions)
+    depth: DepthOptions = field(default_factory=DepthOptions)
 
     @property
     def training(self) -> bool:
@@ -173,11 +168,11 @@ class FrameContext:
     uv: np.ndarray
 
     @classmethod
-    def load(cls, dataset: KittiDataset, frame: int, points: str, beams64: bool,
-             depth_dir: str = "depth_2") -> "FrameContext":
+    def load(cls, dataset: KittiDataset, frame: int, points: str,
+             depth: DepthOptions = DepthOptions()) -> "FrameContext":
         calib = dataset.calib(frame)
         size = read_image_size(dataset.path("image_2", frame))
-        scene = scene_points(dataset, frame, calib, size, points, DepthOptions(beams64=beams64, depth_dir=depth_dir))
+        scene = scene_points(dataset, frame, calib, size, points, depth)
         uv, _ = g.project_rect_to_image(scene, calib.P2)
         return cls(frame, calib, size, scene, uv)
 
@@ -208,7 +203,8 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
     always a proxy, steps >= 1 a proxy with probability ``ratio / 100`` and otherwise a pasted library instance
     (a proxy when the library has no instance of the class; counted as ``pasted_fallback_proxy``)."""
     window_points = frustum_points[in_window(frustum_points, window)]
-    centre = placement(class_name, window_points, annotated, ctx.calib.focal_v)
+    options = cfg.frustum
+    centre = placement(class_name, window_points, annotated, ctx.calib.focal_v, options.min_depth, options.min_points)
     if centre is None:
         return None, "injection_no_placement"
     use_proxy = cfg.step == 0 or rng.uniform() * 100.0 < cfg.ratio
@@ -217,7 +213,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
     if library is not None and not library.has_class(CLASS_ID[class_name]):
         use_proxy, note = True, "pasted_fallback_proxy"
     if use_proxy:
-        per_face = POINTS_PER_FACE_STEP0 if cfg.step == 0 else POINTS_PER_FACE_LATER
+        per_face = options.proxy_points_per_face_step0 if cfg.step == 0 else options.proxy_points_per_face_later
         box3d, object_points = proxy_object(class_name, centre, annotated, ctx.calib.P2, ctx.image_size, rng, per_face)
         # proxy reflectance: median of the real object's window points (constant 1.0 for pseudo-LiDAR anyway)
         intensity: np.ndarray | float = float(np.median(window_points[:, 3]))
@@ -226,7 +222,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
         box3d, pasted = library.paste(CLASS_ID[class_name], centre, rng)
         object_points, intensity, kind = pasted[:, :3], pasted[:, 3], KIND_PASTED
     obj = assemble(box3d, object_points, intensity, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2,
-                   ctx.image_size, rng, jitter=True)
+                   ctx.image_size, rng, jitter=True, min_points=options.min_points)
     if obj is None:
         return None, "injection_too_few_points"
     target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v)
@@ -237,21 +233,22 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
 def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
     """All samples of one frame (reals, and for training sets their injected objects) plus skip counts."""
     dataset = KittiDataset(cfg.data)
-    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64, cfg.depth_dir)
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.depth)
     objects = read_objects(dataset, frame, cfg.supervision)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame) if cfg.pseudo_dir else []
     result = FrameResult()
     wanted = [obj for obj in objects if obj.label.type in cfg.classes]
     if not wanted:
         result.skipped["frames_without_objects"] += 1
-    copies = cfg.copies if cfg.training else 1
+    options = cfg.frustum
+    copies = options.copies if cfg.training else 1
     for obj in wanted:
         class_name, annotated = obj.label.type, np.asarray(obj.label.box2d, np.float64)
         height = annotated[3] - annotated[1]
-        if height < cfg.min_height:
+        if height < options.min_height_px:
             result.skipped["below_min_height"] += 1
             continue
-        if depth_estimate(class_name, height, ctx.calib.focal_v) <= MIN_DEPTH:
+        if depth_estimate(class_name, height, ctx.calib.focal_v) <= options.min_depth:
             result.skipped["too_close"] += 1
             continue
         window = depth_window(class_name, height, ctx.calib.focal_v)
@@ -261,7 +258,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
             rng = np.random.default_rng([cfg.seed, frame, obj.label.line, copy])
             box2d = random_shift_box2d(annotated, rng, ctx.image_size) if cfg.training else annotated
             points = ctx.scene[in_box2d(ctx.uv, box2d)]
-            if in_window(points, window).sum() < MIN_POINTS:
+            if in_window(points, window).sum() < options.min_points:
                 result.skipped["too_few_points"] += 1
                 continue
             if obj.box3d is None:
@@ -344,7 +341,7 @@ def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool 
     dataset = KittiDataset(cfg.data)
     frames_file = dataset.split_path(cfg.split)
     frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2"))
-    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / FORMAT_NAME.format(cfg.subset)
     inputs = config_inputs(cfg, frames_file)
     if not force and is_complete(path, inputs):
@@ -379,6 +376,22 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
     parser.add_argument("--force", action="store_true", help="rebuild even if an up-to-date set exists")
+    parser.add_argument("--data-config", type=Path,
+                        help="data-side tunables (YAML, kitti.frustum.options; default: configs/data/default.yaml's "
+                             "values)")
+
+
+def data_options(args: argparse.Namespace) -> tuple[DataOptions, DepthOptions]:
+    """The data config named by ``--data-config`` (loaded once) and the point-source settings of this run."""
+    options = load_data_options(args.data_config)
+    return options, options.depth_options(args.beams64, args.depth_dir)
+
+
+def frustum_options(options: DataOptions, copies: int | None = None,
+                    min_height: float | None = None) -> FrustumOptions:
+    """``options.frustums`` with the command-line overrides that were given."""
+    changes = {k: v for k, v in (("copies", copies), ("min_height_px", min_height)) if v is not None}
+    return replace(options.frustums, **changes)
 
 
 #: ``@cli`` on a ``main``: input errors print ``error: ...`` and exit with status 2 (no traceback)
@@ -395,13 +408,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
                             help=f"alias of --set {name}")
     parser.add_argument("--val-split", default="val", help="split of the validation frames")
-    parser.add_argument("--copies", type=int, default=5, help="jittered copies per training object")
-    parser.add_argument("--min-height", type=float, default=MIN_HEIGHT_PX, help="minimum 2D box height, pixels")
+    parser.add_argument("--copies", type=int, help="jittered copies per training object (overrides the data "
+                        "config's frustums.copies)")
+    parser.add_argument("--min-height", type=float, help="minimum 2D box height, pixels (overrides the data "
+                        "config's frustums.min_height_px)")
     args = parser.parse_args(argv)
+    options, depth = data_options(args)
+    frustum = frustum_options(options, args.copies, args.min_height)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
-                            points=args.points, supervision=args.supervision, seed=args.seed, copies=args.copies,
-                            min_height=args.min_height, beams64=args.beams64, depth_dir=args.depth_dir)
+                            points=args.points, supervision=args.supervision, seed=args.seed, frustum=frustum,
+                            depth=depth)
         build_set(cfg, args.output, args.workers, args.force)
     return 0
 

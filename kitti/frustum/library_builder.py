@@ -6,10 +6,11 @@ the scene points inside it, its viewing-angle key, score and 2D/3D consistency.
 
 Writes ``<output>/instances.npz`` + ``instances.manifest.json`` (format in :mod:`kitti.frustum.instances`).
 Pseudo-labels are our own predictions (KITTI files with a score per line), not ground truth, so their 3D fields
-may be read. An instance is kept when its class is Car/Pedestrian/Cyclist, its score >= ``--min-score``, its
-depth (rect z) lies in ``--depth-range`` (published: 10-35 m), it holds >= ``--min-points`` scene points and the
-IoU between its 2D box and the projection of its 3D box is >= ``--min-iou`` (a 2D/3D consistency filter; the
-published code computed that IoU but did not use it). Each rejected pseudo-box is counted by reason.
+may be read. An instance is kept when its class is Car/Pedestrian/Cyclist, its score >= ``library.min_score``,
+its depth (rect z) lies in ``library.depth_range`` (published: 10-35 m), it holds >= ``library.min_points`` scene
+points and the IoU between its 2D box and the projection of its 3D box is >= ``library.min_iou`` (a 2D/3D
+consistency filter; the published code computed that IoU but did not use it); these come from the data config
+(``--data-config``, :mod:`kitti.frustum.options`). Each rejected pseudo-box is counted by reason.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
-from kitti.frustum.engine import add_common_arguments, cli, file_digest, read_pseudo_labels, run_frames
+from kitti.frustum.engine import add_common_arguments, cli, data_options, file_digest, read_pseudo_labels, run_frames
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
+from kitti.frustum.options import LibraryOptions
 from kitti.frustum.store import is_complete, read_manifest
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
-from kitti.priors import CLASS_ID, CLASSES, MIN_POINTS
+from kitti.priors import CLASS_ID, CLASSES
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,9 @@ class LibraryConfig:
     split: str = "train"
     step: int = 0
     points: str = "lidar"
-    beams64: bool = False
-    depth_dir: str = "depth_2"
-    min_score: float = 0.3
-    min_iou: float = 0.5
-    min_points: int = MIN_POINTS
-    depth_range: tuple[float, float] = (10.0, 35.0)
+    #: filters (data config ``library``) and point-source settings
+    options: LibraryOptions = field(default_factory=LibraryOptions)
+    depth: DepthOptions = field(default_factory=DepthOptions)
 
 
 @dataclass
@@ -64,19 +63,20 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
         return result
     calib = dataset.calib(frame)
     size = read_image_size(dataset.path("image_2", frame))
-    scene = scene_points(dataset, frame, calib, size, cfg.points, DepthOptions(beams64=cfg.beams64, depth_dir=cfg.depth_dir))
+    scene = scene_points(dataset, frame, calib, size, cfg.points, cfg.depth)
+    options = cfg.options
     boxes = np.array([p.box3d for p in wanted])
     inside = g.points_in_boxes_mask(scene, boxes)
     hulls = g.project_boxes_to_image(boxes, calib.P2, size)
     for k, label in enumerate(wanted):
         iou = float(g.box2d_iou(np.array(label.box2d), hulls[k])[0, 0])
-        if label.score < cfg.min_score:
+        if label.score < options.min_score:
             result.skipped["low_score"] += 1
-        elif not cfg.depth_range[0] < label.location[2] < cfg.depth_range[1]:
+        elif not options.depth_range[0] < label.location[2] < options.depth_range[1]:
             result.skipped["out_of_depth_range"] += 1
-        elif iou < cfg.min_iou:
+        elif iou < options.min_iou:
             result.skipped["inconsistent_2d_3d"] += 1
-        elif inside[:, k].sum() < cfg.min_points:
+        elif inside[:, k].sum() < options.min_points:
             result.skipped["too_few_points"] += 1
         else:
             result.instances.append(Instance(scene[inside[:, k]], boxes[k].astype(np.float32), CLASS_ID[label.type],
@@ -88,7 +88,7 @@ def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: b
     """Write ``<output>/instances.npz`` and its manifest (skipped when complete with the same inputs)."""
     dataset = KittiDataset(cfg.data)
     frames = dataset.check_split(cfg.split, ("calib", "image_2"))
-    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / LIBRARY_FILE
     inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
               "split_sha256": file_digest(dataset.split_path(cfg.split))}
@@ -113,14 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--step", type=int, required=True, help="step P whose pseudo-labels are used")
     parser.add_argument("--ratio", type=float, help="accepted for the published interface; unused here")
     parser.add_argument("--pseudo-dir", required=True, help="step-P pseudo-label directory (%%06d.txt with scores)")
-    parser.add_argument("--min-score", type=float, default=0.3)
-    parser.add_argument("--min-iou", type=float, default=0.5, help="2D box vs projected 3D box IoU")
-    parser.add_argument("--min-points", type=int, default=MIN_POINTS)
-    parser.add_argument("--depth-range", type=float, nargs=2, default=(10.0, 35.0), metavar=("NEAR", "FAR"))
     args = parser.parse_args(argv)
+    options, depth = data_options(args)
     cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
-                        points=args.points, beams64=args.beams64, depth_dir=args.depth_dir, min_score=args.min_score, min_iou=args.min_iou,
-                        min_points=args.min_points, depth_range=tuple(args.depth_range))
+                        points=args.points, options=options.library, depth=depth)
     build_library(cfg, args.output, args.workers, args.force)
     return 0
 

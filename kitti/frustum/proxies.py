@@ -26,9 +26,6 @@ from kitti.priors import APP_POS, MIN_DEPTH, MIN_POINTS, depth_estimate, sample_
 HEADING_CANDIDATES = np.arange(6) * np.pi / 6
 #: proxy surface: faces of the box shrunk to this fraction of (l, w)
 SURFACE_SHRINK = 0.9
-#: points per visible face: exactly 60 at step 0, U{50..99} at steps >= 1 (legacy)
-POINTS_PER_FACE_STEP0 = (60, 60)
-POINTS_PER_FACE_LATER = (50, 99)
 #: scan lines: this many distinct levels out of {0, 0.1, ..., 0.9} of the box height
 SCAN_LINES = 6
 #: real-object removal keeps the ground: when more than this many points are in the window, only points above the
@@ -60,15 +57,15 @@ def in_window(points: np.ndarray, window: tuple[float, float] | np.ndarray) -> n
     return (points[:, 2] > window[0]) & (points[:, 2] < window[1])
 
 
-def placement(class_name: str, window_points: np.ndarray, annotated_box2d: np.ndarray,
-              focal_v: float) -> np.ndarray | None:
+def placement(class_name: str, window_points: np.ndarray, annotated_box2d: np.ndarray, focal_v: float,
+              min_depth: float = MIN_DEPTH, min_points: int = MIN_POINTS) -> np.ndarray | None:
     """Bottom-face centre (rect, metres, rounded to cm) for an object of ``class_name`` seen in the frustum:
     mean of the frustum points inside the weak depth window plus :data:`APP_POS`. None when the height-prior depth
-    is <= :data:`MIN_DEPTH` or fewer than :data:`MIN_POINTS` points are in the window. (Depth from the class height
-    prior, never the object's 3D height.)"""
-    if depth_estimate(class_name, annotated_box2d[3] - annotated_box2d[1], focal_v) <= MIN_DEPTH:
+    is <= ``min_depth`` or fewer than ``min_points`` points are in the window (data config ``frustums``). (Depth
+    from the class height prior, never the object's 3D height.)"""
+    if depth_estimate(class_name, annotated_box2d[3] - annotated_box2d[1], focal_v) <= min_depth:
         return None
-    if len(window_points) < MIN_POINTS:
+    if len(window_points) < min_points:
         return None
     return np.round(window_points[:, :3].astype(np.float64).mean(axis=0) + np.asarray(APP_POS[class_name]), 2)
 
@@ -137,19 +134,19 @@ def real_object_mask(scene: np.ndarray, region: np.ndarray, window: tuple[float,
 def assemble(box3d: np.ndarray, object_points: np.ndarray, object_intensity: np.ndarray | float,
              scene: np.ndarray, scene_uv: np.ndarray, in_annotated: np.ndarray, window: tuple[float, float],
              P2: np.ndarray, image_size: tuple[int, int], rng: np.random.Generator,
-             jitter: bool) -> InjectedObject | None:
+             jitter: bool, min_points: int = MIN_POINTS) -> InjectedObject | None:
     """The frustum sample of an injected object: 2D target = clipped projection of ``box3d``; frustum box = that
     target jittered (``jitter``); points = scene points in the frustum box except the real object
     (:func:`real_object_mask` over the injected and the annotated frustum, ``in_annotated``, and the real object's
     depth ``window``), plus the object's points projecting into the frustum box. ``seg`` = inside ``box3d``.
-    None when the object leaves fewer than :data:`MIN_POINTS` points in its frustum or projects degenerately."""
+    None when the object leaves fewer than ``min_points`` points in its frustum or projects degenerately."""
     target = g.project_boxes_to_image(box3d[None], P2, image_size)[0]
     if target[2] - target[0] < 1 or target[3] - target[1] < 1:
         return None
     box2d = random_shift_box2d(target, rng, image_size) if jitter else target
     obj_uv, obj_w = g.project_rect_to_image(object_points, P2)
     obj_keep = in_box2d(obj_uv, box2d) & (obj_w > 0)
-    if obj_keep.sum() < MIN_POINTS:
+    if obj_keep.sum() < min_points:
         return None
     in_frustum = in_box2d(scene_uv, box2d)
     removed = real_object_mask(scene, in_frustum | in_annotated, window)

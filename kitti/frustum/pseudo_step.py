@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from kitti.frustum.engine import ExtractConfig, add_common_arguments, build_set, cli
+from kitti.frustum.engine import ExtractConfig, add_common_arguments, build_set, cli, data_options, frustum_options
 from kitti.frustum.instances import LIBRARY_FILE
 
 
@@ -29,16 +29,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="percentage of injected objects that are synthetic proxies (rest: pasted instances)")
     parser.add_argument("--pseudo-dir", required=True, help="step-P pseudo-label directory (%%06d.txt with scores)")
     parser.add_argument("--library", type=Path, help=f"instance library (default <output>/{LIBRARY_FILE})")
-    parser.add_argument("--copies", type=int, default=5, help="jittered copies per training object")
+    parser.add_argument("--copies", type=int, help="jittered copies per training object (overrides the data "
+                        "config's frustums.copies)")
     parser.add_argument("--gen_train", action="store_true", help="accepted for the published interface")
     args = parser.parse_args(argv)
     if not 0 <= args.ratio <= 100:
         parser.error("--ratio must lie in [0, 100]")
     if args.step < 0:
         parser.error("--step must be >= 0")
+    options, depth = data_options(args)
     cfg = ExtractConfig(data=args.data, subset="train", split=args.split, points=args.points,
                         supervision=args.supervision, seed=args.seed, step=args.step + 1, ratio=args.ratio,
-                        copies=args.copies, beams64=args.beams64, depth_dir=args.depth_dir,
+                        frustum=frustum_options(options, args.copies), depth=depth,
                         library=str(args.library or args.output / LIBRARY_FILE), pseudo_dir=args.pseudo_dir)
     build_set(cfg, args.output, args.workers, args.force)
     return 0

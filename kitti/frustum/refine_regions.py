@@ -4,8 +4,9 @@
         --output output/train_refine --set train --set val
 
 For every Car/Pedestrian/Cyclist pseudo-box (KITTI file with scores; ``val`` also drops occlusion > 2,
-truncation > 0.5 and 2D height < 25 px): the box is enlarged x1.2 about its centre; ``train`` makes ``--copies``
-(5) copies each jittered with :func:`kitti.frustum.augmentation.random_shift_rotate_box3d` (0.05), ``val`` one unjittered;
+truncation > 0.5 and 2D height < 25 px): the box is enlarged x ``refine.enlarge`` (1.2) about its centre; ``train``
+makes ``refine.copies`` (5; ``--copies`` overrides) copies each jittered with
+:func:`kitti.frustum.augmentation.random_shift_rotate_box3d` (scale ``refine.jitter``, 0.05), ``val`` one unjittered;
 ``pseudo`` (the frames to pseudo-label with the refinement model: ``--split``) one unjittered, without the val filters.
 Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box
 (``box3d``, ``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (METHOD 11), ``box2d`` and
@@ -17,7 +18,7 @@ which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of :m
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,17 +32,17 @@ from kitti.frustum.engine import (
     FrameResult,
     add_common_arguments,
     cli,
+    data_options,
     file_digest,
     read_pseudo_labels,
     run_frames,
 )
+from kitti.frustum.options import RefineOptions
 from kitti.frustum.store import KIND_REAL, is_complete, read_manifest, write_frustum_set
 from kitti.io.dataset import KittiDataset
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
 SETS = ("train", "val", "pseudo")
-ENLARGE = 1.2
-JITTER = 0.05
 #: validation filters (KITTI "hard" limits)
 VAL_MAX_OCCLUSION, VAL_MAX_TRUNCATION = 2, 0.5
 
@@ -53,13 +54,13 @@ class RefineConfig:
     subset: str = "train"
     split: str = "train"
     points: str = "lidar"
-    beams64: bool = False
-    depth_dir: str = "depth_2"
     seed: int = 0
-    copies: int = 5
+    #: data config ``refine`` and the point-source settings
+    options: RefineOptions = field(default_factory=RefineOptions)
+    depth: DepthOptions = field(default_factory=DepthOptions)
 
 
-def enlarge_box(box3d: np.ndarray, factor: float = ENLARGE) -> np.ndarray:
+def enlarge_box(box3d: np.ndarray, factor: float) -> np.ndarray:
     """Bottom-centre box with h, w, l scaled by ``factor`` about the box centre."""
     x, y, z, h, w, l, ry = np.asarray(box3d, np.float64)
     return np.array([x, y - h / 2 + factor * h / 2, z, factor * h, factor * w, factor * l, ry])
@@ -73,7 +74,8 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
     if not pseudo:
         result.skipped["frames_without_objects"] += 1
         return result
-    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.beams64, cfg.depth_dir)
+    ctx = FrameContext.load(dataset, frame, cfg.points, cfg.depth)
+    options = cfg.options
     training = cfg.subset == "train"
     for label in pseudo:
         if cfg.subset == "val" and (label.occlusion > VAL_MAX_OCCLUSION or label.truncation > VAL_MAX_TRUNCATION
@@ -81,11 +83,11 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
             result.skipped["val_filtered"] += 1
             continue
         box3d = label.box3d
-        enlarged = enlarge_box(box3d)
+        enlarged = enlarge_box(box3d, options.enlarge)
         window = depth_window(label.type, label.height_px, ctx.calib.focal_v)
-        for copy in range(cfg.copies if training else 1):
+        for copy in range(options.copies if training else 1):
             rng = np.random.default_rng([cfg.seed, frame, label.line, copy])
-            region = random_shift_rotate_box3d(enlarged, rng, JITTER) if training else enlarged
+            region = random_shift_rotate_box3d(enlarged, rng, options.jitter) if training else enlarged
             points = ctx.scene[g.points_in_boxes_mask(ctx.scene, region[None])[:, 0]]
             if not len(points):
                 if training:
@@ -104,7 +106,7 @@ def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force:
     """Write ``<output>/refine_<subset>.npz`` and its manifest (skipped when complete with the same inputs)."""
     dataset = KittiDataset(cfg.data)
     frames = dataset.check_split(cfg.split, ("calib", "image_2"))
-    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / f"refine_{cfg.subset}.npz"
     inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
               "split_sha256": file_digest(dataset.split_path(cfg.split))}
@@ -129,12 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
                             help=f"alias of --set {name}")
     parser.add_argument("--val-split", default="val")
-    parser.add_argument("--copies", type=int, default=5, help="jittered copies per pseudo-box (train)")
+    parser.add_argument("--copies", type=int, help="jittered copies per pseudo-box (train; overrides the data "
+                        "config's refine.copies)")
     args = parser.parse_args(argv)
+    options, depth = data_options(args)
+    refine = options.refine if args.copies is None else replace(options.refine, copies=args.copies)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = RefineConfig(data=args.data, pseudo_dir=args.pseudo_dir, subset=subset,
                            split=args.val_split if subset == "val" else args.split, points=args.points,
-                           beams64=args.beams64, depth_dir=args.depth_dir, seed=args.seed, copies=args.copies)
+                           seed=args.seed, options=refine, depth=depth)
         build_refine_set(cfg, args.output, args.workers, args.force)
     return 0
 

@@ -31,14 +31,17 @@ from train.pipeline.summary import write_summary
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
-    for path, what in ((args.data, "data set"), (args.config, "config"), (args.refine_config, "refinement config")):
+    for path, what in ((args.data, "data set"), (args.config, "config"), (args.refine_config, "refinement config"),
+                       (args.data_config, "data config")):
         if not Path(path).exists():
             raise StageFailed(f"missing input: {what} ({path})")
-    return RunOptions(data=Path(args.data), output=Path(args.output), config=Path(args.config),
+    opts = RunOptions(data=Path(args.data), output=Path(args.output), config=Path(args.config),
                       refine_config=Path(args.refine_config), ratio=args.ratio, supervision=args.supervision,
                       points=args.points, depth_dir=args.depth_dir, da3_model=args.da3_model, gpu=args.gpu, seed=args.seed,
                       workers=args.workers, train_split=args.train_split, val_split=args.val_split,
-                      overrides=tuple(args.overrides))
+                      overrides=tuple(args.overrides), data_config=args.data_config)
+    opts.data_options  # noqa: B018 - load and validate the data config before any stage runs
+    return opts
 
 
 def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
@@ -79,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default="output", help="root of the stage directories")
     parser.add_argument("--config", default="configs/det_sample.yaml", help="detector config (steps)")
     parser.add_argument("--refine-config", default="configs/refine_sample.yaml", help="refinement config")
+    parser.add_argument("--data-config", type=Path, default=Path("configs/data/default.yaml"),
+                        help="data-side tunables (YAML): frustums, instance library, refinement regions, points")
     parser.add_argument("--step", type=int, default=0, help="the step to run (command 'step')")
     parser.add_argument("--steps", type=int, default=2, help="pseudo-labelling steps after step 0 (default 2)")
     parser.add_argument("--from-step", type=int, help="step whose pseudo-labels the refinement uses (default --steps)")

@@ -131,6 +131,6 @@ def test_frustum_extractor_accepts_lidar_plus_depth(world: Path, tmp_path: Path)
     assert fx.main(["--output", str(tmp_path), "--data", str(world), "--set", "val", "--points", "lidar+depth",
                     "--depth-dir", "depth_2", "--workers", "1"]) == 0
     manifest = read_manifest(tmp_path / "frustums_val.npz")
-    assert manifest["point_source"] == "lidar+depth" and manifest["inputs"]["depth_dir"] == "depth_2"
+    assert manifest["point_source"] == "lidar+depth" and manifest["inputs"]["depth"]["depth_dir"] == "depth_2"
     assert fx.main(["--output", str(tmp_path), "--data", str(world), "--set", "val", "--points", "depth",
                     "--depth-dir", "DA3_depth_results", "--workers", "1"]) == 2  # no DA3 depth there

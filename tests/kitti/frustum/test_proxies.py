@@ -10,8 +10,8 @@ import pytest
 from kitti import geometry as g
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.engine import FrameContext
+from kitti.frustum.options import FrustumOptions
 from kitti.frustum.proxies import (
-    POINTS_PER_FACE_STEP0,
     SURFACE_SHRINK,
     assemble,
     in_box2d,
@@ -41,7 +41,7 @@ def test_size_priors_are_l_w_h() -> None:
 @pytest.mark.parametrize("position", [(-6.0, 1.6, 15.0), (0.0, 1.6, 10.0), (7.0, 1.6, 25.0)])
 def test_surface_points_lie_on_visible_faces(ry: float, position: tuple[float, float, float]) -> None:
     box = np.array([*position, 1.5, 1.7, 4.2, ry])
-    pts = surface_points(box, np.random.default_rng(1), POINTS_PER_FACE_STEP0)
+    pts = surface_points(box, np.random.default_rng(1), FrustumOptions().proxy_points_per_face_step0)
     assert len(pts) in (60, 120)
     assert g.points_in_boxes_mask(pts, box[None])[:, 0].all()  # inside the proxy box
     heights = box[1] - pts[:, 1]
@@ -83,7 +83,7 @@ def _inject(ctx: FrameContext, annotated: np.ndarray, seed: int):
     in_annotated = in_box2d(ctx.uv, annotated)
     frustum = ctx.scene[in_box2d(ctx.uv, random_shift_box2d(annotated, rng, ctx.image_size))]
     centre = placement("Car", frustum[in_window(frustum, window)], annotated, ctx.calib.focal_v)
-    box3d, pts = proxy_object("Car", centre, annotated, ctx.calib.P2, ctx.image_size, rng, POINTS_PER_FACE_STEP0)
+    box3d, pts = proxy_object("Car", centre, annotated, ctx.calib.P2, ctx.image_size, rng, FrustumOptions().proxy_points_per_face_step0)
     obj = assemble(box3d, pts, 0.3, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2, ctx.image_size, rng,
                    jitter=True)
     return obj, obj.removed

@@ -1,0 +1,232 @@
+"""Data-side tunables: one validated YAML data config (``configs/data/default.yaml``), loaded once per command.
+
+The file has four sections, each a frozen dataclass whose defaults are the published values:
+
+* ``frustums`` (:class:`FrustumOptions`): real frustums and injected proxies of the step sets
+  (:mod:`kitti.frustum.engine`);
+* ``library`` (:class:`LibraryOptions`): which pseudo-boxes enter the instance library of steps >= 1
+  (:mod:`kitti.frustum.library_builder`);
+* ``refine`` (:class:`RefineOptions`): the refinement regions (:mod:`kitti.frustum.refine_regions`);
+* ``points`` (:class:`kitti.depth.point_source.DepthOptions` without ``beams64`` and ``depth_dir``, which are run
+  options): pseudo-LiDAR conversion and LiDAR + depth fusion.
+
+``_base_: other.yaml`` (a path relative to the file) inherits another data config; the file's own keys override the
+base's, section by section. A missing section or key takes its default; an unknown key, a wrong type or a bad value is
+a :class:`kitti.errors.KittiFormatError` naming the file and the dotted key. The resolved options are hashed into
+the stage fingerprint (:meth:`DataOptions.stage_parameters`), so a changed tunable rebuilds the stages it affects.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kitti.depth.alignment import ALIGN_MODELS
+from kitti.depth.point_source import DepthOptions
+from kitti.errors import KittiFormatError
+from kitti.priors import MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS
+
+#: run options of :class:`DepthOptions` (set from the command line, never from the data config)
+RUN_DEPTH_FIELDS = ("beams64", "depth_dir")
+#: DepthOptions fields that only the ``lidar+depth`` source uses
+FUSION_FIELDS = ("align_model", "fusion_min_depth", "fusion_cell_px")
+
+
+@dataclass(frozen=True)
+class FrustumOptions:
+    """Step frustum sets. Pixels for 2D heights, metres for depths."""
+
+    #: jittered copies of every training object (val / pseudo sets: always 1)
+    copies: int = 5
+    #: minimum annotated 2D box height (pixels) of an object to make a frustum
+    min_height_px: float = MIN_HEIGHT_PX
+    #: minimum frustum points inside the weak depth window (also the proxy placement / assembly minimum)
+    min_points: int = MIN_POINTS
+    #: smallest 2D-only depth estimate (metres) of a used object
+    min_depth: float = MIN_DEPTH
+    #: proxy points per visible face ``(low, high)`` inclusive: step 0 and steps >= 1
+    proxy_points_per_face_step0: tuple[int, int] = (60, 60)
+    proxy_points_per_face_later: tuple[int, int] = (50, 99)
+
+
+@dataclass(frozen=True)
+class LibraryOptions:
+    """Instance library filters on step-P pseudo-boxes."""
+
+    min_score: float = 0.3
+    #: IoU of the 2D box and the projection of the 3D box (2D/3D consistency)
+    min_iou: float = 0.5
+    #: scene points inside the pseudo-box
+    min_points: int = MIN_POINTS
+    #: ``(near, far)`` rect z of the box (metres), exclusive
+    depth_range: tuple[float, float] = (10.0, 35.0)
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    """Refinement regions around pseudo-boxes."""
+
+    #: jittered copies of every pseudo-box (train set; val / pseudo sets: 1)
+    copies: int = 5
+    #: the region is the pseudo-box with h, w, l scaled by this about its centre
+    enlarge: float = 1.2
+    #: scale of the region jitter (:func:`kitti.frustum.augmentation.random_shift_rotate_box3d`)
+    jitter: float = 0.05
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """The whole data config."""
+
+    frustums: FrustumOptions = field(default_factory=FrustumOptions)
+    library: LibraryOptions = field(default_factory=LibraryOptions)
+    refine: RefineOptions = field(default_factory=RefineOptions)
+    points: DepthOptions = field(default_factory=DepthOptions)
+
+    def depth_options(self, beams64: bool, depth_dir: str) -> DepthOptions:
+        """The point-source settings with the run's ``beams64`` and ``depth_dir``."""
+        return dataclasses.replace(self.points, beams64=beams64, depth_dir=depth_dir)
+
+    def stage_parameters(self, stage: str, points: str) -> dict[str, Any]:
+        """The tunables a pipeline stage depends on (for its fingerprint), given its point source.
+
+        ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` (the proxy points per face of their own
+        step only) and, from step 1 on, ``library``; the refinement uses ``refine``. ``points`` settings count only
+        for depth-based sources (the fusion ones only for ``lidar+depth``)."""
+        out: dict[str, Any] = {}
+        if stage == "refinement":
+            out["refine"] = dataclasses.asdict(self.refine)
+        elif stage.startswith("step_"):
+            step = int(stage[len("step_"):])
+            frustums = dataclasses.asdict(self.frustums)
+            frustums.pop("proxy_points_per_face_later" if step == 0 else "proxy_points_per_face_step0")
+            out["frustums"] = frustums
+            if step > 0:
+                out["library"] = dataclasses.asdict(self.library)
+        else:
+            raise ValueError(f"unknown stage {stage!r}; expected step_<S> or refinement")
+        if points != "lidar":
+            settings = {k: v for k, v in dataclasses.asdict(self.points).items() if k not in RUN_DEPTH_FIELDS}
+            if points == "depth":
+                settings = {k: v for k, v in settings.items() if k not in FUSION_FIELDS}
+            out["points"] = settings
+        return out
+
+
+def _value(value: Any, hint: Any, source: str, key: str) -> Any:
+    """``value`` checked against the type ``hint`` (int, float, str, bool or a fixed-length tuple of those)."""
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)) or len(value) != len(inner):
+            raise KittiFormatError(source, f"{key}: expected a list of {len(inner)} numbers, got {value!r}")
+        return tuple(_value(v, h, source, f"{key}[{i}]") for i, (v, h) in enumerate(zip(value, inner)))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise KittiFormatError(source, f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise KittiFormatError(source, f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise KittiFormatError(source, f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise KittiFormatError(source, f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported option type {hint}")
+
+
+def _section(cls: type, raw: Any, source: str, name: str, excluded: tuple[str, ...] = ()) -> Any:
+    if not isinstance(raw, dict):
+        raise KittiFormatError(source, f"{name}: expected a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)} - set(excluded)
+    values = {}
+    for key, value in raw.items():
+        if key not in names:
+            raise KittiFormatError(source, f"unknown key '{name}.{key}'")
+        values[key] = _value(value, hints[key], source, f"{name}.{key}")
+    try:
+        return cls(**values)
+    except ValueError as exc:  # the dataclass's own checks
+        raise KittiFormatError(source, f"{name}: {exc}") from None
+
+
+def _check(opts: DataOptions, source: str) -> None:
+    """Value checks beyond the types."""
+    f, lib, ref, pts = opts.frustums, opts.library, opts.refine, opts.points
+    problems = [
+        (f.copies >= 1, "frustums.copies must be >= 1"),
+        (f.min_points >= 1 and lib.min_points >= 1, "frustums.min_points and library.min_points must be >= 1"),
+        (all(1 <= lo <= hi for lo, hi in (f.proxy_points_per_face_step0, f.proxy_points_per_face_later)),
+         "frustums.proxy_points_per_face_*: expected [low, high] with 1 <= low <= high"),
+        (lib.depth_range[0] < lib.depth_range[1], "library.depth_range: expected [near, far] with near < far"),
+        (0.0 <= lib.min_iou <= 1.0, "library.min_iou must lie in [0, 1]"),
+        (ref.copies >= 1 and ref.enlarge >= 1.0 and ref.jitter >= 0.0,
+         "refine: copies >= 1, enlarge >= 1 and jitter >= 0 expected"),
+        (0.0 <= pts.depth_range[0] < pts.depth_range[1], "points.depth_range: expected [near, far], 0 <= near < far"),
+        (pts.align_model in ALIGN_MODELS, f"points.align_model must be one of {ALIGN_MODELS}"),
+        (pts.fusion_cell_px >= 1 and pts.beam_rows >= 1 and pts.azimuth_columns >= 1,
+         "points.fusion_cell_px, beam_rows and azimuth_columns must be >= 1"),
+    ]
+    for ok, message in problems:
+        if not ok:
+            raise KittiFormatError(source, message)
+
+
+SECTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "frustums": (FrustumOptions, ()),
+    "library": (LibraryOptions, ()),
+    "refine": (RefineOptions, ()),
+    "points": (DepthOptions, RUN_DEPTH_FIELDS),
+}
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, dict[str, Any]]:
+    """The file's sections merged over its ``_base_`` chain (keys of the derived file win)."""
+    resolved = path.resolve()
+    if resolved in chain:
+        raise KittiFormatError(path, "_base_ chain loops back to this file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise KittiFormatError(path, "data config file not found") from None
+    except yaml.YAMLError as exc:
+        raise KittiFormatError(path, f"not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise KittiFormatError(path, "expected a mapping of sections (frustums, library, refine, points)")
+    merged: dict[str, dict[str, Any]] = {}
+    base = raw.pop("_base_", None)
+    if base is not None:
+        if not isinstance(base, str):
+            raise KittiFormatError(path, f"_base_: expected a file name, got {base!r}")
+        merged = _read_raw(path.parent / base, chain + (resolved,))
+    for name, section in raw.items():
+        if name not in SECTIONS:
+            raise KittiFormatError(path, f"unknown key '{name}' (sections: {', '.join(SECTIONS)})")
+        if not isinstance(section, dict):
+            raise KittiFormatError(path, f"{name}: expected a mapping, got {section!r}")
+        cls, excluded = SECTIONS[name]
+        _section(cls, section, str(path), name, excluded)  # validated against this file (errors name it)
+        merged[name] = {**merged.get(name, {}), **section}
+    return merged
+
+
+def load_data_options(path: str | Path | None) -> DataOptions:
+    """The validated data config at ``path`` (``None``: the defaults, identical to ``configs/data/default.yaml``)."""
+    if path is None:
+        return DataOptions()
+    path = Path(path)
+    raw = _read_raw(path)
+    sections = {name: _section(cls, raw.get(name, {}), str(path), name, excluded)
+                for name, (cls, excluded) in SECTIONS.items()}
+    opts = DataOptions(**sections)
+    _check(opts, str(path))
+    return opts
