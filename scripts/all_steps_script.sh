@@ -9,12 +9,9 @@ Usage: bash scripts/all_steps_script.sh [--demo] [--gpu N] [--ratio R] [--steps 
 Runs step 0 (proxies only), steps 1..K (R % synthetic proxies, the rest pasted pseudo-labelled instances), the
 refinement stage, then writes <output>/summary.md, summary.json and ap_by_stage.png. Finished stages are skipped,
 interrupted ones resume. Final pseudo-labels: <output>/label_2_pseudo/.
-  --steps K            pseudo-labelling steps after step 0 (default 2)
-  --frames N           synthetic frames for --demo (default 100)
 USAGE
 }
 
 # shellcheck source=scripts/pipeline_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pipeline_common.sh"
-pipeline_parse all_steps_script "$@"
-exec "$py" -m train.pipeline all --steps "$steps" "${pipeline_args[@]}" "${overrides[@]}"
+pipeline_run all_steps_script all "$@"

@@ -8,11 +8,9 @@ Usage: bash scripts/refinement_script.sh [--gpu N] [--ratio R] [--steps K] [opti
 
 Trains the refinement network on step K's pseudo-labels (default K = 2), predicts val and the train frames, and
 copies the final pseudo-labels to <output>/label_2_pseudo/. Writes output/carpedcyc_train_refine.
-  --steps K            the step whose pseudo-labels are refined (default 2)
 USAGE
 }
 
 # shellcheck source=scripts/pipeline_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pipeline_common.sh"
-pipeline_parse refinement_script "$@"
-exec "$py" -m train.pipeline refine --steps "$steps" "${pipeline_args[@]}" "${overrides[@]}"
+pipeline_run refinement_script refine "$@"

@@ -9,11 +9,9 @@ Usage: bash scripts/step_script.sh --step N [--gpu N] [--ratio R] [options] [KEY
 Step 0 trains on real frustums with one synthetic proxy each; step N >= 1 needs step N-1's pseudo-labels and
 injects proxies (R %) or pasted pseudo-labelled instances. Writes output/carpedcyc_step_00 or
 output/carpedcyc_step_0N_ratio_RRR.
-  --step N             the step (default 0)
 USAGE
 }
 
 # shellcheck source=scripts/pipeline_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pipeline_common.sh"
-pipeline_parse step_script "$@"
-exec "$py" -m train.pipeline step --step "$step" "${pipeline_args[@]}" "${overrides[@]}"
+pipeline_run step_script step "$@"

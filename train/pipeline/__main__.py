@@ -4,6 +4,9 @@
     python -m train.pipeline step --step 1 --ratio 30 ...
     python -m train.pipeline refine --ratio 30 [--from-step 2] ...
     python -m train.pipeline summary --output output --ratio 30 [--steps 2]
+    python -m train.pipeline all --demo            # the synthetic world (generated when missing), CPU configs
+
+The run options are declared once, in :class:`train.pipeline.options.RunOptions`.
 
 Stages are skipped when finished with the same inputs, resumed when interrupted, rebuilt when their inputs changed
 (or with ``--force``). A lock on the output directory stops two runs from writing into it at once.
@@ -13,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Sequence
 
 from kitti.errors import KittiFormatError
@@ -22,24 +24,26 @@ from kitti.eval.distance import evaluate_by_distance
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import read_labels
+from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
+from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
 from train.pipeline.runner import StageFailed
-from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, RunOptions, run_refinement, run_step
+from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, run_refinement, run_step
 from train.pipeline.summary import write_summary
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
-    for path, what in ((args.data, "data set"), (args.config, "config"), (args.refine_config, "refinement config"),
-                       (args.data_config, "data config")):
-        if not Path(path).exists():
+    """The run options; with ``--demo`` the synthetic world is generated first when it is missing."""
+    opts = options_from_args(args)
+    if args.demo and not (opts.data / "synthetic_manifest.json").is_file():
+        print(f"[demo] generating the synthetic KITTI world: {args.frames} frames, seed {opts.seed} -> {opts.data}")
+        generate_dataset(opts.data, args.frames, opts.seed, workers=opts.workers)
+    for path, what in ((opts.data, "data set"), (opts.config, "config"), (opts.refine_config, "refinement config"),
+                       (opts.data_config, "data config")):
+        if not path.exists():
             raise StageFailed(f"missing input: {what} ({path})")
-    opts = RunOptions(data=Path(args.data), output=Path(args.output), config=Path(args.config),
-                      refine_config=Path(args.refine_config), ratio=args.ratio, supervision=args.supervision,
-                      points=args.points, depth_dir=args.depth_dir, da3_model=args.da3_model, gpu=args.gpu, seed=args.seed,
-                      workers=args.workers, train_split=args.train_split, val_split=args.val_split,
-                      overrides=tuple(args.overrides), data_config=args.data_config)
     opts.data_options  # noqa: B018 - load and validate the data config before any stage runs
     return opts
 
@@ -78,32 +82,19 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("all", "step", "refine", "summary"))
-    parser.add_argument("--data", default="data/kitti", help="KITTI root (training/, ImageSets/)")
-    parser.add_argument("--output", default="output", help="root of the stage directories")
-    parser.add_argument("--config", default="configs/det_sample.yaml", help="detector config (steps)")
-    parser.add_argument("--refine-config", default="configs/refine_sample.yaml", help="refinement config")
-    parser.add_argument("--data-config", type=Path, default=Path("configs/data/default.yaml"),
-                        help="data-side tunables (YAML): frustums, instance library, refinement regions, points")
+    add_run_arguments(parser)
     parser.add_argument("--step", type=int, default=0, help="the step to run (command 'step')")
     parser.add_argument("--steps", type=int, default=2, help="pseudo-labelling steps after step 0 (default 2)")
     parser.add_argument("--from-step", type=int, help="step whose pseudo-labels the refinement uses (default --steps)")
-    parser.add_argument("--ratio", type=int, default=100, help="%% of injected objects that are synthetic proxies")
-    parser.add_argument("--supervision", choices=("weak", "full"), default="weak")
-    parser.add_argument("--points", choices=("lidar", "depth", "lidar+depth"), default="lidar")
-    parser.add_argument("--depth-dir", choices=("depth_2", "DA3_depth_results"), default="depth_2")
-    parser.add_argument("--da3-model", default="da3metric-large",
-                        help="Depth Anything 3 model (registry name, local dir or hub id) for --depth-dir "
-                             "DA3_depth_results: missing depth maps are generated first")
-    parser.add_argument("--gpu", type=int, default=0, help="CUDA device, -1 = CPU (falls back to CPU with a warning)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
-    parser.add_argument("--train-split", default="train")
-    parser.add_argument("--val-split", default="val")
     parser.add_argument("--force", action="store_true", help="rebuild the stages run by this command")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="detector config overrides")
     args = parser.parse_intermixed_args(argv)
-    if not 0 <= args.ratio <= 100:
-        parser.error(f"--ratio is a percentage, got {args.ratio}")
+    for name in ("step", "steps", "from_step", "frames"):
+        if (getattr(args, name) or 0) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    try:
+        options_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     started = time.monotonic()
     try:
         opts = _options(args)

@@ -18,64 +18,18 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from kitti.atomic import atomic_write_bytes
-from kitti.frustum.options import DataOptions, load_data_options
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.manifest import StageManifest, fingerprint, hash_dir, hash_files, is_finished, read_manifest
+from train.pipeline.options import RunOptions
 from train.pipeline.runner import Command, StageFailed, run_commands
 
 REPO = Path(__file__).resolve().parents[2]
 VAL_DIR, TRAIN_DIR = "_last_val", "_last_train"
 VAL_METRICS = f"{VAL_DIR}/metrics.json"
 PSEUDO_METRICS = f"{TRAIN_DIR}/pseudo_quality.json"
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Everything a stage depends on besides its inputs on disk."""
-
-    data: Path
-    output: Path
-    config: Path
-    refine_config: Path
-    ratio: int = 100
-    supervision: str = "weak"
-    points: str = "lidar"
-    depth_dir: str = "depth_2"
-    da3_model: str = "da3metric-large"
-    gpu: int = 0
-    seed: int = 0
-    workers: int = 2
-    train_split: str = "train"
-    val_split: str = "val"
-    overrides: tuple[str, ...] = field(default_factory=tuple)
-    #: data-side tunables (YAML, :mod:`kitti.frustum.options`); None = the defaults (configs/data/default.yaml)
-    data_config: Path | None = None
-
-    @cached_property
-    def data_options(self) -> DataOptions:
-        """The data config, loaded (and validated) once."""
-        return load_data_options(self.data_config)
-
-    def parameters(self, stage: str) -> dict[str, object]:
-        """The options that change a stage's result (not the output path, the GPU index or the worker count):
-        ``stage`` is ``step_<S>`` or ``refinement``. Of the data config only the resolved tunables that the stage
-        uses count (:meth:`kitti.frustum.options.DataOptions.stage_parameters`), not its file name."""
-        keep = asdict(self)
-        ignored = ("output", "gpu", "workers", "data", "data_config") + (
-            ("depth_dir", "da3_model") if self.points == "lidar" else ())
-        for name in ignored:
-            keep.pop(name)
-        keep["data_options"] = self.data_options.stage_parameters(stage, self.points)
-        keep["config"] = str(self.config)
-        keep["refine_config"] = str(self.refine_config)
-        keep["data"] = str(self.data.resolve())
-        keep["stage"] = stage
-        return keep
 
 
 def _python(module: str, *args: str | Path) -> tuple[str, ...]:
@@ -85,8 +39,7 @@ def _python(module: str, *args: str | Path) -> tuple[str, ...]:
 def _source_args(opts: RunOptions) -> tuple[str, ...]:
     args = ["--data", str(opts.data), "--points", opts.points, "--seed", str(opts.seed),
             "--workers", str(opts.workers)]
-    if opts.data_config is not None:
-        args += ["--data-config", str(opts.data_config)]
+    args += ["--data-config", str(opts.data_config)]
     if opts.points != "lidar":
         # dense pseudo-LiDAR thinned to a 64-beam-like scan (a dense map gives ~20x the points of a scan)
         args += ["--depth-dir", opts.depth_dir, "--beams64"]

@@ -1,0 +1,140 @@
+"""The pipeline's run options, declared once: :class:`RunOptions` holds every option with its default, help text
+and check; the command line of ``python -m train.pipeline`` is generated from it (:func:`add_run_arguments`,
+:func:`options_from_args`), and the shell scripts in ``scripts/`` forward their flags to that command unchanged.
+
+``--demo`` swaps in the demo defaults (:data:`DEMO_DEFAULTS`: the synthetic world, CPU-sized configs, ``output/demo``)
+for the options not given; ``--supervision full`` appends ``_full`` to the default output directory, so that the
+upper bound never rebuilds a weak run's stages.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
+from kitti.frustum.engine import SUPERVISION
+from kitti.frustum.options import DataOptions, load_data_options
+
+REPO = Path(__file__).resolve().parents[2]
+#: the options ``--demo`` changes when they are not given (the output directory also gets ``_full`` for
+#: ``--supervision full``)
+DEMO_DEFAULTS: dict[str, Path] = {
+    "data": Path("data/synthetic"),
+    "output": Path("output/demo"),
+    "config": Path("configs/demo.yaml"),
+    "refine_config": Path("configs/demo_refine.yaml"),
+}
+#: the demo world's size when ``--demo`` has to generate it
+DEMO_FRAMES = 100
+
+
+def _option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kwargs: Any) -> Any:
+    metadata = {"help": help, "choices": choices}
+    if callable(default):
+        return field(default_factory=default, metadata=metadata, **kwargs)
+    return field(default=default, metadata=metadata, **kwargs)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a stage depends on besides its inputs on disk (paths relative to the repository root)."""
+
+    data: Path = _option(Path("data/kitti"), "KITTI root with training/ and ImageSets/{train,val}.txt")
+    output: Path = _option(Path("output"), "root of the stage directories (a run with other parameters in the "
+                           "same directory rebuilds its stages: give side-by-side runs their own --output)")
+    config: Path = _option(Path("configs/det_sample.yaml"), "detector config of the steps")
+    refine_config: Path = _option(Path("configs/refine_sample.yaml"), "refinement config")
+    data_config: Path = _option(REPO / "configs" / "data" / "default.yaml",
+                                "data-side tunables (frustums, instance library, refinement regions, point "
+                                "settings; kitti.frustum.options)")
+    ratio: int = _option(100, "percentage of injected objects that are synthetic proxies at steps >= 1")
+    supervision: str = _option("weak", "weak: ALPI, 2D labels only; full: 3D ground truth (the upper bound)",
+                               SUPERVISION)
+    points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
+    depth_dir: str = _option("depth_2", "depth maps of --points depth|lidar+depth", DEPTH_DIRS)
+    da3_model: str = _option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
+                             "that generates missing DA3_depth_results maps")
+    gpu: int = _option(0, "CUDA device, -1 = CPU (a missing GPU falls back to CPU with a warning)")
+    seed: int = _option(0, "seed of data generation and training (and of the demo world)")
+    workers: int = _option(2, "processes for data generation")
+    train_split: str = _option("train", "split of the training frames (ImageSets/<split>.txt)")
+    val_split: str = _option("val", "split of the validation frames")
+    overrides: tuple[str, ...] = _option(tuple, "detector config overrides KEY=VALUE (e.g. train.epochs=2)")
+
+    def __post_init__(self) -> None:
+        for name in ("data", "output", "config", "refine_config", "data_config"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
+        object.__setattr__(self, "overrides", tuple(self.overrides))
+        problems = [
+            (0 <= self.ratio <= 100, f"--ratio is a percentage (0..100), got {self.ratio}"),
+            (self.gpu >= -1, f"--gpu takes a device index or -1, got {self.gpu}"),
+            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
+            (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
+            (all("=" in item for item in self.overrides), f"overrides must be KEY=VALUE, got {self.overrides}"),
+        ]
+        for item in fields(self):
+            choices = item.metadata.get("choices")
+            value = getattr(self, item.name)
+            problems.append((choices is None or value in choices,
+                             f"--{item.name.replace('_', '-')} must be one of {', '.join(choices or ())}, "
+                             f"got {value!r}"))
+        for ok, message in problems:
+            if not ok:
+                raise ValueError(message)
+
+    @cached_property
+    def data_options(self) -> DataOptions:
+        """The data config, loaded (and validated) once."""
+        return load_data_options(self.data_config)
+
+    def parameters(self, stage: str) -> dict[str, object]:
+        """The options that change a stage's result (not the output path, the GPU index or the worker count):
+        ``stage`` is ``step_<S>`` or ``refinement``. Of the data config only the resolved tunables that the stage
+        uses count (:meth:`kitti.frustum.options.DataOptions.stage_parameters`), not its file name."""
+        keep = asdict(self)
+        ignored = ("output", "gpu", "workers", "data", "data_config") + (
+            ("depth_dir", "da3_model") if self.points == "lidar" else ())
+        for name in ignored:
+            keep.pop(name)
+        keep["config"] = str(self.config)
+        keep["refine_config"] = str(self.refine_config)
+        keep["data"] = str(self.data.resolve())
+        keep["data_options"] = self.data_options.stage_parameters(stage, self.points)
+        keep["stage"] = stage
+        return keep
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """One command-line option per :class:`RunOptions` field (``overrides``: the positional ``KEY=VALUE``s) plus
+    ``--demo`` and ``--frames``. Every option defaults to None (= not given), resolved by :func:`options_from_args`."""
+    for item in fields(RunOptions):
+        default = item.default if item.default is not MISSING else item.default_factory()  # type: ignore[misc]
+        if isinstance(default, Path) and default.is_absolute():
+            default = default.relative_to(REPO)
+        help_text = f"{item.metadata['help']} (default: {default})".replace("%", "%%")
+        if item.name == "overrides":
+            parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=item.metadata["help"])
+            continue
+        kind = type(default) if not isinstance(default, Path) else Path
+        parser.add_argument(f"--{item.name.replace('_', '-')}", dest=item.name, type=kind, default=None,
+                            choices=item.metadata["choices"], help=help_text)
+    parser.add_argument("--demo", action="store_true",
+                        help="the embedded demo: the synthetic KITTI world in data/synthetic (generated when missing) "
+                             "with the CPU-sized configs; other defaults: " + ", ".join(
+                                 f"--{k.replace('_', '-')} {v}" for k, v in DEMO_DEFAULTS.items()))
+    parser.add_argument("--frames", type=int, default=DEMO_FRAMES,
+                        help=f"frames of the demo world when --demo generates it (default {DEMO_FRAMES})")
+
+
+def options_from_args(args: argparse.Namespace) -> RunOptions:
+    """:class:`RunOptions` from parsed arguments: given values, else the demo defaults (``--demo``), else the
+    dataclass defaults. ``ValueError`` names the offending option."""
+    given = {item.name: getattr(args, item.name) for item in fields(RunOptions)
+             if getattr(args, item.name, None) is not None}
+    full = given.get("supervision") == "full"
+    defaults: dict[str, Any] = dict(DEMO_DEFAULTS) if args.demo else {}
+    defaults["output"] = Path(str(defaults.get("output", RunOptions.output)) + ("_full" if full else ""))
+    return RunOptions(**{**defaults, **given})
