@@ -22,8 +22,8 @@ index])``: a sample is the same whatever the worker count, order or resume point
 
 ``full`` supervision: real objects with ``has_3d`` get 3D targets and labels from their box like injected ones.
 
-:func:`build_dataset` returns this class or the refinement variant (:mod:`train.refine_dataset`) after
-``data.kind``; both produce the same keys, so model, losses and inference are shared. ``origin`` is the position
+:func:`train.datasets.build_dataset` returns this class or the refinement variant (:mod:`train.refine_dataset`)
+after ``data.kind``; both produce the same keys, so model, losses and inference are shared. ``origin`` is the position
 (frustum frame) of the sample's local origin: zero here, the region centre for refinement samples; the batch's
 ``frustum_angle`` is the angle of the rotation actually applied (the refinement variant uses the region's heading).
 """
@@ -174,12 +174,3 @@ class FrustumDataset(Dataset):
         for s, ref in enumerate(refs):
             out[f"ref{s}"] = f32(ref.T)
         return out
-
-
-def build_dataset(frustums: FrustumSet, cfg: DataConfig, supervision: str = "weak", augment: bool = False,
-                  seed: int = 0) -> FrustumDataset:
-    """The Dataset of ``cfg.kind``: :class:`FrustumDataset` or :class:`train.refine_dataset.RefineDataset`."""
-    if cfg.kind == "refine":
-        from train.refine_dataset import RefineDataset  # the subclass imports this module
-        return RefineDataset(frustums, cfg, supervision, augment, seed)
-    return FrustumDataset(frustums, cfg, supervision, augment, seed)

@@ -34,8 +34,8 @@ from kitti.priors import CLASSES
 from train.box_coding import decode_slices, frustum_to_kitti
 from train.checkpoint import load_checkpoint
 from train.config import Config, config_from_dict
+from train.datasets import build_dataset
 from train.distributed import Context, barrier
-from train.frustum_dataset import build_dataset
 from train.model import FConvNet, split_regression
 
 MIN_DIM = 0.01

@@ -36,8 +36,9 @@ from kitti.frustum.store import FrustumSet, read_manifest
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.cli import cli
 from train.config import Config, ConfigError, dump_config, load_config
+from train.datasets import build_dataset
 from train.distributed import Context, cleanup, setup
-from train.frustum_dataset import SUPERVISION, build_dataset
+from train.frustum_dataset import SUPERVISION
 from train.losses import compute_losses, training_metrics
 from train.model import FConvNet
 

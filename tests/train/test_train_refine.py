@@ -19,7 +19,7 @@ from tests.train.fixtures import REPO
 from train import test_net_det, train_net_det
 from train.box_coding import frustum_to_kitti
 from train.config import load_config
-from train.frustum_dataset import build_dataset
+from train.datasets import build_dataset
 from train.inference import PASS_THROUGH_CONFIDENCE, load_model, predict
 from train.refine_dataset import RefineDataset
 
