@@ -1,11 +1,12 @@
 """Atomic file writes: write to a temporary file in the target directory, fsync, then rename over the target.
 
 An interrupted writer therefore leaves either the old file or the new one, never a half-written file. Also the
-matching reader of ``.npz`` files (never with pickle).
+matching readers of ``.npz`` files (never with pickle) and of optional JSON files.
 """
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -59,3 +60,12 @@ def read_npz(path: str | Path, what: str, not_found: str = "") -> dict[str, np.n
         raise KittiFormatError(path, f"{what} not found{f' ({not_found})' if not_found else ''}") from None
     except (ValueError, OSError) as exc:
         raise KittiFormatError(path, f"not a readable {what} .npz of plain arrays ({exc})") from None
+
+
+def read_json_or_none(path: str | Path) -> Any | None:
+    """The JSON content of ``path``, or None when the file is missing or not valid JSON (for optional records such
+    as manifests and metrics, whose absence means "not done yet")."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

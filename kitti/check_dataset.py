@@ -25,7 +25,8 @@ from kitti import geometry as g
 from kitti.atomic import atomic_write_text
 from kitti.errors import KittiFormatError
 from kitti.io.dataset import KittiDataset
-from kitti.io.labels import DETECTION_CLASSES, KITTI_TYPES
+from kitti.io.labels import KITTI_TYPES
+from kitti.priors import CLASSES
 
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((5, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 70))
 TRUNCATION_BINS: tuple[tuple[float, float], ...] = ((0, 0), (0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 1.0))
@@ -99,7 +100,7 @@ def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool =
         for label, count, hull in zip(objects, counts, hulls):
             stats.occlusion[label.occlusion] += 1
             stats.truncation[next(_bin_name(b) for b in TRUNCATION_BINS if label.truncation <= b[1])] += 1
-            if label.type in DETECTION_CLASSES:
+            if label.type in CLASSES:
                 stats.boxes_with_points.append(bool(count > 0))
             if label.truncation == 0 and label.occlusion == 0:
                 stats.projection_iou.append(float(g.box2d_iou(np.array(label.box2d), hull)[0, 0]))

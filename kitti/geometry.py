@@ -194,9 +194,3 @@ def points_in_boxes_mask(points: np.ndarray, boxes: np.ndarray, margin: float = 
     py = xyz[:, None, 1]
     return ((np.abs(along) <= l[None] / 2 + margin) & (np.abs(across) <= w[None] / 2 + margin)
             & (py <= y[None] + margin) & (py >= y[None] - h[None] - margin))
-
-
-def depth_from_height(box_height_px: np.ndarray | float, object_height_m: np.ndarray | float,
-                      focal_v: float) -> np.ndarray | float:
-    """Depth estimate ``f_v * H / h_px`` (metres) of an object of height ``H`` metres spanning ``h_px`` pixels."""
-    return focal_v * np.asarray(object_height_m) / np.maximum(np.asarray(box_height_px, dtype=np.float64), 1e-6)

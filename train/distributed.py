@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 import torch.distributed as dist
@@ -62,3 +64,14 @@ def barrier(ctx: Context) -> None:
 def cleanup(ctx: Context) -> None:
     if ctx.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextmanager
+def session(gpu: int) -> Iterator[Context]:
+    """``with session(args.gpu) as ctx:`` the entry points' process group and device (:func:`setup`), torn down
+    (:func:`cleanup`) however the block ends."""
+    ctx = setup(gpu)
+    try:
+        yield ctx
+    finally:
+        cleanup(ctx)

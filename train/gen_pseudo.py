@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from train.cli import cli
-from train.distributed import cleanup, setup
+from train.distributed import session
 from train.inference import run
 from train.test_net_det import build_parser
 
@@ -23,11 +23,8 @@ from train.test_net_det import build_parser
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser("python -m train.gen_pseudo", __doc__, "train", False).parse_args(argv)
-    ctx = setup(args.gpu)
-    try:
+    with session(args.gpu) as ctx:
         run(ctx, args.weights, args.frustums, args.data, args.split, args.output, "top", "pseudo_quality.json")
-    finally:
-        cleanup(ctx)
     return 0
 
 

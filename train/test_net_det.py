@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from train.cli import cli
-from train.distributed import cleanup, setup
+from train.distributed import session
 from train.inference import run
 
 
@@ -37,11 +37,8 @@ def build_parser(prog: str, doc: str, split: str, method: bool) -> argparse.Argu
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser("python -m train.test_net_det", __doc__, "val", True).parse_args(argv)
-    ctx = setup(args.gpu)
-    try:
+    with session(args.gpu) as ctx:
         run(ctx, args.weights, args.frustums, args.data, args.split, args.output, args.method, "metrics.json")
-    finally:
-        cleanup(ctx)
     return 0
 
 

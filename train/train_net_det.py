@@ -37,7 +37,7 @@ from train.checkpoint import load_checkpoint, save_checkpoint
 from train.cli import cli
 from train.config import Config, ConfigError, dump_config, load_config
 from train.datasets import build_dataset
-from train.distributed import Context, cleanup, setup
+from train.distributed import Context, session
 from train.frustum_dataset import SUPERVISION
 from train.losses import compute_losses, training_metrics
 from train.model import FConvNet
@@ -181,16 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"(--supervision full)")
     default_set = "refine_train.npz" if cfg.data.kind == "refine" else "frustums_train.npz"
     frustums = _check_set(args.frustums or args.output / default_set, supervision, cfg.data.kind)
-    ctx = setup(args.gpu)
-    try:
+    with session(args.gpu) as ctx:
         if ctx.is_main:
             args.output.mkdir(parents=True, exist_ok=True)
             atomic_write_text(args.output / "config.yaml", dump_config(cfg))
         final = train(cfg, frustums, args.output, ctx, supervision, args.step, args.ratio, args.resume)
         if ctx.is_main:
             print(f"wrote {final}")
-    finally:
-        cleanup(ctx)
     return 0
 
 

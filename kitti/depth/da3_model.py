@@ -80,11 +80,6 @@ def _registry() -> dict[str, str]:
     return dict(MODEL_REGISTRY)
 
 
-def model_names() -> list[str]:
-    """Registry names of the bundled DA3 configs."""
-    return sorted(_registry())
-
-
 def depth_kind(name: str) -> str:
     """``focal_metric``, ``metric`` or ``relative`` for a registry name (see the module docstring)."""
     if name.startswith("da3metric"):

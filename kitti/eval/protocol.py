@@ -5,14 +5,16 @@ Difficulty levels are cumulative: index 0 = Easy, 1 = Moderate, 2 = Hard. Height
 """
 from __future__ import annotations
 
+from kitti.priors import CLASSES
+
 DIFFICULTIES: tuple[str, ...] = ("easy", "moderate", "hard")
 #: a ground-truth box is ignored when ``height <= MIN_HEIGHT`` (devkit rule), a detection when ``height < MIN_HEIGHT``
 MIN_HEIGHT: tuple[float, ...] = (40.0, 25.0, 25.0)
 MAX_OCCLUSION: tuple[int, ...] = (0, 1, 2)
 MAX_TRUNCATION: tuple[float, ...] = (0.15, 0.30, 0.50)
 
-#: the classes with official overlap thresholds, in the order of the threshold tables below
-EVAL_CLASSES: tuple[str, ...] = ("Car", "Pedestrian", "Cyclist")
+#: the classes with official overlap thresholds, in the order of the threshold tables below (the auto-labeller's)
+EVAL_CLASSES: tuple[str, ...] = CLASSES
 #: ground-truth class that is neither TP nor FN for the evaluated class (and absorbs its detections)
 NEIGHBOUR_CLASS: dict[str, str | None] = {"Car": "Van", "Pedestrian": "Person_sitting", "Cyclist": None}
 DONTCARE = "DontCare"

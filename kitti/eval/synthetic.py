@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from kitti.eval.annos import Anno
+from kitti.eval.protocol import EVAL_CLASSES
 
 _FOCAL, _CU, _CV = 720.0, 610.0, 180.0
 #: mean (h, w, l) metres per class
@@ -49,7 +50,7 @@ def synthetic_frame(rng: np.random.Generator, gt_per_class: float = 4.0,
     Pedestrian and Cyclist (plus Van, Person_sitting, Truck, Misc and DontCare boxes) and about ``dt_per_class``
     detections of each class."""
     names: list[str] = []
-    for cls in ("Car", "Pedestrian", "Cyclist"):
+    for cls in EVAL_CLASSES:
         names += [cls] * int(rng.poisson(gt_per_class))
     names += list(rng.choice(["Van", "Person_sitting", "Truck", "Misc"], int(rng.poisson(1.5))))
     n = len(names)
@@ -73,14 +74,14 @@ def synthetic_frame(rng: np.random.Generator, gt_per_class: float = 4.0,
     dt_names = [names[i] if names[i] in _SIZES and names[i] not in ("Truck", "Misc") else "Car" for i in keep]
     dt_names = [{"Van": "Car", "Person_sitting": "Pedestrian"}.get(c, c) for c in dt_names]
     confused = rng.random(len(dt_names)) < 0.05
-    dt_names = [str(rng.choice(["Car", "Pedestrian", "Cyclist"])) if c else name for c, name in zip(confused, dt_names)]
+    dt_names = [str(rng.choice(EVAL_CLASSES)) if c else name for c, name in zip(confused, dt_names)]
     m = keep.size
     loc_d = loc[keep] + rng.normal(0, 1, (m, 3)) * np.array([0.04, 0.03, 0.08]) * (1 + loc[keep, 2:3] / 30)
     loc_d[:, 2] = np.maximum(loc_d[:, 2], 2.0)
     dims_d = dims[keep] * rng.uniform(0.95, 1.05, (m, 3))
     ry_d = gt["rotation_y"][keep] + rng.normal(0, 0.08, m) + np.pi * (rng.random(m) < 0.1)
     n_fp = max(0, int(rng.poisson(3 * dt_per_class)) - m)
-    fp_names = [str(c) for c in rng.choice(["Car", "Pedestrian", "Cyclist"], n_fp)]
+    fp_names = [str(c) for c in rng.choice(EVAL_CLASSES, n_fp)]
     dims_fp = np.array([_SIZES[c] for c in fp_names]).reshape(n_fp, 3) * rng.uniform(0.85, 1.15, (n_fp, 3))
     loc_fp = np.stack([rng.uniform(-12, 12, n_fp), rng.normal(1.65, 0.1, n_fp), rng.uniform(4, 60, n_fp)], 1)
     dt = _objects(rng, dt_names + fp_names, np.concatenate([loc_d, loc_fp]), np.concatenate([dims_d, dims_fp]),

@@ -43,7 +43,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kitti.atomic import atomic_save_npz, atomic_write_text, read_npz
+from kitti.atomic import atomic_save_npz, atomic_write_text, read_json_or_none, read_npz
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
@@ -132,10 +132,7 @@ def write_frustum_set(path: str | Path, samples: Sequence[FrustumSample], skippe
 
 def read_manifest(path: str | Path) -> dict[str, Any] | None:
     """The manifest of the set at ``path`` (.npz path), or None when it does not exist or is unreadable."""
-    try:
-        return json.loads(manifest_path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return read_json_or_none(manifest_path(path))
 
 
 def is_complete(path: str | Path, inputs: dict[str, Any]) -> bool:

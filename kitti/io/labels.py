@@ -26,8 +26,6 @@ from kitti.errors import KittiFormatError
 KITTI_TYPES: tuple[str, ...] = (
     "Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare",
 )
-#: the classes the auto-labeller produces
-DETECTION_CLASSES: tuple[str, ...] = ("Car", "Pedestrian", "Cyclist")
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,8 @@ def rot_x(angle: float) -> np.ndarray:
     return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
 
 
-#: local rotation that turns a cylinder's axis (local z) onto local y (wheels) / x
+#: local rotation that turns a cylinder's axis (local z) onto local y (wheels)
 AXIS_Y = rot_x(np.pi / 2)
-AXIS_X = rot_y(np.pi / 2)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from kitti.atomic import atomic_write_text
+from kitti.atomic import atomic_write_text, read_json_or_none
 
 MANIFEST = "manifest.json"
 
@@ -56,11 +56,7 @@ def fingerprint(parameters: Mapping[str, Any], inputs: Mapping[str, str]) -> str
 
 def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     """The stage's manifest, or None when there is none (or it is unreadable: then the stage simply reruns)."""
-    path = Path(stage_dir) / MANIFEST
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return read_json_or_none(Path(stage_dir) / MANIFEST)
 
 
 def is_finished(stage_dir: Path, stage_fingerprint: str) -> bool:

@@ -13,20 +13,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from kitti.atomic import atomic_write_bytes, atomic_write_text  # noqa: E402
+from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none  # noqa: E402
+from kitti.priors import CLASSES  # noqa: E402
 
-CLASSES = ("Car", "Pedestrian", "Cyclist")
 DIFFICULTIES = ("easy", "moderate", "hard")
 THRESHOLDS = {"strict": "IoU Car 0.7, Ped/Cyc 0.5", "loose": "IoU Car 0.5, Ped/Cyc 0.25"}
 
 Metrics = dict[str, Any]
-
-
-def _load(path: Path) -> Metrics | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def _cell(metrics: Metrics | None, overlap: str, cls: str, metric: str, recall: str) -> str:
@@ -98,8 +91,8 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
     ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
     to a stage directory (evaluator JSON shape); ``val_by_distance`` per stage the Car results by distance bin
     (:func:`kitti.eval.distance.evaluate_by_distance`)."""
-    val = [(name, _load(directory / val_metrics)) for name, directory in stages]
-    pseudo = [(name, _load(directory / pseudo_metrics)) for name, directory in stages]
+    val = [(name, read_json_or_none(directory / val_metrics)) for name, directory in stages]
+    pseudo = [(name, read_json_or_none(directory / pseudo_metrics)) for name, directory in stages]
     by_distance = list(zip((name for name, _ in stages), val_by_distance))
     atomic_write_text(output / "summary.json", json.dumps(
         {"run": run, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
