@@ -7,7 +7,7 @@ For each model: build, one warm-up forward, then ``--repeats`` timed single-imag
 (375x1242) image through :class:`kitti.depth.da3_model.Da3Predictor` (preprocessing, network, metric scaling, resize back)
 in fp32, and with bf16 autocast. ``--fp16-autocast`` also times the raw network under
 ``torch.autocast("cpu", torch.float16)``, what the package's ``DepthAnything3.forward`` does on a CPU-only
-machine (METHOD 21.2). Wall-clock figures depend on what else runs on the cores.
+machine (docs/design.md §10.2). Wall-clock figures depend on what else runs on the cores.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Class constants and size priors of the auto-labeller (METHOD section 5). All sizes are ``(l, w, h)`` metres.
+"""Class constants and size priors of the auto-labeller (docs/design.md §5). All sizes are ``(l, w, h)`` metres.
 
 * :data:`CLASSES` - network classes, index = ``class_id`` stored in frustum sets.
 * :data:`MEAN_SIZE` / :data:`SIZE_STD` - mean-size anchors and the size-prior std of the size-prior loss.
 * :data:`HEIGHT_PRIOR` - the class height (metres) used for every 2D-only depth estimate ``d = f_v * H / h_box``
-  (replaces the ground-truth ``obj.h`` of the published step-0 code; METHOD 8.6).
+  (replaces the ground-truth ``obj.h`` of the published step-0 code; docs/design.md §1).
 * :data:`APP_POS` - offset (rect x, y, z metres) from the centroid of the frustum points in the depth window to the
   proxy's bottom-face centre (Cyclist y corrected, see below).
 * :data:`FAKE_OBJECT_RANGE` - ``(ahead, behind)`` metres: the depth window is ``[d - behind, d + ahead]``.

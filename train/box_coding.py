@@ -1,4 +1,4 @@
-"""Box coding of METHOD 7.5 (torch) and conversion between KITTI boxes and the frustum frame (numpy).
+"""Box coding (docs/design.md §6.3) (torch) and conversion between KITTI boxes and the frustum frame (numpy).
 
 Frustum frame: the rect camera frame rotated about y by ``pi/2 + frustum_angle`` (:mod:`kitti.geometry`), metres.
 Frustum-frame boxes are centre based: ``centre (x, y, z)`` (y of the box centre, not of its bottom), ``size (l, w,

@@ -73,7 +73,7 @@ class LossConfig:
     box2d_weight: float = 0.1
     #: Smooth-L1 transition of the 2D loss, in units of the target box size (relative error; depth invariant)
     box2d_beta: float = 0.05
-    #: batch size-prior loss weight at step 0 and at steps >= 1 (legacy: 0.5 then 0; METHOD 8.4)
+    #: batch size-prior loss weight at step 0 and at steps >= 1 (legacy: 0.5 then 0; docs/design.md §7.4)
     size_prior_step0: float = 0.5
     size_prior_later: float = 0.0
 

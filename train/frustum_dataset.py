@@ -1,4 +1,5 @@
-"""torch Dataset over a :class:`kitti.frustum.store.FrustumSet` (the provider of METHOD 4.4, 2D-only in weak mode).
+"""torch Dataset over a :class:`kitti.frustum.store.FrustumSet` (the provider of docs/design.md §6.4, 2D-only in weak
+mode).
 
 Per sample: points rotated to the frustum frame (RTC, intensity dropped) and resampled to ``num_samples``;
 reference centres of the four scales (the 2D box centre pixel back-projected at the slice depths of
@@ -6,7 +7,7 @@ reference centres of the four scales (the 2D box centre pixel back-projected at 
 train-time flip and depth-shift augmentation. Randomness comes from ``numpy.random.default_rng([seed, epoch,
 index])``: a sample is the same whatever the worker count, order or resume point.
 
-2D-only decisions (METHOD 0 and 8.6), ``weak`` supervision:
+2D-only decisions (docs/design.md §1), ``weak`` supervision:
 
 * A real object (``kind == real``) never has a 3D target in weak mode: ``box3d`` and ``seg`` are not read, even if
   present (``target3d = False``; its box fields are zeros, never NaN).
@@ -68,7 +69,7 @@ def inside_box(points: np.ndarray, centre: np.ndarray, heading: float, size: np.
 
 def slice_labels(refs: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray, positive: float = 0.5,
                  ignore: float = 1.0) -> np.ndarray:
-    """Labels (M,) int64 of METHOD 8.1: 1 inside the box scaled by ``positive``, -1 inside the box scaled by
+    """Labels (M,) int64 of docs/design.md §7.1: 1 inside the box scaled by ``positive``, -1 inside the box scaled by
     ``ignore``, else 0; at least one positive (the centre nearest to the box centre)."""
     labels = np.where(inside_box(refs, centre, heading, size, ignore), -1, 0)
     labels[inside_box(refs, centre, heading, size, positive)] = 1

@@ -1,4 +1,5 @@
-"""Depth slabs of F-ConvNet (METHOD 7.1): slice depths and the query-depth-point grouping, in torch (CPU and CUDA).
+"""Depth slabs of F-ConvNet (docs/design.md §6.1): slice depths and the query-depth-point grouping, in torch (CPU and
+CUDA).
 
 Frames: frustum frame (z along the frustum axis), metres.
 """

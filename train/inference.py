@@ -1,4 +1,4 @@
-"""Inference on a frustum set (METHOD 10): slice probabilities -> boxes -> KITTI label files, then evaluation.
+"""Inference on a frustum set (docs/design.md §9): slice probabilities -> boxes -> KITTI label files, then evaluation.
 
 * ``top``: one box per frustum (= per 2D box), at the slice of highest foreground probability.
 * ``nms``: every slice with ``p_fg > p_bg`` (or the top slice if none), then greedy 3D NMS per frame and class

@@ -1,4 +1,4 @@
-"""Losses of the weak (ALPI) and full (F-ConvNet) detectors (METHOD 8), with explicit masks.
+"""Losses of the weak (ALPI) and full (F-ConvNet) detectors (docs/design.md §7), with explicit masks.
 
 Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
 
@@ -11,9 +11,10 @@ Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
   sample's P2 (corner depth clamped at 0.1 m), its axis-aligned hull clipped to the image and compared with the
   annotated 2D box ``box2d_target``: ``SmoothL1_beta((b_hat - b) / s)``, ``s = (w, h, w, h)`` of the target, mean
   over the 4 coordinates. The normalisation comes *before* the Smooth-L1 (``beta`` relative), so the loss is
-  exactly depth invariant (METHOD 8.3 notes the published order is not).
+  exactly depth invariant (docs/design.md §7.3: the published order is not).
 * The focal loss covers every non-ignored slice of every sample (reals contribute negatives outside the window).
-* Size prior (METHOD 8.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per class.
+* Size prior (docs/design.md §7.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per
+  class.
 
 Total: ``focal + box_weight (centre + heading_cls + size_cls_weight size_cls + 20 heading_res + 20 size_res +
 10 corner) + box2d_weight 2D + size_prior_weight size_prior``.

@@ -1,4 +1,4 @@
-"""Frustum ConvNet (METHOD 7): four depth-slab PointNets, a 1D fully-convolutional network with deconvolutions,
+"""Frustum ConvNet (docs/design.md §6): four depth-slab PointNets, a 1D fully-convolutional network with deconvolutions,
 classification and regression heads. Widths, strides and group sizes come from :class:`train.config.Config`, so the
 paper model and a CPU-sized model share the code.
 

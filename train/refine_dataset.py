@@ -1,7 +1,7 @@
-"""Refinement provider (METHOD 11): samples of a refinement set (``kitti.frustum.refine_regions``: the scene points
-inside an enlarged, jittered pseudo-box ``region_box3d``; target ``box3d`` = the pseudo-box) in a local frame.
+"""Refinement provider (docs/design.md §6.5): samples of a refinement set (``kitti.frustum.refine_regions``: the scene
+points inside an enlarged, jittered pseudo-box ``region_box3d``; target ``box3d`` = the pseudo-box) in a local frame.
 
-Frame (METHOD 11: "translate points to the enlarged-box centre and rotate by its heading"): the rect frame rotated
+Frame (docs/design.md §2: points translated to the region centre and rotated by its heading): the rect frame rotated
 about y by ``ry_region + pi/2`` (:func:`kitti.geometry.rotate_to_center` with frame angle ``ry_region``), then
 translated so that the region centre is the origin (``origin`` = its rotated position, metres). The region's length
 axis is then the +z axis and its heading in the local frame is ``-pi/2``: the target heading is ``-pi/2`` plus the

@@ -1,6 +1,6 @@
 """Depth Anything 3 (DA3) on KITTI images: network building, safetensors weights, preprocessing and metric depth.
 
-Light "network only" route of METHOD 21.2: the network is built from the package's bundled YAML config
+Light "network only" route (docs/design.md §10.2): the network is built from the package's bundled YAML config
 (``create_object(load_config(MODEL_REGISTRY[name]))`` -> ``DepthAnything3Net``) without the high-level
 ``DepthAnything3`` API class, which needs torchvision (not importable beside the CPU torch 2.13 wheel) and whose
 forward always autocasts, to fp16 on a CPU machine (about 5x slower than fp32 there).
@@ -20,7 +20,8 @@ Preprocessing (:func:`preprocess`) reproduces the package's ``InputProcessor`` w
 boundary resize of the longest (``upper_bound_resize``, default, ``process_res`` 504) or shortest
 (``lower_bound_resize``) side with cv2 INTER_AREA (INTER_CUBIC when enlarging), each side rounded to the nearest
 multiple of 14 (ties up) by a second small resize, intrinsics rescaled per axis, ``/255`` and ImageNet
-normalisation. For KITTI 1242x375 at 504 this gives a 154x504 input with fx' = 292.8, fy' = 296.3 (METHOD 21.3).
+normalisation. For KITTI 1242x375 at 504 this gives a 154x504 input with fx' = 292.8, fy' = 296.3 (docs/design.md
+§10.2).
 
 Depth kinds (:func:`depth_kind`):
 
@@ -54,7 +55,7 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
-#: registry name -> hub id of its published weights (METHOD 21.1)
+#: registry name -> hub id of its published weights (docs/design.md §10.2)
 HUB_IDS: dict[str, str] = {
     "da3-small": "depth-anything/DA3-SMALL",
     "da3-base": "depth-anything/DA3-BASE",
@@ -267,7 +268,7 @@ def preprocess(image_bgr: np.ndarray, K: np.ndarray, process_res: int = DEFAULT_
 
 def metric_scale(K_processed: np.ndarray) -> float:
     """Metres per unit of the metric model's output: ``(fx' + fy') / 2 / 300`` with ``K'`` the rescaled intrinsics
-    of the network input (METHOD 21.3; 0.982 for KITTI 1242x375 at 504)."""
+    of the network input (docs/design.md §10.2; 0.982 for KITTI 1242x375 at 504)."""
     return float((K_processed[0, 0] + K_processed[1, 1]) / 2.0 / METRIC_FOCAL_PX)
 
 

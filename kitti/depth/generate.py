@@ -1,4 +1,5 @@
-"""Dense metric depth for KITTI frames with Depth Anything 3 (METHOD 21.3), the input of the ``depth`` point source.
+"""Dense metric depth for KITTI frames with Depth Anything 3 (docs/design.md §10.2), the input of the ``depth`` point
+source.
 
     python -m kitti.generate_da3_depth --data_path data/kitti --split training [--model da3metric-large]
     torchrun --nproc_per_node 4 -m kitti.generate_da3_depth --data_path data/kitti --split training

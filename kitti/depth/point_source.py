@@ -4,7 +4,7 @@ Every function returns float32 ``(N, 4)`` rows ``x, y, z, intensity`` in the rec
 z forward, metres) restricted to the image_2 field of view.
 
 * ``lidar``: ``velodyne/%06d.bin`` -> image-FOV mask (projection inside the image and velodyne x > 2 m) -> rect.
-* ``depth``: pseudo-LiDAR (METHOD 21.4) from ``<subset>/<depth_dir>/%06d.npz`` (:attr:`DepthOptions.depth_dir`:
+* ``depth``: pseudo-LiDAR (docs/design.md §10.1) from ``<subset>/<depth_dir>/%06d.npz`` (:attr:`DepthOptions.depth_dir`:
   ``depth_2``, the synthetic world's rendered depth, or ``DA3_depth_results`` of :mod:`kitti.depth.generate`;
   format in :mod:`kitti.io.depthmap`): every pixel ``(u, v)`` with depth ``D`` is
   back-projected exactly with :func:`kitti.geometry.image_to_rect`; dropped are sky (``sky`` key if present, else

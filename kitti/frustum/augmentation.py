@@ -6,9 +6,9 @@ import numpy as np
 
 def random_shift_box2d(box2d: np.ndarray, rng: np.random.Generator, image_size: tuple[int, int],
                        ratio: float = 0.1, tries: int = 10) -> np.ndarray:
-    """Jitter a 2D box ``(x1, y1, x2, y2)`` pixels (METHOD 4.2): centre shifted by ``U(-r, r) * (w, h)``, width and
-    height scaled by ``U(1 - r, 1 + r)``, clipped to ``[0, W-1] x [0, H-1]`` (``image_size = (H, W)``); retried up to
-    ``tries`` times until the box is non-degenerate (>= 1 px each side), else the original box. float64 ``(4,)``."""
+    """Jitter a 2D box ``(x1, y1, x2, y2)`` pixels (docs/design.md §4.1): centre shifted by ``U(-r, r) * (w, h)``, width
+    and height scaled by ``U(1 - r, 1 + r)``, clipped to ``[0, W-1] x [0, H-1]`` (``image_size = (H, W)``); retried up
+    to ``tries`` times until the box is non-degenerate (>= 1 px each side), else the original box. float64 ``(4,)``."""
     box = np.asarray(box2d, dtype=np.float64)
     height, width = image_size
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

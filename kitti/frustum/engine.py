@@ -1,5 +1,5 @@
-"""Frustum extraction from 2D boxes (METHOD 4, 6.3): step-0 training sets, validation and pseudo-labelling sets,
-and the per-frame engine that steps >= 1 (:mod:`kitti.frustum.pseudo_step`) reuse.
+"""Frustum extraction from 2D boxes (docs/design.md §4.1, §4.2): step-0 training sets, validation and pseudo-labelling
+sets, and the per-frame engine that steps >= 1 (:mod:`kitti.frustum.pseudo_step`) reuse.
 
     python -m kitti.frustum_extractor --output output/step_00 --data data/kitti --set train val pseudo
 

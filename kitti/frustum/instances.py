@@ -1,4 +1,4 @@
-"""Library of pseudo-labelled object instances (points + pseudo-box) for pasting at steps >= 1 (METHOD 6.4, 6.5).
+"""Library of pseudo-labelled object instances (points + pseudo-box) for pasting at steps >= 1 (docs/design.md §4.3).
 
 File ``instances.npz`` (``allow_pickle=False``), M instances, T points:
 

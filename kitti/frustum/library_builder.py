@@ -1,5 +1,5 @@
-"""Instance library from a previous step's pseudo-labels (METHOD 6.5): for every pseudo-box of the training frames,
-the scene points inside it, its viewing-angle key, score and 2D/3D consistency.
+"""Instance library from a previous step's pseudo-labels (docs/design.md §4.3): for every pseudo-box of the training
+frames, the scene points inside it, its viewing-angle key, score and 2D/3D consistency.
 
     python -m kitti.generate_instances_insert --step P --pseudo-dir output/step_00/_last_train/data \\
         --output output/step_01_ratio_030 [--data data/kitti --split train --points lidar]

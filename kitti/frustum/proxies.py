@@ -1,9 +1,9 @@
-"""Synthetic proxy objects and the assembly of an injected frustum (METHOD 6.3, legacy generator, 2D-only).
+"""Synthetic proxy objects and the assembly of an injected frustum (docs/design.md §4.2, legacy generator, 2D-only).
 
 All coordinates are rect camera frame (x right, y down, z forward, metres); boxes are KITTI bottom-centre boxes
 ``(x, y_bottom, z, h, w, l, ry)``; 2D boxes ``(x1, y1, x2, y2)`` image_2 pixels.
 
-2D-only replacements of the published code's 3D ground truth (METHOD 8.6), all documented where they happen:
+2D-only replacements of the published code's 3D ground truth (docs/design.md §1), all documented where they happen:
 
 * placement depth: class height prior ``d = f_v * HEIGHT_PRIOR / h_box`` (published step 0: the GT ``obj.h``);
 * heading matching: against the **annotated** 2D box (legacy: the projection of the GT 3D box);

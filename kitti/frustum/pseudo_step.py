@@ -1,5 +1,5 @@
-"""Training frustums for steps >= 1 (METHOD 6.2-6.4): every real frustum (jittered annotated 2D boxes, as at step
-0) followed by one injected object, a synthetic proxy with probability ``ratio / 100`` and otherwise an instance
+"""Training frustums for steps >= 1 (docs/design.md §4.2, §4.3): every real frustum (jittered annotated 2D boxes, as at
+step 0) followed by one injected object, a synthetic proxy with probability ``ratio / 100`` and otherwise an instance
 pasted from the library built from step-P pseudo-labels (:mod:`kitti.frustum.library_builder`).
 
     python -m kitti.frustum_pseudolabeling --step P --ratio R --pseudo-dir output/step_0P/_last_train/data \\

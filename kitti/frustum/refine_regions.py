@@ -1,4 +1,4 @@
-"""Refinement samples from pseudo-label files (METHOD 11): the scene points inside each enlarged pseudo-box.
+"""Refinement samples from pseudo-label files (docs/design.md §4.4): the scene points inside each enlarged pseudo-box.
 
     python -m kitti.prepare_data_refine --pseudo-dir data/kitti/training/label_2_pseudo \\
         --output output/train_refine --set train --set val
@@ -8,12 +8,13 @@ truncation > 0.5 and 2D height < 25 px): the box is enlarged x ``refine.enlarge`
 makes ``refine.copies`` (5; ``--copies`` overrides) copies each jittered with
 :func:`kitti.frustum.augmentation.random_shift_rotate_box3d` (scale ``refine.jitter``, 0.05), ``val`` one unjittered;
 ``pseudo`` (the frames to pseudo-label with the refinement model: ``--split``) one unjittered, without the val filters.
-Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box
-(``box3d``, ``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (METHOD 11), ``box2d`` and
+Points = scene points inside the (jittered) enlarged box (``region_box3d``), seg = inside the pseudo-box (``box3d``,
+``has_3d``), ``frustum_angle`` = ``-atan2(z, x)`` of the region's centre (docs/design.md §4.4), ``box2d`` and
 ``box2d_target`` = the pseudo-label's 2D box, ``score_2d`` = its score. ``train`` samples without points are skipped
-(count ``no_points``); ``val`` and ``pseudo`` keep them with zero points (count ``no_points_kept``, not skipped)
-so that inference passes their input box through and the refinement never drops a box (deviation from METHOD 11,
-which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of :mod:`kitti.frustum.store`.
+(count ``no_points``); ``val`` and ``pseudo`` keep them with zero points (count ``no_points_kept``, not skipped) so
+that inference passes their input box through and the refinement never drops a box (deviation from the published
+code, docs/design.md §4.4, which skips them). Output ``<output>/refine_<set>.npz`` + manifest, format of
+:mod:`kitti.frustum.store`.
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def test_slice_depths() -> None:
 
 def test_paper_model_parameter_count() -> None:
     model = FConvNet(load_config(None))
-    assert sum(p.numel() for p in model.parameters()) == 3_316_777  # METHOD 7.4, 3 classes
+    assert sum(p.numel() for p in model.parameters()) == 3_316_777  # docs/design.md §6.2, 3 classes
 
 
 def test_forward_shapes_and_empty_slabs() -> None:

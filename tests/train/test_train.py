@@ -89,7 +89,7 @@ def test_test_net_det_writes_every_frame_and_metrics(train_world: Path, trained:
     assert "strict" in metrics and "Car" in metrics["strict"]
     labels = [lab for f in frames for lab in read_labels(tmp_path / "data" / f"{f:06d}.txt")]
     assert labels and all(lab.score is not None and 0 <= lab.score <= 1 for lab in labels)
-    if method == "top":  # at most one box per 2D box (boxes with a dimension < 1 cm are dropped, METHOD 7.5)
+    if method == "top":  # at most one box per 2D box (boxes with a dimension < 1 cm are dropped, docs/design.md §6.3)
         assert len(labels) <= len(FrustumSet.load(train_world / "weak" / "frustums_val.npz"))
 
 

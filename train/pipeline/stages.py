@@ -1,4 +1,4 @@
-"""The pipeline's stages and the commands each runs (METHOD 3, with the published scripts' flaws fixed).
+"""The pipeline's stages and the commands each runs (docs/design.md §3, with the published scripts' flaws fixed).
 
 Every stage works in its own directory (:mod:`train.pipeline.layout`) in three phases:
 

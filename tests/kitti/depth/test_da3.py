@@ -1,4 +1,4 @@
-"""Depth Anything 3 route: preprocessing and metric scale (METHOD 21.3 numbers), safetensors model directories,
+"""Depth Anything 3 route: preprocessing and metric scale (docs/design.md §10.2 numbers), safetensors model directories,
 and the generate_da3_depth CLI on two real KITTI frames with the smallest model at random weights."""
 from __future__ import annotations
 
