@@ -322,41 +322,67 @@ def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def config_inputs(cfg: ExtractConfig, frames_file: Path) -> dict[str, Any]:
-    """The manifest ``inputs`` of a set: the configuration plus digests of the split file and the library."""
+def config_inputs(cfg: Any, frames_file: Path) -> dict[str, Any]:
+    """The manifest ``inputs`` of a tracked set: the configuration (a dataclass; ``data``, ``pseudo_dir`` and
+    ``library`` paths resolved) plus the digests of the split file and, if any, of the instance library."""
     inputs = asdict(cfg)
     inputs["data"] = str(Path(cfg.data).resolve())
     inputs["split_sha256"] = file_digest(frames_file)
-    if cfg.library is not None:
-        inputs["library"] = str(Path(cfg.library).resolve())
-        inputs["library_sha256"] = file_digest(cfg.library) if Path(cfg.library).is_file() else None
-    if cfg.pseudo_dir is not None:
+    library = getattr(cfg, "library", None)
+    if library is not None:
+        inputs["library"] = str(Path(library).resolve())
+        inputs["library_sha256"] = file_digest(library) if Path(library).is_file() else None
+    if getattr(cfg, "pseudo_dir", None) is not None:
         inputs["pseudo_dir"] = str(Path(cfg.pseudo_dir).resolve())
     return inputs
+
+
+#: ``write(per-frame results, frame ids, manifest inputs) -> manifest`` of :func:`build_tracked`
+Writer = Callable[[list[Any], list[int], dict[str, Any]], dict[str, Any]]
+
+
+def build_tracked(cfg: Any, path: Path, required: tuple[str, ...], frame_fn: Callable[[Any, int], Any], desc: str,
+                  write: Writer, workers: int, force: bool = False,
+                  before_run: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The shared frame of the manifest-tracked builders (frustum sets, instance library, refinement sets).
+
+    ``cfg`` is the builder's configuration dataclass (fields ``data``, ``split``, ``points``, ``depth``). Checks that
+    every frame of the split has its ``required`` files and the point source's inputs; when ``path`` is complete
+    with the same inputs (:func:`config_inputs`) it is skipped (unless ``force``) and its manifest returned;
+    otherwise ``before_run`` (early checks), ``frame_fn`` over the frames (:func:`run_frames`) and ``write``."""
+    dataset = KittiDataset(cfg.data)
+    frames = dataset.check_split(cfg.split, required)
+    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
+    inputs = config_inputs(cfg, dataset.split_path(cfg.split))
+    if not force and is_complete(path, inputs):
+        print(f"{path}: up to date (same inputs), skipped")
+        return read_manifest(path) or {}
+    if before_run is not None:
+        before_run()
+    return write(run_frames(frame_fn, cfg, frames, workers, desc), frames, inputs)
 
 
 def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Build ``<output>/frustums_<subset>.npz`` and its manifest (skipped when already complete with the same
     inputs, unless ``force``). Returns the manifest."""
-    dataset = KittiDataset(cfg.data)
-    frames_file = dataset.split_path(cfg.split)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2"))
-    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / FORMAT_NAME.format(cfg.subset)
-    inputs = config_inputs(cfg, frames_file)
-    if not force and is_complete(path, inputs):
-        print(f"{path}: up to date (same inputs), skipped")
-        return read_manifest(path) or {}
-    if cfg.library is not None and cfg.ratio < 100:
-        InstanceLibrary.load(cfg.library)  # fail early, naming the file
-    merged = FrameResult.merge(run_frames(process_frame, cfg, frames, workers, f"frustums {cfg.subset}"))
-    skipped = dict(merged.skipped)
-    info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
-                             point_source=cfg.points, supervision=cfg.supervision, seed=cfg.seed, step=cfg.step,
-                             ratio=cfg.ratio, inputs=inputs)
-    print(f"{path}: {info['count']} samples, {info['points_total']} points from {len(frames)} frames; "
-          f"skipped {skipped}")
-    return info
+
+    def check_library() -> None:
+        if cfg.library is not None and cfg.ratio < 100:
+            InstanceLibrary.load(cfg.library)  # fail early, naming the file
+
+    def write(results: list[FrameResult], frames: list[int], inputs: dict[str, Any]) -> dict[str, Any]:
+        merged = FrameResult.merge(results)
+        skipped = dict(merged.skipped)
+        info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
+                                 point_source=cfg.points, supervision=cfg.supervision, seed=cfg.seed, step=cfg.step,
+                                 ratio=cfg.ratio, inputs=inputs)
+        print(f"{path}: {info['count']} samples, {info['points_total']} points from {len(frames)} frames; "
+              f"skipped {skipped}")
+        return info
+
+    return build_tracked(cfg, path, ("calib", "image_2", "label_2"), process_frame, f"frustums {cfg.subset}", write,
+                         workers, force, check_library)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:

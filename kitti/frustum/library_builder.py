@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from kitti import geometry as g
-from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
-from kitti.frustum.engine import add_common_arguments, cli, data_options, file_digest, read_pseudo_labels, run_frames
+from kitti.depth.point_source import DepthOptions, scene_points
+from kitti.frustum.engine import add_common_arguments, build_tracked, cli, data_options, read_pseudo_labels
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
-from kitti.frustum.store import is_complete, read_manifest
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.priors import CLASS_ID, CLASSES
@@ -86,24 +85,20 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
 
 def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Write ``<output>/instances.npz`` and its manifest (skipped when complete with the same inputs)."""
-    dataset = KittiDataset(cfg.data)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
-    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / LIBRARY_FILE
-    inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
-              "split_sha256": file_digest(dataset.split_path(cfg.split))}
-    if not force and is_complete(path, inputs):
-        print(f"{path}: up to date (same inputs), skipped")
-        return read_manifest(path) or {}
-    results = run_frames(frame_instances, cfg, frames, workers, "instances")
-    skipped: Counter = Counter()
-    for res in results:
-        skipped.update(res.skipped)
-    instances = [inst for res in results for inst in res.instances]
-    info = InstanceLibrary.write(path, instances, dict(skipped), step=cfg.step, point_source=cfg.points,
-                                 frames=len(frames), inputs=inputs)
-    print(f"{path}: {info['count']} instances {info['counts']} from {len(frames)} frames; skipped {dict(skipped)}")
-    return info
+
+    def write(results: list[LibraryFrame], frames: list[int], inputs: dict[str, Any]) -> dict[str, Any]:
+        skipped: Counter = Counter()
+        for res in results:
+            skipped.update(res.skipped)
+        instances = [inst for res in results for inst in res.instances]
+        info = InstanceLibrary.write(path, instances, dict(skipped), step=cfg.step, point_source=cfg.points,
+                                     frames=len(frames), inputs=inputs)
+        print(f"{path}: {info['count']} instances {info['counts']} from {len(frames)} frames; "
+              f"skipped {dict(skipped)}")
+        return info
+
+    return build_tracked(cfg, path, ("calib", "image_2"), frame_instances, "instances", write, workers, force)
 
 
 @cli

@@ -19,27 +19,26 @@ code, docs/design.md §4.4, which skips them). Output ``<output>/refine_<set>.np
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from kitti import geometry as g
-from kitti.depth.point_source import DepthOptions, check_point_inputs
+from kitti.depth.point_source import DepthOptions
 from kitti.frustum.augmentation import random_shift_rotate_box3d
 from kitti.frustum.engine import (
     FrameContext,
     FrameResult,
     add_common_arguments,
+    build_tracked,
     cli,
     data_options,
-    file_digest,
     read_pseudo_labels,
-    run_frames,
 )
 from kitti.frustum.options import RefineOptions
-from kitti.frustum.store import KIND_REAL, is_complete, read_manifest, write_frustum_set
+from kitti.frustum.store import KIND_REAL, write_frustum_set
 from kitti.io.dataset import KittiDataset
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
@@ -105,21 +104,17 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
 
 def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Write ``<output>/refine_<subset>.npz`` and its manifest (skipped when complete with the same inputs)."""
-    dataset = KittiDataset(cfg.data)
-    frames = dataset.check_split(cfg.split, ("calib", "image_2"))
-    check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     path = Path(output) / f"refine_{cfg.subset}.npz"
-    inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
-              "split_sha256": file_digest(dataset.split_path(cfg.split))}
-    if not force and is_complete(path, inputs):
-        print(f"{path}: up to date (same inputs), skipped")
-        return read_manifest(path) or {}
-    merged = FrameResult.merge(run_frames(frame_refine, cfg, frames, workers, f"refine {cfg.subset}"))
-    skipped = dict(merged.skipped)
-    info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
-                             point_source=cfg.points, supervision="pseudo", seed=cfg.seed, inputs=inputs)
-    print(f"{path}: {info['count']} samples from {len(frames)} frames; skipped {skipped}")
-    return info
+
+    def write(results: list[FrameResult], frames: list[int], inputs: dict[str, Any]) -> dict[str, Any]:
+        merged = FrameResult.merge(results)
+        skipped = dict(merged.skipped)
+        info = write_frustum_set(path, merged.samples, skipped, set=cfg.subset, split=cfg.split, frames=len(frames),
+                                 point_source=cfg.points, supervision="pseudo", seed=cfg.seed, inputs=inputs)
+        print(f"{path}: {info['count']} samples from {len(frames)} frames; skipped {skipped}")
+        return info
+
+    return build_tracked(cfg, path, ("calib", "image_2"), frame_refine, f"refine {cfg.subset}", write, workers, force)
 
 
 @cli
