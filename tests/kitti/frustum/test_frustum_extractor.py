@@ -201,3 +201,27 @@ def test_frustum_render_tool(step0: Path, root: Path, tmp_path: Path) -> None:
     first = read_image(tmp_path / "frustums_train_000000.png")  # a real sample stacked over its proxy
     second = read_image(tmp_path / "frustums_train_000001.png")  # the proxy alone
     assert first.shape[0] == 2 * second.shape[0] and first.shape[1] == second.shape[1] > 1242
+
+
+def test_data_config_reaches_the_builders(root: Path, kitti_real_root: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    """``--data-config`` tunables change what the set and library builders produce, and a bad key exits 2."""
+    config = tmp_path / "data.yaml"
+    config.write_text("_base_: " + str(Path(__file__).resolve().parents[3] / "configs/data/default.yaml") +
+                      "\nfrustums:\n  copies: 2\nlibrary:\n  min_score: 1.5\n")
+    assert extractor_main(["--data", str(root), "--output", str(tmp_path / "f"), "--workers", "1",
+                           "--data-config", str(config)]) == 0
+    fs = FrustumSet.load(tmp_path / "f" / "frustums_train.npz")
+    real = fs.arrays["kind"] == KIND_REAL
+    keys = list(zip(fs.arrays["frame_id"][real], fs.arrays["label_line"][real]))
+    assert len(keys) > 10 and max(keys.count(k) for k in set(keys)) == 2  # 2 jittered copies, not 5
+    manifest = json.loads(manifest_path(tmp_path / "f" / "frustums_train.npz").read_text())
+    assert manifest["inputs"]["frustum"]["copies"] == 2
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
+    assert instances_main(["--data", str(root), "--output", str(tmp_path / "l"), "--step", "0", "--pseudo-dir",
+                           str(pseudo), "--workers", "1", "--data-config", str(config)]) == 0
+    library = json.loads(manifest_path(tmp_path / "l" / "instances.npz").read_text())
+    assert library["count"] == 0 and library["skipped"]["low_score"] > 0  # no score reaches 1.5
+    config.write_text("frustums:\n  copyes: 2\n")
+    assert extractor_main(["--data", str(root), "--output", str(tmp_path / "g"), "--data-config", str(config)]) == 2
+    assert "unknown key 'frustums.copyes'" in capsys.readouterr().err
