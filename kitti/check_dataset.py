@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from tqdm import tqdm
 
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, cli
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import DETECTION_CLASSES, KITTI_TYPES
 
@@ -143,6 +142,7 @@ def _frames(dataset: KittiDataset, split: str | None) -> list[int]:
     return dataset.check_split(split, kinds)
 
 
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", required=True, type=Path, help="KITTI root holding training/ and ImageSets/")
@@ -150,19 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, help="second KITTI root to compare with (e.g. the real sample)")
     parser.add_argument("--json", type=Path, help="write the statistics as JSON here")
     args = parser.parse_args(argv)
-    try:
-        columns: dict[str, dict[str, object]] = {}
-        dataset = KittiDataset(args.root)
-        frames = _frames(dataset, args.split)
-        if not frames:
-            raise KittiFormatError(dataset.dir, "no frames found")
-        columns[str(args.root)] = collect_stats(dataset, frames).summary()
-        if args.reference is not None:
-            reference = KittiDataset(args.reference)
-            columns[str(args.reference)] = collect_stats(reference, reference.frame_ids()).summary()
-    except KittiFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    columns: dict[str, dict[str, object]] = {}
+    dataset = KittiDataset(args.root)
+    frames = _frames(dataset, args.split)
+    if not frames:
+        raise KittiFormatError(dataset.dir, "no frames found")
+    columns[str(args.root)] = collect_stats(dataset, frames).summary()
+    if args.reference is not None:
+        reference = KittiDataset(args.reference)
+        columns[str(args.reference)] = collect_stats(reference, reference.frame_ids()).summary()
     print(format_table(columns))
     if args.json is not None:
         atomic_write_text(args.json, json.dumps(columns, indent=2) + "\n")

@@ -96,10 +96,10 @@ pipeline_parse() {
         output="${output:-output/demo$suffix}"
         config="${config:-configs/demo.yaml}"
         refine_config="${refine_config:-configs/demo_refine.yaml}"
-        if [[ ! -f "$data/synthetic_manifest.json" ]]; then
-            echo "[demo] generating the synthetic KITTI world: $frames frames, seed $seed -> $data"
-            "$py" -m kitti.synthetic --out "$data" --frames "$frames" --seed "$seed"
-        fi
+        # the generator finishes an interrupted world, leaves a complete one untouched, and refuses a directory
+        # it did not create (a real KITTI root given as --data)
+        echo "[demo] synthetic KITTI world: $frames frames, seed $seed -> $data"
+        "$py" -m kitti.synthetic --out "$data" --frames "$frames" --seed "$seed"
     fi
     pipeline_args=(
         --data "${data:-data/kitti}" --output "${output:-output$suffix}"

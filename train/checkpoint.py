@@ -7,13 +7,14 @@ state_dict, "config": resolved config dict, "meta": {"step", "ratio", "supervisi
 from __future__ import annotations
 
 import io
+import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from kitti.atomic import atomic_write_bytes
-from kitti.errors import KittiFormatError
+from kitti.errors import CheckpointError
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
@@ -27,11 +28,17 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
+        raise CheckpointError(path, "checkpoint not found")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # PyTorch's message advises weights_only=False: the wrong advice for a file that may be malicious
+        refused = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
+        raise CheckpointError(path, f"refused: the file holds pickled Python objects, which could run code when "
+                                    f"loaded ({refused}); only plain tensor checkpoints are read") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported with its path
-        raise KittiFormatError(path, f"not a readable checkpoint ({exc})") from None
+        raise CheckpointError(path, f"not a readable checkpoint ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
-        raise KittiFormatError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
+        raise CheckpointError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
     return state

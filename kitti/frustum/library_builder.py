@@ -23,7 +23,8 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
-from kitti.frustum.engine import add_common_arguments, cli, file_digest, read_pseudo_labels, run_frames
+from kitti.errors import cli
+from kitti.frustum.engine import add_common_arguments, file_digest, read_pseudo_labels, run_frames
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.store import is_complete, read_manifest
 from kitti.io.dataset import KittiDataset

@@ -25,12 +25,12 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, check_point_inputs
+from kitti.errors import cli
 from kitti.frustum.augmentation import random_shift_rotate_box3d
 from kitti.frustum.engine import (
     FrameContext,
     FrameResult,
     add_common_arguments,
-    cli,
     file_digest,
     read_pseudo_labels,
     run_frames,

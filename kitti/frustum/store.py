@@ -43,7 +43,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kitti.atomic import atomic_save_npz, atomic_write_text, read_npz
+from kitti.atomic import atomic_save_npz, atomic_write_text, file_digest, read_json, read_npz
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
@@ -121,8 +121,8 @@ def write_frustum_set(path: str | Path, samples: Sequence[FrustumSample], skippe
         fields.update(_OPTIONAL)
     for name, (dtype, shape) in fields.items():
         arrays[name] = np.array([getattr(s, name) for s in samples], dtype=dtype).reshape(len(samples), *shape)
-    atomic_save_npz(path, compressed=False, **arrays)
-    info = {"format_version": FORMAT_VERSION, "file": path.name, "count": len(samples),
+    digest = atomic_save_npz(path, compressed=False, **arrays)
+    info = {"format_version": FORMAT_VERSION, "file": path.name, "sha256": digest, "count": len(samples),
             "points_total": int(sizes.sum()),
             "counts": count_samples(arrays["class_id"], arrays["kind"]), "skipped": dict(sorted(skipped.items())),
             **manifest}
@@ -132,18 +132,17 @@ def write_frustum_set(path: str | Path, samples: Sequence[FrustumSample], skippe
 
 def read_manifest(path: str | Path) -> dict[str, Any] | None:
     """The manifest of the set at ``path`` (.npz path), or None when it does not exist or is unreadable."""
-    try:
-        return json.loads(manifest_path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return read_json(manifest_path(path))
 
 
 def is_complete(path: str | Path, inputs: dict[str, Any]) -> bool:
-    """True when ``path`` and its manifest exist, the format version matches and the manifest's ``inputs`` equal
-    ``inputs`` (JSON-normalised): the set is up to date and need not be rebuilt."""
+    """True when ``path`` and its manifest exist, the format version matches, the manifest's ``inputs`` equal
+    ``inputs`` (JSON-normalised) and the file's content hash is the recorded one (a truncated or corrupt file is
+    rebuilt, never reported up to date): the set need not be rebuilt."""
     manifest = read_manifest(path)
     return (manifest is not None and Path(path).is_file() and manifest.get("format_version") == FORMAT_VERSION
-            and manifest.get("inputs") == json.loads(json.dumps(inputs)))
+            and manifest.get("inputs") == json.loads(json.dumps(inputs))
+            and manifest.get("sha256") == file_digest(path))
 
 
 class FrustumSet:

@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from kitti.atomic import atomic_write_bytes, atomic_write_text  # noqa: E402
+from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json  # noqa: E402
 
 CLASSES = ("Car", "Pedestrian", "Cyclist")
 DIFFICULTIES = ("easy", "moderate", "hard")
@@ -23,10 +23,7 @@ Metrics = dict[str, Any]
 
 
 def _load(path: Path) -> Metrics | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return read_json(path)
 
 
 def _cell(metrics: Metrics | None, overlap: str, cls: str, metric: str, recall: str) -> str:
