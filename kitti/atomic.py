@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, OutputDirError
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,10 +30,20 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (creating parent directories), with mode ``0o666 & ~umask``."""
+    """Write ``data`` to ``path`` atomically (creating parent directories), with mode ``0o666 & ~umask``. A
+    ``path`` that is a directory, or a directory that cannot be written, is an :class:`OutputDirError`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise OutputDirError(path, "is a directory, expected a file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileExistsError:
+        raise OutputDirError(path.parent, "is not a directory, cannot write files into it") from None
+    except NotADirectoryError:
+        raise OutputDirError(path.parent, "lies under a regular file, cannot write files into it") from None
+    except PermissionError:
+        raise OutputDirError(path.parent, "is not writable (permission denied)") from None
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:

@@ -23,8 +23,9 @@ from tqdm import tqdm
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
 from kitti.errors import KittiFormatError, cli
+from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
-from kitti.io.labels import DETECTION_CLASSES, KITTI_TYPES
+from kitti.io.labels import DETECTION_CLASSES, KITTI_TYPES, ObjectLabel
 
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((5, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 70))
 TRUNCATION_BINS: tuple[tuple[float, float], ...] = ((0, 0), (0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 1.0))
@@ -73,6 +74,26 @@ def _bin_name(bounds: tuple[float, float]) -> str:
     return "0" if hi == 0 else f"({lo:g},{hi:g}]"
 
 
+def check_frame_geometry(dataset: KittiDataset, frame: int, calib: Calibration, image_hw: tuple[int, int],
+                         labels: Sequence[ObjectLabel], tolerance_px: float = 1.0) -> None:
+    """Files of one frame that disagree: an image whose size does not fit the calibration (the principal point of
+    P2 must lie in the middle half of the image), or a label 2D box outside the image (KITTI boxes are clipped to
+    it, so a negative coordinate is an error). Raises :class:`KittiFormatError` naming the file (and line)."""
+    height, width = image_hw
+    cx, cy = float(calib.P2[0, 2]), float(calib.P2[1, 2])
+    if not (0.25 * width <= cx <= 0.75 * width and 0.25 * height <= cy <= 0.75 * height):
+        raise KittiFormatError(dataset.path("image_2", frame), f"image is {width}x{height} px, which does not fit the "
+                                                               f"principal point ({cx:.1f}, {cy:.1f}) of P2 in "
+                                                               f"{dataset.path('calib', frame)} (about "
+                                                               f"{2 * cx:.0f}x{2 * cy:.0f} px expected)")
+    for label in labels:
+        x1, y1, x2, y2 = label.box2d
+        if min(x1, y1) < -tolerance_px or x2 > width + tolerance_px or y2 > height + tolerance_px:
+            raise KittiFormatError(label.source, f"2D box ({x1:g}, {y1:g}, {x2:g}, {y2:g}) lies outside the "
+                                                 f"{width}x{height} image {dataset.path('image_2', frame)}",
+                                   label.line)
+
+
 def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool = True) -> DatasetStats:
     """Parse every file of ``frames`` (raising :class:`KittiFormatError` on the first bad one) and gather stats."""
     stats = DatasetStats()
@@ -82,6 +103,7 @@ def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool =
         image = dataset.image(frame)
         scan = dataset.velodyne(frame)
         labels = dataset.labels(frame)
+        check_frame_geometry(dataset, frame, calib, image.shape[:2], labels)
         if with_depth:
             dataset.depth(frame, image.shape[:2])
             stats.depth_maps += 1

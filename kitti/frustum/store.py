@@ -165,6 +165,11 @@ class FrustumSet:
         n = len(arrays["point_offsets"]) - 1
         if any(len(arrays[name]) != n for name in _FIELDS) or arrays["point_offsets"][-1] != len(arrays["points"]):
             raise KittiFormatError(path, "inconsistent array lengths")
+        for name, count in (("class_id", len(CLASSES)), ("kind", len(KIND_NAMES))):
+            bad = (arrays[name] < 0) | (arrays[name] >= count)
+            if bad.any():
+                raise KittiFormatError(path, f"{name} {int(arrays[name][bad][0])} of sample {int(np.argmax(bad))} "
+                                             f"is out of range (expected 0..{count - 1})")
         return cls(arrays, str(path))
 
     def __len__(self) -> int:
