@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        # PyTorch's message advises weights_only=False: the wrong advice for a file that may be malicious
-        refused = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
-        raise CheckpointError(path, f"refused: the file holds pickled Python objects, which could run code when "
-                                    f"loaded ({refused}); only plain tensor checkpoints are read") from None
+        # PyTorch's message advises weights_only=False or allow-listing: the wrong advice for a malicious file
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(path, f"refused: the file holds a pickled Python object{what}, which could run code "
+                                    f"when loaded; only plain tensor checkpoints (train_net_det's) are read") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported with its path
         raise CheckpointError(path, f"not a readable checkpoint ({type(exc).__name__}: "
                                     f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
