@@ -1,10 +1,14 @@
 """Atomic file writes: write to a temporary file in the target directory, fsync, then rename over the target.
 
-An interrupted writer therefore leaves either the old file or the new one, never a half-written file. Also the
-matching readers of ``.npz`` files (never with pickle) and of optional JSON files.
+An interrupted writer therefore leaves either the old file or the new one, never a half-written file. New files get
+the mode ``0o666`` minus the process umask, like ``open(path, "w")`` (a temporary file alone would be ``0o600``).
+Also the matching readers: ``.npz`` files (never with pickle; any corrupt file is one clear error naming it), JSON
+manifests (unreadable = None), and file content hashes.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import os
@@ -14,15 +18,34 @@ from typing import Any
 
 import numpy as np
 
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, OutputDirError
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process umask (read once: reading it means setting it, so it is not done on every write)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (creating parent directories)."""
+    """Write ``data`` to ``path`` atomically (creating parent directories), with mode ``0o666 & ~umask``. A
+    ``path`` that is a directory, or a directory that cannot be written, is an :class:`OutputDirError`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise OutputDirError(path, "is a directory, expected a file to write")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileExistsError:
+        raise OutputDirError(path.parent, "is not a directory, cannot write files into it") from None
+    except NotADirectoryError:
+        raise OutputDirError(path.parent, "lies under a regular file, cannot write files into it") from None
+    except PermissionError:
+        raise OutputDirError(path.parent, "is not writable (permission denied)") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -39,33 +62,47 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_save_npz(path: str | Path, compressed: bool = True, **arrays: Any) -> None:
-    """Save named numpy arrays as an ``.npz`` atomically (no object arrays: they would need pickle to load)."""
+def atomic_save_npz(path: str | Path, compressed: bool = True, **arrays: Any) -> str:
+    """Save named numpy arrays as an ``.npz`` atomically (no object arrays: they would need pickle to load).
+    Returns the sha256 of the written file (for manifests that let a reader detect later corruption)."""
     buffer = io.BytesIO()
     for name, value in arrays.items():
         if np.asarray(value).dtype == object:
             raise TypeError(f"atomic_save_npz: array {name!r} has dtype object, which cannot be loaded without pickle")
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def read_npz(path: str | Path, what: str, not_found: str = "") -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` (``allow_pickle=False``). A missing or unreadable file is a
     :class:`KittiFormatError` naming it; ``what`` says what the file should be, ``not_found`` how to make it."""
     path = Path(path)
+    if not path.exists():
+        raise KittiFormatError(path, f"{what} not found{f' ({not_found})' if not_found else ''}")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise KittiFormatError(path, f"{what} not found{f' ({not_found})' if not_found else ''}") from None
-    except (ValueError, OSError) as exc:
-        raise KittiFormatError(path, f"not a readable {what} .npz of plain arrays ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt file fails in zipfile, zlib, numpy's header parser, ...
+        raise KittiFormatError(path, f"not a readable {what} .npz of plain arrays, corrupt or truncated "
+                                     f"({type(exc).__name__}: {exc}); rebuild it") from None
 
 
-def read_json_or_none(path: str | Path) -> Any | None:
-    """The JSON content of ``path``, or None when the file is missing or not valid JSON (for optional records such
-    as manifests and metrics, whose absence means "not done yet")."""
+def file_digest(path: str | Path) -> str:
+    """sha256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json_or_none(path: str | Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when the file is missing or is not a UTF-8 JSON object (optional
+    records such as manifests and metrics: absence means "not done yet", an unreadable manifest an unknown state
+    whose owner is rebuilt)."""
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        value = json.loads(Path(path).read_bytes())
+    except (FileNotFoundError, IsADirectoryError, ValueError):  # JSONDecodeError, UnicodeDecodeError
         return None
+    return value if isinstance(value, dict) else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +22,10 @@ from tqdm import tqdm
 
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, cli
+from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
-from kitti.io.labels import KITTI_TYPES
+from kitti.io.labels import KITTI_TYPES, ObjectLabel
 from kitti.priors import CLASSES
 
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((5, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 70))
@@ -75,6 +75,26 @@ def _bin_name(bounds: tuple[float, float]) -> str:
     return "0" if hi == 0 else f"({lo:g},{hi:g}]"
 
 
+def check_frame_geometry(dataset: KittiDataset, frame: int, calib: Calibration, image_hw: tuple[int, int],
+                         labels: Sequence[ObjectLabel], tolerance_px: float = 1.0) -> None:
+    """Files of one frame that disagree: an image whose size does not fit the calibration (the principal point of
+    P2 must lie in the middle half of the image), or a label 2D box outside the image (KITTI boxes are clipped to
+    it, so a negative coordinate is an error). Raises :class:`KittiFormatError` naming the file (and line)."""
+    height, width = image_hw
+    cx, cy = float(calib.P2[0, 2]), float(calib.P2[1, 2])
+    if not (0.25 * width <= cx <= 0.75 * width and 0.25 * height <= cy <= 0.75 * height):
+        raise KittiFormatError(dataset.path("image_2", frame), f"image is {width}x{height} px, which does not fit the "
+                                                               f"principal point ({cx:.1f}, {cy:.1f}) of P2 in "
+                                                               f"{dataset.path('calib', frame)} (about "
+                                                               f"{2 * cx:.0f}x{2 * cy:.0f} px expected)")
+    for label in labels:
+        x1, y1, x2, y2 = label.box2d
+        if min(x1, y1) < -tolerance_px or x2 > width + tolerance_px or y2 > height + tolerance_px:
+            raise KittiFormatError(label.source, f"2D box ({x1:g}, {y1:g}, {x2:g}, {y2:g}) lies outside the "
+                                                 f"{width}x{height} image {dataset.path('image_2', frame)}",
+                                   label.line)
+
+
 def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool = True) -> DatasetStats:
     """Parse every file of ``frames`` (raising :class:`KittiFormatError` on the first bad one) and gather stats."""
     stats = DatasetStats()
@@ -84,6 +104,7 @@ def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool =
         image = dataset.image(frame)
         scan = dataset.velodyne(frame)
         labels = dataset.labels(frame)
+        check_frame_geometry(dataset, frame, calib, image.shape[:2], labels)
         if with_depth:
             dataset.depth(frame, image.shape[:2])
             stats.depth_maps += 1
@@ -144,6 +165,7 @@ def _frames(dataset: KittiDataset, split: str | None) -> list[int]:
     return dataset.check_split(split, kinds)
 
 
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", required=True, type=Path, help="KITTI root holding training/ and ImageSets/")
@@ -151,19 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, help="second KITTI root to compare with (e.g. the real sample)")
     parser.add_argument("--json", type=Path, help="write the statistics as JSON here")
     args = parser.parse_args(argv)
-    try:
-        columns: dict[str, dict[str, object]] = {}
-        dataset = KittiDataset(args.root)
-        frames = _frames(dataset, args.split)
-        if not frames:
-            raise KittiFormatError(dataset.dir, "no frames found")
-        columns[str(args.root)] = collect_stats(dataset, frames).summary()
-        if args.reference is not None:
-            reference = KittiDataset(args.reference)
-            columns[str(args.reference)] = collect_stats(reference, reference.frame_ids()).summary()
-    except KittiFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    columns: dict[str, dict[str, object]] = {}
+    dataset = KittiDataset(args.root)
+    frames = _frames(dataset, args.split)
+    if not frames:
+        raise KittiFormatError(dataset.dir, "no frames found")
+    columns[str(args.root)] = collect_stats(dataset, frames).summary()
+    if args.reference is not None:
+        reference = KittiDataset(args.reference)
+        columns[str(args.reference)] = collect_stats(reference, reference.frame_ids()).summary()
     print(format_table(columns))
     if args.json is not None:
         atomic_write_text(args.json, json.dumps(columns, indent=2) + "\n")

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from kitti import geometry as g
+from kitti.errors import cli
 from kitti.frustum.store import KIND_NAMES, KIND_REAL, FrustumSample, FrustumSet
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
@@ -216,6 +217,7 @@ def render_frustum_set(root: Path, set_path: Path, indices: Sequence[int], out: 
     return written
 
 
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -7,13 +7,15 @@ state_dict, "config": resolved config dict, "meta": {"step", "ratio", "supervisi
 from __future__ import annotations
 
 import io
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from kitti.atomic import atomic_write_bytes
-from kitti.errors import KittiFormatError
+from kitti.errors import CheckpointError
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
@@ -27,11 +29,18 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
+        raise CheckpointError(path, "checkpoint not found")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # PyTorch's message advises weights_only=False or allow-listing: the wrong advice for a malicious file
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(path, f"refused: the file holds a pickled Python object{what}, which could run code "
+                                    f"when loaded; only plain tensor checkpoints (train_net_det's) are read") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported with its path
-        raise KittiFormatError(path, f"not a readable checkpoint ({exc})") from None
+        raise CheckpointError(path, f"not a readable checkpoint ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
-        raise KittiFormatError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
+        raise CheckpointError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
     return state

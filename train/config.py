@@ -16,8 +16,10 @@ from typing import Any, Sequence
 
 import yaml
 
+from kitti.errors import InputError
 
-class ConfigError(ValueError):
+
+class ConfigError(InputError):
     """A configuration problem; the message names the file and the dotted key."""
 
 
@@ -163,6 +165,10 @@ def _validate(cfg: Config, source: str) -> None:
         raise ConfigError(f"{source}: test.method must be 'top' or 'nms', got {cfg.test.method!r}")
     if cfg.train.batch_size < 2:
         raise ConfigError(f"{source}: train.batch_size must be >= 2 (batch norm)")
+    for key, value, least in (("train.epochs", cfg.train.epochs, 1), ("data.num_samples", cfg.data.num_samples, 1),
+                              ("test.batch_size", cfg.test.batch_size, 1), ("train.workers", cfg.train.workers, 0)):
+        if value < least:
+            raise ConfigError(f"{source}: {key} must be >= {least}, got {value}")
 
 
 def apply_override(raw: dict[str, Any], item: str, source: str = "command line") -> None:
@@ -176,7 +182,11 @@ def apply_override(raw: dict[str, Any], item: str, source: str = "command line")
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise ConfigError(f"{source}: '{key}' does not name a config section")
-    node[parts[-1]] = yaml.safe_load(text)
+    try:
+        node[parts[-1]] = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # invalid YAML, or a tag (safe_load constructs no objects)
+        reason = str(exc).splitlines()[0]
+        raise ConfigError(f"{source}: override {item!r}: the value is not a plain YAML value ({reason})") from None
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Config:
@@ -191,17 +201,24 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Confi
     source = str(path) if path is not None else "<defaults>"
     raw: Any = {}
     if path is not None:
+        if Path(path).is_dir():
+            raise ConfigError(f"{path}: is a directory, expected a YAML config file")
         try:
             raw = yaml.safe_load(Path(path).read_text()) or {}
         except FileNotFoundError:
             raise ConfigError(f"{path}: config file not found") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a text file (expected a UTF-8 YAML config)") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
+    if not overrides:
+        return config_from_dict(raw, source)
+    config_from_dict(raw, source)  # the file's own errors blame the file, the overrides' errors the overrides
     for item in overrides:
         apply_override(raw, item)
-    return config_from_dict(raw, source)
+    return config_from_dict(raw, f"{source} with the command-line override(s) {' '.join(overrides)}")
 
 
 def dump_config(cfg: Config) -> str:

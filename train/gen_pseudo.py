@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from train.cli import cli
+from kitti.errors import cli
 from train.distributed import session
 from train.inference import run
 from train.test_net_det import build_parser

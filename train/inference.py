@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 import ops
 from kitti import geometry as g
+from kitti.errors import CheckpointError
 from kitti.eval import evaluate_dirs, format_table, write_json
 from kitti.frustum.store import FrustumSet
 from kitti.io.dataset import KittiDataset
@@ -60,7 +61,11 @@ def load_model(weights: str | Path, device: torch.device) -> tuple[FConvNet, Con
     state = load_checkpoint(weights)
     cfg = config_from_dict(state["config"], str(weights))
     model = FConvNet(cfg)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError) as exc:
+        raise CheckpointError(weights, f"its weights do not fit the network of its own config "
+                                       f"({str(exc).splitlines()[0]} ...)") from None
     return model.to(device).eval(), cfg, state.get("meta", {})
 
 

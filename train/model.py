@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from kitti.priors import CLASSES
-from train.config import Config
+from train.config import Config, ConfigError
 from train.grouping import query_depth_point, slice_depths
 
 NUM_CLASSES = len(CLASSES)
@@ -62,10 +62,10 @@ class FConvNet(nn.Module):
         lengths = [len(slice_depths(s, data.max_depth)) for s in data.strides]
         for a, b in zip(lengths, lengths[1:]):
             if (a + 1) // 2 != b:
-                raise ValueError(f"strides {data.strides} with max_depth {data.max_depth} give slice counts "
+                raise ConfigError(f"data.strides {data.strides} with max_depth {data.max_depth} give slice counts "
                                  f"{lengths}; each scale must have ceil(M/2) slices of the previous one")
         if 2 * lengths[2] < lengths[1] or 4 * lengths[3] < lengths[1]:
-            raise ValueError(f"slice counts {lengths} cannot be deconvolved back to {lengths[1]}")
+            raise ConfigError(f"data.strides {data.strides}: slice counts {lengths} cannot be deconvolved back to {lengths[1]}")
         self.out_length = lengths[1]
         self.pointnets = nn.ModuleList(SlabPointNet(w, s, k) for w, s, k in
                                        zip(model.pointnet, data.strides, data.group_sizes))

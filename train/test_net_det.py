@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from train.cli import cli
+from kitti.errors import cli
 from train.distributed import session
 from train.inference import run
 

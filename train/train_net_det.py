@@ -32,9 +32,9 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text
+from kitti.errors import KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
 from train.checkpoint import load_checkpoint, save_checkpoint
-from train.cli import cli
 from train.config import Config, ConfigError, dump_config, load_config
 from train.datasets import build_dataset
 from train.distributed import Context, session
@@ -63,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_set(path: Path, supervision: str, kind: str) -> FrustumSet:
     manifest = read_manifest(path)
     if manifest is None:
-        raise FileNotFoundError(f"{path}: frustum set manifest not found (incomplete or missing set)")
+        raise KittiFormatError(path, "frustum set manifest not found (incomplete or missing set)")
     if kind == "frustum" and supervision == "full" and manifest.get("supervision") == "weak":
-        raise ValueError(f"{path}: written with --supervision weak (no 3D boxes for real objects); "
-                         f"full training needs a set written with --supervision full")
+        raise KittiFormatError(path, "written with --supervision weak (no 3D boxes for real objects); "
+                                     "full training needs a set written with --supervision full")
     return FrustumSet.load(path)
 
 

@@ -44,6 +44,8 @@ import cv2
 import numpy as np
 import torch
 
+from kitti.errors import InputError
+
 PATCH_SIZE = 14
 DEFAULT_MODEL = "da3metric-large"
 DEFAULT_PROCESS_RES = 504
@@ -68,7 +70,7 @@ HUB_IDS: dict[str, str] = {
 INSTALL_HINT = "install it with scripts/setup_env.sh (requirements-da3.txt: depth-anything-3 --no-deps + light deps)"
 
 
-class ModelError(ValueError):
+class ModelError(InputError):
     """A model that cannot be resolved or loaded (bad name, missing/malformed files, mismatching weights)."""
 
 
@@ -77,7 +79,7 @@ def _registry() -> dict[str, str]:
     try:
         from depth_anything_3.registry import MODEL_REGISTRY
     except ImportError as exc:
-        raise ImportError(f"depth_anything_3 is not importable ({exc}); {INSTALL_HINT}") from exc
+        raise ModelError(f"depth_anything_3 is not importable ({exc}); {INSTALL_HINT}") from exc
     return dict(MODEL_REGISTRY)
 
 

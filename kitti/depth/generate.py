@@ -43,10 +43,9 @@ from kitti.depth.da3_model import (
     RESIZE_METHODS,
     Da3Predictor,
     DepthPrediction,
-    ModelError,
     load_model,
 )
-from kitti.errors import KittiFormatError
+from kitti.errors import ArgumentError, KittiFormatError, cli
 from kitti.io.dataset import KittiDataset, read_split
 from kitti.io.depthmap import write_depth
 from kitti.io.image import write_image
@@ -79,7 +78,7 @@ def select_frames(dataset: KittiDataset, frames: str | None, split_file: Path | 
         try:
             ids = [int(token) for token in frames.split(",") if token.strip()]
         except ValueError:
-            raise KittiFormatError("--frames", f"expected comma-separated frame ids, got {frames!r}") from None
+            raise ArgumentError(f"--frames: expected comma-separated frame ids, got {frames!r}") from None
     elif split_file is not None:
         ids = read_split(split_file)
     else:
@@ -174,33 +173,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.process_res < 14 or args.batch_size < 1:
-            raise KittiFormatError("arguments", "--process-res must be >= 14 and --batch-size >= 1")
-        dataset = KittiDataset(args.data_path, args.split)
-        frames, rank, world = shard(select_frames(dataset, args.frames, args.split_file))
-        out_dir = dataset.dir / OUTPUT_DIR
-        model_spec = str(Path(args.model).resolve()) if Path(args.model).is_dir() else args.model
-        settings = {"model": model_spec, "process_res": args.process_res,
-                    "process_res_method": args.process_res_method, "precision": args.precision}
-        if not args.force:
-            check_manifest(out_dir, settings)
-        todo = pending(frames, out_dir, not args.no_vis, args.force)
-        if todo:  # a finished run resumes without loading the model
-            model = load_model(model_spec)
-            predictor = Da3Predictor(model, args.device, args.precision, args.process_res, args.process_res_method)
-            if model.kind == "relative":
-                print(f"warning: {model.name} predicts relative depth (not metres); align it before use",
-                      file=sys.stderr)
-            manifest = dict(settings, model_name=model.name, depth_kind=model.kind)
-            atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-            run(dataset, todo, predictor, out_dir, args.batch_size, not args.no_vis,
-                desc=f"DA3 depth [rank {rank}/{world}]" if world > 1 else "DA3 depth")
-    except (KittiFormatError, ModelError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.process_res < 14 or args.batch_size < 1:
+        raise ArgumentError("--process-res must be >= 14 and --batch-size >= 1")
+    dataset = KittiDataset(args.data_path, args.split)
+    frames, rank, world = shard(select_frames(dataset, args.frames, args.split_file))
+    out_dir = dataset.dir / OUTPUT_DIR
+    model_spec = str(Path(args.model).resolve()) if Path(args.model).is_dir() else args.model
+    settings = {"model": model_spec, "process_res": args.process_res,
+                "process_res_method": args.process_res_method, "precision": args.precision}
+    if not args.force:
+        check_manifest(out_dir, settings)
+    todo = pending(frames, out_dir, not args.no_vis, args.force)
+    if todo:  # a finished run resumes without loading the model
+        model = load_model(model_spec)
+        predictor = Da3Predictor(model, args.device, args.precision, args.process_res, args.process_res_method)
+        if model.kind == "relative":
+            print(f"warning: {model.name} predicts relative depth (not metres); align it before use",
+                  file=sys.stderr)
+        manifest = dict(settings, model_name=model.name, depth_kind=model.kind)
+        atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        run(dataset, todo, predictor, out_dir, args.batch_size, not args.no_vis,
+            desc=f"DA3 depth [rank {rank}/{world}]" if world > 1 else "DA3 depth")
     print(f"{out_dir}: {len(todo)} frames written, {len(frames) - len(todo)} already done")
     return 0
 

@@ -18,6 +18,7 @@ key            shape     meaning
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -57,12 +58,18 @@ def annos_from_labels(labels: Iterable[ObjectLabel]) -> Anno:
     }
 
 
+def inverted_boxes(bbox: np.ndarray) -> np.ndarray:
+    """``(N,)`` bool: 2D boxes ``(x1, y1, x2, y2)`` with ``x2 < x1`` or ``y2 < y1``."""
+    return (bbox[:, 2] < bbox[:, 0]) | (bbox[:, 3] < bbox[:, 1])
+
+
 def check_anno(anno: Mapping[str, np.ndarray], what: str, prediction: bool) -> Anno:
     """Validate one anno and return it as float64/int64/str arrays.
 
     ``what`` names the frame in error messages (e.g. ``"prediction frame 12"``). Rejects missing keys, inconsistent
-    lengths, non-finite values (NaN scores included), 2D boxes with ``x2 < x1`` or ``y2 < y1`` and negative 3D sizes
-    (except DontCare). A ``prediction`` needs ``score`` and may omit ``truncated``/``occluded`` (never read); ground
+    lengths, non-finite values (NaN scores included), ground-truth 2D boxes with ``x2 < x1`` or ``y2 < y1`` (a
+    prediction's is kept, as by the official devkit: it overlaps nothing in 2D) and negative 3D sizes (except
+    DontCare). A ``prediction`` needs ``score`` and may omit ``truncated``/``occluded`` (never read); ground
     truth may omit ``score``. Omitted optional arrays become zeros.
     """
     optional = ("truncated", "occluded") if prediction else ("score",)
@@ -92,8 +99,8 @@ def check_anno(anno: Mapping[str, np.ndarray], what: str, prediction: bool) -> A
         out[key] = values
     out["occluded"] = out["occluded"].astype(np.int64)
     box = out["bbox"]
-    bad_box = (box[:, 2] < box[:, 0]) | (box[:, 3] < box[:, 1])
-    if bad_box.any():
+    bad_box = inverted_boxes(box)
+    if bad_box.any() and not prediction:
         row = int(np.argmax(bad_box))
         raise ValueError(f"{what}: object {row} ({names[row]}): 2D box has x2 < x1 or y2 < y1: {box[row].tolist()}")
     negative = (out["dimensions"] < 0).any(axis=1) & (np.char.lower(names) != DONTCARE.lower())
@@ -112,12 +119,13 @@ def read_gt_file(path: str | Path) -> Anno:
 def read_pred_file(path: str | Path) -> Anno:
     """Read a prediction file: KITTI label lines with a 16th ``score`` column; a missing file means no detections.
 
-    A 15-column line (no score) raises :class:`KittiFormatError` naming file and line.
+    A 15-column line (no score) raises :class:`KittiFormatError` naming file and line. A 2D box with ``x2 < x1`` or
+    ``y2 < y1`` is accepted, as by the official devkit (detectors emit them after clipping; it overlaps nothing in 2D).
     """
     path = Path(path)
     if not path.exists():
         return empty_anno()
-    labels = read_labels(path)
+    labels = read_labels(path, inverted_ok=True)
     for obj in labels:
         if obj.score is None:
             raise KittiFormatError(path, "prediction line has 15 fields, no score column (16 fields expected: "
@@ -151,4 +159,10 @@ def load_dirs(gt_dir: str | Path, pred_dir: str | Path,
         ids = [frame_id(i) for i in split]
     gt = [read_gt_file(gt_dir / f"{i}.txt") for i in ids]
     pred = [read_pred_file(pred_dir / f"{i}.txt") for i in ids]
+    inverted = [(i, int(inverted_boxes(p["bbox"]).sum())) for i, p in zip(ids, pred)]
+    inverted = [(i, n) for i, n in inverted if n]
+    if inverted:
+        print(f"warning: {sum(n for _, n in inverted)} predicted 2D boxes with x2 < x1 or y2 < y1 in "
+              f"{len(inverted)} files of {pred_dir} (first: {inverted[0][0]}.txt); evaluated as by the official "
+              f"devkit (no 2D overlap)", file=sys.stderr)
     return ids, gt, pred

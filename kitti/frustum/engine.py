@@ -29,7 +29,6 @@ assembled in split order. Resume: a set whose manifest exists and records the sa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import multiprocessing as mp
 import os
 from collections import Counter
@@ -42,8 +41,9 @@ import numpy as np
 from tqdm import tqdm
 
 from kitti import geometry as g
+from kitti.atomic import file_digest
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
-from kitti.errors import KittiFormatError, exit_on_input_errors
+from kitti.errors import KittiFormatError, cli
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
 from kitti.frustum.options import DataOptions, FrustumOptions, load_data_options
@@ -285,25 +285,10 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
 T = TypeVar("T")
 
 
-@dataclass
-class _WorkerError:
-    path: str
-    reason: str
-    line: int | None
-
-
-def _guarded(fn: Callable[[Any, int], T], cfg: Any, frame: int) -> T | _WorkerError:
-    # KittiFormatError does not survive the trip back from a worker process (its __init__ takes 3 arguments)
-    try:
-        return fn(cfg, frame)
-    except KittiFormatError as exc:
-        return _WorkerError(exc.path, exc.reason, exc.line)
-
-
 def run_frames(fn: Callable[[Any, int], T], cfg: Any, frames: Sequence[int], workers: int, desc: str) -> list[T]:
     """``[fn(cfg, f) for f in frames]`` over ``workers`` spawn processes (in order) with a tqdm bar. The first
-    :class:`KittiFormatError` of any frame is re-raised in the caller."""
-    job = partial(_guarded, fn, cfg)
+    input error of any frame is re-raised in the caller (input errors are picklable)."""
+    job = partial(fn, cfg)
     if workers <= 1 or len(frames) <= 1:
         results = [job(frame) for frame in tqdm(frames, desc=desc, disable=None)]
     else:
@@ -311,15 +296,7 @@ def run_frames(fn: Callable[[Any, int], T], cfg: Any, frames: Sequence[int], wor
             chunk = max(1, min(8, len(frames) // (4 * workers)))
             results = list(tqdm(pool.imap(job, frames, chunksize=chunk), total=len(frames), desc=desc,
                                 disable=None))
-    for res in results:
-        if isinstance(res, _WorkerError):
-            raise KittiFormatError(res.path, res.reason, res.line)
-    return results  # type: ignore[return-value]
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file's bytes (inputs recorded in manifests for resume)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return results
 
 
 def config_inputs(cfg: Any, frames_file: Path) -> dict[str, Any]:
@@ -418,10 +395,6 @@ def frustum_options(options: DataOptions, copies: int | None = None,
     """``options.frustums`` with the command-line overrides that were given."""
     changes = {k: v for k, v in (("copies", copies), ("min_height_px", min_height)) if v is not None}
     return replace(options.frustums, **changes)
-
-
-#: ``@cli`` on a ``main``: input errors print ``error: ...`` and exit with status 2 (no traceback)
-cli = exit_on_input_errors()
 
 
 @cli

@@ -81,8 +81,8 @@ class InstanceLibrary:
             else:
                 values = [getattr(i, name) for i in instances]
             arrays[name] = np.array(values, dtype=dtype).reshape(len(instances), *((7,) if name == "box3d" else ()))
-        atomic_save_npz(path, compressed=False, **arrays)
-        info = {"format_version": LIBRARY_VERSION, "file": Path(path).name, "count": len(instances),
+        digest = atomic_save_npz(path, compressed=False, **arrays)
+        info = {"format_version": LIBRARY_VERSION, "file": Path(path).name, "sha256": digest, "count": len(instances),
                 "points_total": int(sizes.sum()),
                 "counts": {name: int(np.sum(arrays["class_id"] == c)) for c, name in enumerate(CLASSES)},
                 "points_per_instance": ({"median": float(np.median(sizes)), "q75": float(np.quantile(sizes, 0.75))}

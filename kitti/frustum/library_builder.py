@@ -24,7 +24,8 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, scene_points
-from kitti.frustum.engine import add_common_arguments, build_tracked, cli, data_options, read_pseudo_labels
+from kitti.errors import cli
+from kitti.frustum.engine import add_common_arguments, build_tracked, data_options, read_pseudo_labels
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
 from kitti.io.dataset import KittiDataset

@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from kitti.frustum.engine import ExtractConfig, add_common_arguments, build_set, cli, data_options, frustum_options
+from kitti.errors import cli
+from kitti.frustum.engine import ExtractConfig, add_common_arguments, build_set, data_options, frustum_options
 from kitti.frustum.instances import LIBRARY_FILE
 
 

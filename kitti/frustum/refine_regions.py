@@ -27,13 +27,13 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions
+from kitti.errors import cli
 from kitti.frustum.augmentation import random_shift_rotate_box3d
 from kitti.frustum.engine import (
     FrameContext,
     FrameResult,
     add_common_arguments,
     build_tracked,
-    cli,
     data_options,
     read_pseudo_labels,
 )

@@ -43,7 +43,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kitti.atomic import atomic_save_npz, atomic_write_text, read_json_or_none, read_npz
+from kitti.atomic import atomic_save_npz, atomic_write_text, file_digest, read_json_or_none, read_npz
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
@@ -121,8 +121,8 @@ def write_frustum_set(path: str | Path, samples: Sequence[FrustumSample], skippe
         fields.update(_OPTIONAL)
     for name, (dtype, shape) in fields.items():
         arrays[name] = np.array([getattr(s, name) for s in samples], dtype=dtype).reshape(len(samples), *shape)
-    atomic_save_npz(path, compressed=False, **arrays)
-    info = {"format_version": FORMAT_VERSION, "file": path.name, "count": len(samples),
+    digest = atomic_save_npz(path, compressed=False, **arrays)
+    info = {"format_version": FORMAT_VERSION, "file": path.name, "sha256": digest, "count": len(samples),
             "points_total": int(sizes.sum()),
             "counts": count_samples(arrays["class_id"], arrays["kind"]), "skipped": dict(sorted(skipped.items())),
             **manifest}
@@ -136,11 +136,13 @@ def read_manifest(path: str | Path) -> dict[str, Any] | None:
 
 
 def is_complete(path: str | Path, inputs: dict[str, Any]) -> bool:
-    """True when ``path`` and its manifest exist, the format version matches and the manifest's ``inputs`` equal
-    ``inputs`` (JSON-normalised): the set is up to date and need not be rebuilt."""
+    """True when ``path`` and its manifest exist, the format version matches, the manifest's ``inputs`` equal
+    ``inputs`` (JSON-normalised) and the file's content hash is the recorded one (a truncated or corrupt file is
+    rebuilt, never reported up to date): the set need not be rebuilt."""
     manifest = read_manifest(path)
     return (manifest is not None and Path(path).is_file() and manifest.get("format_version") == FORMAT_VERSION
-            and manifest.get("inputs") == json.loads(json.dumps(inputs)))
+            and manifest.get("inputs") == json.loads(json.dumps(inputs))
+            and manifest.get("sha256") == file_digest(path))
 
 
 class FrustumSet:
@@ -163,6 +165,11 @@ class FrustumSet:
         n = len(arrays["point_offsets"]) - 1
         if any(len(arrays[name]) != n for name in _FIELDS) or arrays["point_offsets"][-1] != len(arrays["points"]):
             raise KittiFormatError(path, "inconsistent array lengths")
+        for name, count in (("class_id", len(CLASSES)), ("kind", len(KIND_NAMES))):
+            bad = (arrays[name] < 0) | (arrays[name] >= count)
+            if bad.any():
+                raise KittiFormatError(path, f"{name} {int(arrays[name][bad][0])} of sample {int(np.argmax(bad))} "
+                                             f"is out of range (expected 0..{count - 1})")
         return cls(arrays, str(path))
 
     def __len__(self) -> int:

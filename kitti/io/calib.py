@@ -84,6 +84,11 @@ class Calibration:
         return {name: getattr(self, name) for name in CALIB_SHAPES if getattr(self, name) is not None}
 
 
+def _is_rotation(matrix: np.ndarray, tolerance: float = 1e-3) -> bool:
+    """True for an orthonormal 3x3 matrix with determinant +1 (within ``tolerance``, KITTI files have 6 digits)."""
+    return bool(np.allclose(matrix @ matrix.T, np.eye(3), atol=tolerance) and abs(np.linalg.det(matrix) - 1) < tolerance)
+
+
 def read_calib(path: str | Path) -> Calibration:
     """Parse a KITTI calibration file; raises :class:`KittiFormatError` naming the file and line on bad input."""
     path = Path(path)
@@ -94,6 +99,7 @@ def read_calib(path: str | Path) -> Calibration:
     except UnicodeDecodeError:
         raise KittiFormatError(path, "calibration file is not text") from None
     found: dict[str, np.ndarray] = {}
+    lines: dict[str, int] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -105,6 +111,9 @@ def read_calib(path: str | Path) -> Calibration:
         if name not in CALIB_SHAPES:
             continue  # other calibration entries are allowed and ignored
         shape = CALIB_SHAPES[name]
+        if name in found:
+            raise KittiFormatError(path, f"{name} given twice (first on line {lines[name]})", lineno)
+        lines[name] = lineno
         try:
             numbers = np.array([float(v) for v in values.split()], dtype=np.float64)
         except ValueError:
@@ -119,6 +128,10 @@ def read_calib(path: str | Path) -> Calibration:
         raise KittiFormatError(path, f"missing required matrix {', '.join(missing)} (need {', '.join(REQUIRED)})")
     if abs(found["P2"][0, 0]) < 1e-9 or abs(found["P2"][1, 1]) < 1e-9:
         raise KittiFormatError(path, "P2 has a zero focal length")
+    for name in ("R0_rect", "Tr_velo_to_cam"):
+        if name in found and not _is_rotation(found[name][:, :3]):
+            raise KittiFormatError(path, f"{name}: the 3x3 rotation part is not a rotation matrix "
+                                         f"(expected orthonormal with determinant 1)", lines.get(name))
     return Calibration(**found, path=str(path))
 
 

@@ -29,17 +29,21 @@ LAYOUT: dict[str, str] = {
 def read_split(path: str | Path) -> list[int]:
     """Frame ids of a split file (one non-negative integer per line, blank lines allowed, duplicates rejected)."""
     path = Path(path)
+    if path.is_dir():
+        raise KittiFormatError(path, "is a directory, expected a split file (one frame id per line)")
     try:
         lines = path.read_text().splitlines()
     except FileNotFoundError:
         raise KittiFormatError(path, "split file not found") from None
+    except UnicodeDecodeError:
+        raise KittiFormatError(path, "not a text file (expected one frame id per line)") from None
     ids: list[int] = []
     seen: dict[int, int] = {}
     for lineno, raw in enumerate(lines, start=1):
         token = raw.strip()
         if not token:
             continue
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):  # str.isdigit() also accepts '²' and other digits
             raise KittiFormatError(path, f"expected a frame id (digits), got {token!r}", lineno)
         frame = int(token)
         if frame in seen:

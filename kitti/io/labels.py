@@ -73,6 +73,8 @@ class ObjectLabel(Label2D):
 
 
 def _read_lines(path: Path) -> list[str]:
+    if path.is_dir():
+        raise KittiFormatError(path, "is a directory, expected a KITTI label file")
     try:
         return path.read_text().splitlines()
     except FileNotFoundError:
@@ -94,7 +96,8 @@ def _floats(path: Path, lineno: int, names: Sequence[str], values: Sequence[str]
     return out
 
 
-def _parse_common(path: Path, lineno: int, fields: list[str]) -> tuple[str, float, int, tuple[float, float, float, float]]:
+def _parse_common(path: Path, lineno: int, fields: list[str],
+                  inverted_ok: bool = False) -> tuple[str, float, int, tuple[float, float, float, float]]:
     if len(fields) not in (15, 16):
         raise KittiFormatError(
             path, f"expected 15 fields (ground truth) or 16 (with score), got {len(fields)}", lineno)
@@ -107,7 +110,7 @@ def _parse_common(path: Path, lineno: int, fields: list[str]) -> tuple[str, floa
     if occlusion_value not in (-1, 0, 1, 2, 3):
         raise KittiFormatError(path, f"occluded must be 0, 1, 2, 3 (or -1), got {fields[2]}", lineno)
     x1, y1, x2, y2 = _floats(path, lineno, ("x1", "y1", "x2", "y2"), fields[4:8])
-    if x2 < x1 or y2 < y1:
+    if not inverted_ok and (x2 < x1 or y2 < y1):
         raise KittiFormatError(path, f"2D box has x2 < x1 or y2 < y1: {x1} {y1} {x2} {y2}", lineno)
     return obj_type, truncation, int(occlusion_value), (x1, y1, x2, y2)
 
@@ -125,11 +128,12 @@ def read_labels_2d(path: str | Path) -> list[Label2D]:
     return labels
 
 
-def parse_label_line(path: str | Path, lineno: int, raw: str) -> ObjectLabel:
-    """Parse one full label line (15 or 16 fields); ``path``/``lineno`` are used in error messages."""
+def parse_label_line(path: str | Path, lineno: int, raw: str, inverted_ok: bool = False) -> ObjectLabel:
+    """Parse one full label line (15 or 16 fields); ``path``/``lineno`` are used in error messages. A 2D box with
+    ``x2 < x1`` or ``y2 < y1`` is an error unless ``inverted_ok`` (detector output, see :mod:`kitti.eval`)."""
     path = Path(path)
     fields = raw.split()
-    obj_type, truncation, occlusion, box2d = _parse_common(path, lineno, fields)
+    obj_type, truncation, occlusion, box2d = _parse_common(path, lineno, fields, inverted_ok)
     alpha, h, w, l, x, y, z, ry = _floats(
         path, lineno, ("alpha", "h", "w", "l", "x", "y", "z", "rotation_y"), [fields[3], *fields[8:15]])
     if obj_type != "DontCare" and min(h, w, l) < 0:
@@ -141,10 +145,11 @@ def parse_label_line(path: str | Path, lineno: int, raw: str) -> ObjectLabel:
                        alpha=alpha, dims=(h, w, l), location=(x, y, z), ry=ry, score=score)
 
 
-def read_labels(path: str | Path) -> list[ObjectLabel]:
-    """Read a full label file. Evaluation / synthetic / ``full`` mode only: see the module docstring."""
+def read_labels(path: str | Path, inverted_ok: bool = False) -> list[ObjectLabel]:
+    """Read a full label file. Evaluation / synthetic / ``full`` mode only: see the module docstring.
+    ``inverted_ok`` accepts 2D boxes with ``x2 < x1`` or ``y2 < y1`` (predictions only)."""
     path = Path(path)
-    return [parse_label_line(path, lineno, raw)
+    return [parse_label_line(path, lineno, raw, inverted_ok)
             for lineno, raw in enumerate(_read_lines(path), start=1) if raw.strip()]
 
 

@@ -16,6 +16,8 @@ def read_velodyne(path: str | Path) -> np.ndarray:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise KittiFormatError(path, "velodyne file not found") from None
+    if not raw:
+        raise KittiFormatError(path, "empty velodyne file (0 points; expected float32 x, y, z, intensity rows)")
     if len(raw) % 16:
         raise KittiFormatError(
             path, f"size {len(raw)} bytes is not a multiple of 16 (expected float32 x, y, z, intensity rows)")

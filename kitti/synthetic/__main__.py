@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 
+from kitti.errors import cli
 from kitti.synthetic.generate import DEPTH_ERRORS, generate_dataset
 
 
+@cli
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kitti.synthetic", description=__doc__)
     parser.add_argument("--out", required=True, help="output root (gets training/, ImageSets/, manifest)")
@@ -19,12 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depth-error", choices=DEPTH_ERRORS, default="none",
                         help="'mono': store a monocular-like noisy depth in depth_2 (default: clean depth)")
     args = parser.parse_args(argv)
-    try:
-        manifest = generate_dataset(args.out, args.frames, args.seed, args.val_fraction, args.workers,
-                                    args.depth_error)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    manifest = generate_dataset(args.out, args.frames, args.seed, args.val_fraction, args.workers, args.depth_error)
     print(json.dumps(manifest["object_counts"]))
     return 0
 

@@ -1,7 +1,12 @@
 """Generate synthetic KITTI frames and write the data set.
 
 Layout: ``<out>/training/{calib,image_2,label_2,velodyne,depth_2}/%06d.*``, ``<out>/ImageSets/{train,val,
-trainval}.txt`` and ``<out>/synthetic_manifest.json`` (written last; its absence marks an unfinished run).
+trainval}.txt`` and ``<out>/synthetic_manifest.json``.
+
+Ownership: the generator writes only into a new or empty directory, or one that holds its own manifest (written
+first, with ``status: incomplete``, before any other file; ``status: complete`` at the end). Any other non-empty
+directory (a real KITTI root, say) is refused with an :class:`~kitti.errors.OutputDirError`: nothing in it is
+touched. A complete data set with the same parameters is left as it is (no file is rewritten).
 
 Determinism: frame ``i`` of seed ``S`` draws from ``SeedSequence([S, i])`` (independent child streams for the
 scene, LiDAR, camera noise and depth error), so its bytes do not depend on the worker count or frame order, and the
@@ -21,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text
+from kitti.errors import OutputDirError
 from kitti.io.calib import write_calib
 from kitti.io.dataset import LAYOUT, write_split
 from kitti.io.depthmap import write_depth
@@ -36,6 +42,7 @@ from kitti.synthetic.street import Scene, sample_scene
 
 VERSION = "1.0"
 MANIFEST = "synthetic_manifest.json"
+GENERATOR = "kitti.synthetic"
 DEPTH_ERRORS = ("none", "mono")
 
 
@@ -107,9 +114,31 @@ def split_frames(frames: int, seed: int, val_fraction: float) -> tuple[list[int]
     return sorted(int(i) for i in order[n_val:]), sorted(int(i) for i in order[:n_val])
 
 
+def _own_manifest(root: Path) -> dict | None:
+    """The generator's manifest in ``root``; None for a missing or empty directory. Any other content (no
+    manifest of this generator) raises :class:`OutputDirError`: the directory is not ours to write."""
+    if root.exists() and not root.is_dir():
+        raise OutputDirError(root, "is not a directory (expected a new or empty directory for the synthetic data set)")
+    if not root.exists() or not any(root.iterdir()):
+        return None
+    path = root / MANIFEST
+    try:
+        manifest = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        manifest = None
+    except ValueError:  # not JSON, or not UTF-8
+        raise OutputDirError(path, "unreadable synthetic manifest: refusing to write into this directory "
+                                   "(use a new --out)") from None
+    if not isinstance(manifest, dict) or manifest.get("generator") != GENERATOR:
+        raise OutputDirError(root, f"not empty and not made by {GENERATOR} (no {MANIFEST}): refusing to write "
+                                   f"into it, its files would be overwritten (use a new or empty --out)")
+    return manifest
+
+
 def generate_dataset(out: str | Path, frames: int, seed: int, val_fraction: float = 0.5,
                      workers: int | None = None, depth_error: str = "none", progress: bool = True) -> dict:
-    """Write (or complete) a synthetic data set of ``frames`` frames; returns the manifest."""
+    """Write (or complete) a synthetic data set of ``frames`` frames in ``out`` (new, empty, or made by this
+    generator: else :class:`OutputDirError`); returns the manifest."""
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
     if depth_error not in DEPTH_ERRORS:
@@ -117,12 +146,18 @@ def generate_dataset(out: str | Path, frames: int, seed: int, val_fraction: floa
     root = Path(out)
     params = {"seed": seed, "depth_error": depth_error, "version": VERSION}
     manifest_path = root / MANIFEST
-    if manifest_path.is_file():
-        old = json.loads(manifest_path.read_text())
+    old = _own_manifest(root)
+    if old is not None:
         if {k: old.get(k) for k in params} != params:
-            raise ValueError(f"{root} holds a synthetic data set made with {({k: old.get(k) for k in params})}; "
-                             f"refusing to mix it with {params} (use another --out)")
-        manifest_path.unlink()  # re-created at the end; missing = run in progress or interrupted
+            raise OutputDirError(root, f"holds a synthetic data set made with {({k: old.get(k) for k in params})}; "
+                                       f"refusing to mix it with {params} (use another --out)")
+        if (old.get("status") == "complete" and old.get("frames") == frames and old.get("val_fraction") == val_fraction
+                and all(frame_complete(root, f) for f in range(frames))):
+            if progress:
+                tqdm.write(f"{root}: synthetic data set complete ({frames} frames), nothing to do")
+            return old
+    # the ownership mark goes first: an interrupted run leaves a directory this generator may resume
+    atomic_write_text(manifest_path, json.dumps({**params, "generator": GENERATOR, "status": "incomplete"}) + "\n")
     todo = [f for f in range(frames) if not frame_complete(root, f)]
     if progress and len(todo) < frames:
         tqdm.write(f"resuming: {frames - len(todo)} of {frames} frames already complete")
@@ -142,7 +177,7 @@ def generate_dataset(out: str | Path, frames: int, seed: int, val_fraction: floa
     for name, ids in (("train", train), ("val", val), ("trainval", list(range(frames)))):
         write_split(root / "ImageSets" / f"{name}.txt", ids)
     counts = Counter(label.type for f in range(frames) for label in read_labels(_path(root, "label_2", f)))
-    manifest = {**params, "frames": frames, "val_fraction": val_fraction, "generator": "kitti.synthetic",
-                "object_counts": dict(sorted(counts.items()))}
+    manifest = {**params, "frames": frames, "val_fraction": val_fraction, "generator": GENERATOR,
+                "status": "complete", "object_counts": dict(sorted(counts.items()))}
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return manifest

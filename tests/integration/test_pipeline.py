@@ -41,14 +41,6 @@ def _finish(process: subprocess.Popen, timeout: float = 600) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pipeline_world")
-    subprocess.run([sys.executable, "-m", "kitti.synthetic", "--out", str(root), "--frames", "6", "--seed", "11",
-                    "--workers", "2"], check=True, cwd=REPO, capture_output=True)
-    return root
-
-
-@pytest.fixture(scope="module")
 def full_run(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     output = tmp_path_factory.mktemp("pipeline_out")
     return output, _finish(_pipeline("all", "--steps", str(STEPS), output=output, data=world))

@@ -14,11 +14,10 @@ Stages are skipped when finished with the same inputs, resumed when interrupted,
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Sequence
 
-from kitti.errors import KittiFormatError
+from kitti.errors import cli
 from kitti.eval.annos import load_dirs
 from kitti.eval.distance import evaluate_by_distance
 from kitti.io.dataset import KittiDataset
@@ -26,8 +25,9 @@ from kitti.io.image import write_image
 from kitti.io.labels import read_labels
 from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
+from train.pipeline.checks import check_run
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
-from train.pipeline.lock import LockHeldError, RunLock
+from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
 from train.pipeline.runner import StageFailed
 from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, run_refinement, run_step
@@ -79,6 +79,7 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
     return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance)
 
 
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("all", "step", "refine", "summary"))
@@ -96,24 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     started = time.monotonic()
-    try:
-        opts = _options(args)
-        if args.command == "summary":
+    opts = _options(args)
+    # everything is checked before anything is written: a typo never costs a finished stage
+    check_run(opts.data, opts.output, (opts.config, opts.refine_config), opts.overrides,
+              (opts.train_split, opts.val_split))
+    if args.command == "summary":
+        print(summarise(opts, args.steps))
+        return 0
+    with RunLock(opts.output):
+        if args.command == "step":
+            run_step(opts, args.step, args.force)
+        elif args.command == "refine":
+            run_refinement(opts, args.steps if args.from_step is None else args.from_step, args.force)
+        else:
+            for step in range(args.steps + 1):
+                run_step(opts, step, args.force)
+            run_refinement(opts, args.steps, args.force)
             print(summarise(opts, args.steps))
-            return 0
-        with RunLock(opts.output):
-            if args.command == "step":
-                run_step(opts, args.step, args.force)
-            elif args.command == "refine":
-                run_refinement(opts, args.steps if args.from_step is None else args.from_step, args.force)
-            else:
-                for step in range(args.steps + 1):
-                    run_step(opts, step, args.force)
-                run_refinement(opts, args.steps, args.force)
-                print(summarise(opts, args.steps))
-    except (StageFailed, LockHeldError, KittiFormatError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     print(f"[pipeline] {args.command} finished in {time.monotonic() - started:.0f} s (output: {opts.output})")
     return 0
 

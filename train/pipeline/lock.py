@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from kitti.errors import InputError
 
-class LockHeldError(RuntimeError):
+
+class LockHeldError(InputError):
     """Another process holds the lock."""
 
 

@@ -1,8 +1,10 @@
 """Stage manifests (``manifest.json``): what ran, on which inputs, with which result; and input fingerprints.
 
-A stage is *finished* when its manifest says ``status: done`` and records the same fingerprint as the one the
-stage would run with now (parameters + content hashes of its inputs); a rerun skips it. Anything else reruns it
-(each step inside a stage resumes or skips its own finished work).
+A stage is *finished* when its manifest says ``status: done``, records the same fingerprint as the one the
+stage would run with now (parameters + content hashes of its inputs), and every output file still has the content
+hash recorded when the stage finished (``output_hashes``); a rerun skips it. Anything else reruns it (each step
+inside a stage resumes or skips its own finished work). A manifest that is not a readable JSON object means an
+unknown state: the stage is rebuilt.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from kitti.atomic import atomic_write_text, read_json_or_none
+from kitti.atomic import atomic_write_text, file_digest, read_json_or_none
 
 MANIFEST = "manifest.json"
 
@@ -60,8 +62,31 @@ def read_manifest(stage_dir: Path) -> dict[str, Any] | None:
 
 
 def is_finished(stage_dir: Path, stage_fingerprint: str) -> bool:
+    """Done with ``stage_fingerprint`` (the outputs' hashes are checked separately: :func:`changed_outputs`)."""
     manifest = read_manifest(stage_dir)
     return bool(manifest and manifest.get("status") == "done" and manifest.get("fingerprint") == stage_fingerprint)
+
+
+def _output_files(stage_dir: Path) -> list[Path]:
+    """The stage's output files: everything but the manifest, the logs and hidden (temporary) files."""
+    return sorted(p for p in stage_dir.rglob("*") if p.is_file() and p.name != MANIFEST
+                  and not any(part.startswith(".") or part == "logs" for part in p.relative_to(stage_dir).parts))
+
+
+def output_hashes(stage_dir: Path) -> dict[str, str]:
+    """sha256 of every output file of the stage, by path relative to the stage directory."""
+    stage_dir = Path(stage_dir)
+    return {str(p.relative_to(stage_dir)): file_digest(p) for p in _output_files(stage_dir)}
+
+
+def changed_outputs(stage_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """Output files of a finished stage that are missing, new, or whose content differs from the hash recorded in
+    its manifest (a truncated set, say); ``["<no output hashes>"]`` for a manifest that records none."""
+    recorded = manifest.get("output_hashes")
+    if not isinstance(recorded, dict):
+        return ["<no output hashes>"]
+    now = output_hashes(stage_dir)
+    return sorted(name for name in set(recorded) | set(now) if recorded.get(name) != now.get(name))
 
 
 class StageManifest:
@@ -93,6 +118,8 @@ class StageManifest:
 
     def finish(self, outputs: Mapping[str, Any], status: str = "done") -> None:
         self.data["outputs"] = dict(outputs)
+        if status == "done":
+            self.data["output_hashes"] = output_hashes(self.path.parent)
         self.data["status"] = status
         self.data["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.write()

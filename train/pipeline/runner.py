@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
+from kitti.errors import InputError
 
-class StageFailed(RuntimeError):
-    """A command of a stage failed; the message names it, its exit code and its log."""
+
+class StageFailed(InputError):
+    """A command of a stage failed (its own ``error:`` line and log tail are in the message), or a stage input is
+    missing; the message names the command, its exit code and its log."""
 
 
 @dataclass(frozen=True)

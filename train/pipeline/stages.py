@@ -8,9 +8,11 @@ Every stage works in its own directory (:mod:`train.pipeline.layout`) in three p
 3. in parallel, predictions for val + KITTI evaluation (``_last_val/``) and pseudo-labels for the train frames
    (``_last_train/``); a failure of either fails the stage.
 
-A stage whose manifest says ``done`` with the same fingerprint (parameters + content hashes of its inputs) is
-skipped; one whose inputs changed is rebuilt from scratch; an interrupted one resumes (each phase skips or resumes
-its own finished work). Nothing here reads the 3D fields of real objects' labels: the data phase reads 2D labels
+A stage whose manifest says ``done`` with the same fingerprint (parameters + content hashes of its inputs) and whose
+output files still have their recorded hashes is skipped; an interrupted one resumes (each phase skips or resumes
+its own finished work). One whose inputs changed, whose outputs changed or are corrupt, whose manifest is unreadable
+(unknown state) or that is ``--force``d is rebuilt from scratch *beside* the old directory (``<stage>.rebuild``),
+which it replaces only once the rebuild has finished: a failed rebuild never costs a finished stage. Nothing here reads the 3D fields of real objects' labels: the data phase reads 2D labels
 (``weak``) and only the evaluation, which reports, reads 3D ground truth.
 """
 from __future__ import annotations
@@ -22,12 +24,22 @@ from pathlib import Path
 
 from kitti.atomic import atomic_write_bytes
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
-from train.pipeline.manifest import StageManifest, fingerprint, hash_dir, hash_files, is_finished, read_manifest
+from train.pipeline.manifest import (
+    StageManifest,
+    changed_outputs,
+    fingerprint,
+    hash_dir,
+    hash_files,
+    is_finished,
+    read_manifest,
+)
 from train.pipeline.options import RunOptions
 from train.pipeline.runner import Command, StageFailed, run_commands
 
 REPO = Path(__file__).resolve().parents[2]
 VAL_DIR, TRAIN_DIR = "_last_val", "_last_train"
+#: a stage rebuilt over a finished one is built in ``<stage><REBUILD_SUFFIX>`` and replaces it when finished
+REBUILD_SUFFIX = ".rebuild"
 VAL_METRICS = f"{VAL_DIR}/metrics.json"
 PSEUDO_METRICS = f"{TRAIN_DIR}/pseudo_quality.json"
 
@@ -95,19 +107,56 @@ def _train_phase(opts: RunOptions, stage: Path, config: Path, step: int, frustum
     return run_commands([Command("train", argv, stage / "logs" / "train.log")], cwd=REPO)
 
 
-def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool) -> bool:
-    """True when the stage must run. Removes a stage directory built from other inputs (or with ``force``)."""
-    if not force and is_finished(stage, stage_fingerprint):
+def _rebuild_reason(stage: Path, stage_fingerprint: str, force: bool) -> str | None:
+    """Why ``stage`` cannot be skipped nor resumed in place (None: skip it if finished, else resume it)."""
+    if not stage.exists() or not any(stage.iterdir()):
+        return None
+    if force:
+        return "--force"
+    manifest = read_manifest(stage)
+    if manifest is None:
+        return "no readable manifest (unknown state)"
+    if manifest.get("fingerprint") != stage_fingerprint:
+        return "inputs or parameters changed"
+    if manifest.get("status") == "done":
+        changed = changed_outputs(stage, manifest)
+        if changed:
+            return f"outputs changed or corrupt since it finished ({', '.join(changed[:3])})"
+    return None
+
+
+def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool) -> Path | None:
+    """The directory the stage must be built in, or None when it is finished with the same inputs (skip it).
+
+    That is ``stage`` itself for a new or interrupted stage (resumed), else ``<stage>.rebuild`` beside it: the old
+    stage stays untouched until :func:`_promote` replaces it with the finished rebuild."""
+    reason = _rebuild_reason(stage, stage_fingerprint, force)
+    if reason is None and is_finished(stage, stage_fingerprint):
         print(f"[{name}] finished with the same inputs: skipped ({stage})")
-        return False
-    previous = read_manifest(stage)
-    if stage.exists() and (force or previous is None and any(stage.iterdir())
-                           or previous is not None and previous.get("fingerprint") != stage_fingerprint):
-        reason = "--force" if force else "inputs or parameters changed"
-        print(f"[{name}] {reason}: rebuilding {stage}")
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True, exist_ok=True)
-    return True
+        return None
+    if reason is None:
+        stage.mkdir(parents=True, exist_ok=True)
+        return stage
+    work = stage.with_name(stage.name + REBUILD_SUFFIX)
+    if work.exists() and (force or _rebuild_reason(work, stage_fingerprint, False) is not None):
+        shutil.rmtree(work)  # an earlier rebuild with other inputs: never a finished stage
+    print(f"[{name}] {reason}: rebuilding in {work} (the old stage is replaced once the rebuild has finished)")
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def _promote(work: Path, stage: Path) -> None:
+    """Replace ``stage`` by its finished rebuild ``work`` (no-op when the stage was built in place)."""
+    if work == stage:
+        return
+    old = stage.with_name(stage.name + ".previous")
+    if old.exists():
+        shutil.rmtree(old)
+    if stage.exists():
+        stage.rename(old)
+    work.rename(stage)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 def _run_phases(manifest: StageManifest, name: str, phases: list[tuple[str, object]]) -> None:
@@ -134,8 +183,10 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
         _require(previous / TRAIN_DIR / "data", f"step {step - 1} pseudo-labels")
         inputs["previous_pseudo_labels"] = hash_dir(previous / TRAIN_DIR / "data", "*.txt")
     parameters = opts.parameters(f"step_{step}")
-    if not _prepare(stage, name, fingerprint(parameters, inputs), force):
+    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    if work is None:
         return stage
+    stage, final = work, stage
     manifest = StageManifest(stage, name, parameters, inputs, REPO)
     shutil.copyfile(opts.config, stage / "config_source.yaml")
     source = _source_args(opts)
@@ -175,7 +226,8 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
                      "pseudo_quality": PSEUDO_METRICS})
-    return stage
+    _promote(stage, final)
+    return final
 
 
 def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
@@ -190,8 +242,10 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     inputs = {**_label_inputs(opts), "refine_config": hash_files([opts.refine_config]),
               "pseudo_labels": hash_dir(train_labels, "*.txt"), "val_predictions": hash_dir(val_labels, "*.txt")}
     parameters = {**opts.parameters("refinement"), "from_step": from_step}
-    if not _prepare(stage, name, fingerprint(parameters, inputs), force):
+    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    if work is None:
         return stage
+    stage, final = work, stage
     manifest = StageManifest(stage, name, parameters, inputs, REPO)
     shutil.copyfile(opts.refine_config, stage / "config_source.yaml")
     source = _source_args(opts)
@@ -216,7 +270,8 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
                      "pseudo_quality": PSEUDO_METRICS, "final_labels": str(opts.output / FINAL_LABELS_DIR)})
-    return stage
+    _promote(stage, final)
+    return final
 
 
 def publish_labels(source: Path, target: Path) -> None:

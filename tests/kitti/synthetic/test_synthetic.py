@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kitti import geometry
+from kitti.errors import OutputDirError
 from kitti.io.dataset import LAYOUT, KittiDataset
 from kitti.synthetic import shapes
 from kitti.synthetic.annotate import annotate
@@ -135,7 +136,7 @@ def test_resume_skips_complete_frames(dataset_root: Path) -> None:
     generate_dataset(dataset_root, FRAMES, SEED, val_fraction=0.5, workers=1, progress=False)
     assert kept.stat().st_mtime_ns == mtime, "a complete frame is not regenerated"
     assert _files(dataset_root) == before
-    with pytest.raises(ValueError, match="refusing to mix"):
+    with pytest.raises(OutputDirError, match="refusing to mix"):
         generate_dataset(dataset_root, FRAMES, SEED + 1, workers=1, progress=False)
 
 

@@ -1,0 +1,516 @@
+"""The bad-input corpus of issue 12, run in-process through each entry point's ``main``: one row per malformed or
+hostile input, with the expected exit status and the file (or flag) the one ``error:`` line must name; no
+traceback. Then the data-loss cases, which assert by content hash that the user's files and a finished stage's
+files are unchanged. Every row works on a symlinked clone of the session's tiny synthetic world (a mutated file is
+unlinked first, so the shared world is never written)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from kitti.atomic import atomic_save_npz, read_npz
+from kitti.errors import CheckpointError, InputError, KittiFormatError, OutputDirError
+from kitti.frustum.store import NAN7, FrustumSample, is_complete, manifest_path, write_frustum_set
+from kitti.io.dataset import read_split
+from train.config import load_config
+from train.model import FConvNet
+from train.pipeline.layout import step_dir
+from train.pipeline.manifest import MANIFEST, StageManifest, changed_outputs, fingerprint, read_manifest
+from train.pipeline.stages import REBUILD_SUFFIX, _prepare, _promote
+
+REPO = Path(__file__).resolve().parents[2]
+STAGE_FILES = ("model_final.pth", "frustums_train.npz", "_last_train/data/000000.txt", "_last_val/metrics.json")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _clone(world: Path, dest: Path) -> Path:
+    """A KITTI root whose data files are symlinks to ``world``'s and ImageSets copies (no synthetic manifest: it
+    stands for the user's own data set)."""
+    for path in world.rglob("*"):
+        if path.is_file() and path.name != "synthetic_manifest.json":
+            target = dest / path.relative_to(world)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if "training" in target.relative_to(dest).parts:
+                target.symlink_to(path)
+            else:
+                target.write_bytes(path.read_bytes())
+    return dest
+
+
+def _put(path: Path, data: bytes | str) -> None:
+    """Replace ``path`` (possibly a symlink into the shared world) by a new file holding ``data``."""
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (through symlinks), by relative path."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _npz_bytes(**arrays: np.ndarray) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _sample(class_id: int = 0) -> FrustumSample:
+    box = np.array([10, 10, 60, 50], np.float32)
+    return FrustumSample(frame_id=0, label_line=1, class_id=class_id, kind=0, box2d=box, box2d_target=box,
+                         frustum_angle=0.0, has_3d=False, box3d=NAN7, depth_window=np.array([5, 20], np.float32),
+                         prev_box3d=NAN7, score_2d=1.0, P2=np.eye(3, 4, dtype=np.float32),
+                         image_size=np.array([375, 1242], np.int32), points=np.ones((8, 4), np.float32),
+                         seg=np.zeros(8, np.int8))
+
+
+def _finished_stage(stage: Path, stage_fingerprint: str = "0" * 64) -> dict[str, str]:
+    """A stage directory as a finished run leaves it (manifest ``done``, output hashes); returns its digests."""
+    for name in STAGE_FILES:
+        _put(stage / name, f"{name} of a finished stage\n")
+    atomic_save_npz(stage / "frustums_train.npz", points=np.arange(1000.0))
+    manifest = StageManifest(stage, stage.name, {}, {}, REPO)
+    manifest.data["fingerprint"] = stage_fingerprint
+    manifest.finish({"checkpoint": "model_final.pth"})
+    return _digests(stage)
+
+
+@dataclass
+class Ctx:
+    """What a row works on: a clone of the world, a scratch directory, and a train / a val frame id."""
+
+    root: Path
+    tmp: Path
+    train: int
+    val: int
+
+    def file(self, kind: str, frame: int | None = None, ext: str = "txt") -> Path:
+        return self.root / "training" / kind / f"{self.train if frame is None else frame:06d}.{ext}"
+
+
+def _pipeline(ctx: Ctx, *extra: str, output: Path | None = None, config: str = "configs/demo.yaml") -> list[str]:
+    return ["step", "--step", "0", "--data", str(ctx.root), "--output", str(output or ctx.tmp / "out"),
+            "--config", str(REPO / config) if not config.startswith("/") else config,
+            "--refine-config", str(REPO / "configs/demo_refine.yaml"), "--gpu", "-1", "--workers", "1", *extra]
+
+
+def _check(ctx: Ctx, *extra: str) -> list[str]:
+    return ["--root", str(ctx.root), "--split", "train", *extra]
+
+
+def _label_line(x1: float, y1: float, x2: float, y2: float) -> str:
+    return f"Car 0.00 0 -1.57 {x1} {y1} {x2} {y2} 1.50 1.60 3.90 2.00 1.60 20.00 -1.57\n"
+
+
+def _calib_lines(ctx: Ctx) -> list[str]:
+    return ctx.file("calib").read_text().splitlines(keepends=True)
+
+
+def _replace_line(ctx: Ctx, name: str, new: str) -> None:
+    lines = _calib_lines(ctx)
+    _put(ctx.file("calib"), "".join(new if line.startswith(name + ":") else line for line in lines))
+
+
+def _write_set(path: Path, class_id: int = 0) -> Path:
+    write_frustum_set(path, [_sample(class_id)], {}, set="val")
+    return path
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    _put(path, data[: len(data) // 2])
+
+
+def _checkpoint(path: Path, mismatch: bool = False, pickled: bool = False) -> Path:
+    tiny = ["data.num_samples=64", "data.strides=[1.0, 2.0, 4.0, 8.0]", "data.max_depth=72.0",
+            "data.group_sizes=[8, 8, 8, 8]", "model.pointnet=[[8, 8], [8, 8], [16], [16]]", "model.deconv=8"]
+    cfg = load_config(None, tiny)
+    state: dict = {"model": FConvNet(cfg).state_dict(), "config": cfg.to_dict()}
+    if mismatch:
+        state["config"] = load_config(None, [*tiny[:-2], "model.pointnet=[[16], [16], [16], [16]]"]).to_dict()
+    if pickled:
+        state["meta"] = Ctx  # a class: only unpickling can restore it
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path
+
+
+def _read_only(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o555)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the corpus: (name, module, setup -> argv, expected exit code, text the error line must contain)
+
+Setup = Callable[[Ctx], Sequence[str]]
+
+
+def _row(name: str, module: str, setup: Setup, code: int, names: Callable[[Ctx], str] | str,
+         marks: tuple = ()) -> object:
+    return pytest.param(module, setup, code, names, id=name, marks=marks)
+
+
+def _split_unicode(ctx: Ctx) -> list[str]:
+    _put(ctx.root / "ImageSets" / "train.txt", "00000\u00b2\n")
+    return _check(ctx)
+
+
+def _split_binary(ctx: Ctx) -> list[str]:
+    _put(ctx.root / "ImageSets" / "train.txt", b"\xff\xfe\x00\x01")
+    return _check(ctx)
+
+
+def _depth_strings(ctx: Ctx) -> list[str]:
+    _put(ctx.file("depth_2", ext="npz"), _npz_bytes(depth=np.array([["far", "near"]])))
+    return _check(ctx)
+
+
+def _depth_sky_shape(ctx: Ctx) -> list[str]:
+    depth = read_npz(ctx.file("depth_2", ext="npz"), "depth")["depth"]
+    _put(ctx.file("depth_2", ext="npz"), _npz_bytes(depth=depth, sky=np.zeros((3, 3), bool)))
+    return _check(ctx)
+
+
+def _depth_truncated(ctx: Ctx) -> list[str]:
+    _truncate(ctx.file("depth_2", ext="npz"))
+    return _check(ctx)
+
+
+def _label(ctx: Ctx, line: str) -> list[str]:
+    _put(ctx.file("label_2"), line)
+    return _check(ctx)
+
+
+def _velodyne_empty(ctx: Ctx) -> list[str]:
+    _put(ctx.file("velodyne", ext="bin"), b"")
+    return _check(ctx)
+
+
+def _image_small(ctx: Ctx) -> list[str]:
+    _put(ctx.file("image_2", ext="png"), cv2.imencode(".png", np.zeros((120, 400, 3), np.uint8))[1].tobytes())
+    return _check(ctx)
+
+
+def _calib_r0_zero(ctx: Ctx) -> list[str]:
+    _replace_line(ctx, "R0_rect", "R0_rect: " + " ".join(["0.0"] * 9) + "\n")
+    return _check(ctx)
+
+
+def _calib_two_p2(ctx: Ctx) -> list[str]:
+    p2 = next(line for line in _calib_lines(ctx) if line.startswith("P2:"))
+    _put(ctx.file("calib"), "".join(_calib_lines(ctx)) + p2)
+    return _check(ctx)
+
+
+def _visualize_bad_calib(ctx: Ctx) -> list[str]:
+    _replace_line(ctx, "P2", "P2: 1 2 three\n")
+    return ["--root", str(ctx.root), "--frames", str(ctx.train), "--out", str(ctx.tmp / "renders")]
+
+
+def _visualize_set(ctx: Ctx, corrupt: Callable[[Path], None]) -> list[str]:
+    path = _write_set(ctx.tmp / "frustums_val.npz")
+    corrupt(path)
+    return ["--root", str(ctx.root), "--frustum-set", str(path), "--out", str(ctx.tmp / "renders")]
+
+
+def _class_id_out_of_range(path: Path) -> None:
+    _write_set(path, class_id=7)
+
+
+def _eval(ctx: Ctx, preds: Path, *extra: str) -> list[str]:
+    return ["--gt-dir", str(ctx.root / "training" / "label_2"), "--pred-dir", str(preds),
+            "--split", str(ctx.root / "ImageSets" / "val.txt"), *extra]
+
+
+def _eval_pred_is_dir(ctx: Ctx) -> list[str]:
+    (ctx.tmp / "pred" / f"{ctx.val:06d}.txt").mkdir(parents=True)
+    return _eval(ctx, ctx.tmp / "pred")
+
+
+def _eval_json_is_dir(ctx: Ctx) -> list[str]:
+    (ctx.tmp / "pred").mkdir()
+    (ctx.tmp / "result.json").mkdir()
+    return _eval(ctx, ctx.tmp / "pred", "--json", str(ctx.tmp / "result.json"))
+
+
+def _eval_gt_inverted(ctx: Ctx) -> list[str]:
+    (ctx.tmp / "pred").mkdir()
+    _put(ctx.file("label_2", ctx.val), _label_line(300, 150, 200, 250))
+    return _eval(ctx, ctx.tmp / "pred")
+
+
+def _train_truncated_set(ctx: Ctx) -> list[str]:
+    path = _write_set(ctx.tmp / "frustums_train.npz")
+    _truncate(path)
+    return ["--config", str(REPO / "configs/demo.yaml"), "--frustums", str(path), "--output", str(ctx.tmp / "stage"),
+            "--gpu", "-1"]
+
+
+def _test_net(ctx: Ctx, weights: Path) -> list[str]:
+    return ["--weights", str(weights), "--frustums", str(ctx.tmp / "none.npz"), "--data", str(ctx.root),
+            "--output", str(ctx.tmp / "val"), "--gpu", "-1"]
+
+
+def _frustums_inverted_label(ctx: Ctx) -> list[str]:
+    _put(ctx.file("label_2"), _label_line(300, 150, 200, 250))
+    return ["--data", str(ctx.root), "--output", str(ctx.tmp / "stage"), "--split", "train", "--set", "train",
+            "--workers", "2"]  # a worker process raises: the error crosses the process boundary (picklable)
+
+
+def _output_file(ctx: Ctx) -> list[str]:
+    _put(ctx.tmp / "out", "a file\n")
+    return _pipeline(ctx)
+
+
+def _empty_val(ctx: Ctx) -> list[str]:
+    _put(ctx.root / "ImageSets" / "val.txt", "")
+    return _pipeline(ctx)
+
+
+def _config_dir(ctx: Ctx) -> list[str]:
+    (ctx.tmp / "configs").mkdir()
+    return _pipeline(ctx, config=str(ctx.tmp / "configs"))
+
+
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+LABEL = lambda c: f"label_2/{c.train:06d}.txt:1"  # noqa: E731
+
+CORPUS = [
+    # split files
+    _row("split-unicode-digit", "kitti.check_dataset", _split_unicode, 2, "ImageSets/train.txt:1"),
+    _row("split-not-utf8", "kitti.check_dataset", _split_binary, 2, "ImageSets/train.txt"),
+    # depth maps
+    _row("depth-strings", "kitti.check_dataset", _depth_strings, 2, lambda c: f"depth_2/{c.train:06d}.npz"),
+    _row("depth-sky-shape", "kitti.check_dataset", _depth_sky_shape, 2, lambda c: f"depth_2/{c.train:06d}.npz"),
+    _row("depth-truncated", "kitti.check_dataset", _depth_truncated, 2, lambda c: f"depth_2/{c.train:06d}.npz"),
+    # data that used to pass kitti.check_dataset
+    _row("label-negative-box", "kitti.check_dataset", lambda c: _label(c, _label_line(-40, 150, 200, 250)), 2, LABEL),
+    _row("label-inverted-box", "kitti.check_dataset", lambda c: _label(c, _label_line(300, 150, 200, 250)), 2, LABEL),
+    _row("velodyne-empty", "kitti.check_dataset", _velodyne_empty, 2, lambda c: f"velodyne/{c.train:06d}.bin"),
+    _row("image-wrong-size", "kitti.check_dataset", _image_small, 2, lambda c: f"image_2/{c.train:06d}.png"),
+    _row("calib-r0-zero", "kitti.check_dataset", _calib_r0_zero, 2, lambda c: f"calib/{c.train:06d}.txt"),
+    _row("calib-two-p2", "kitti.check_dataset", _calib_two_p2, 2,
+         lambda c: f"calib/{c.train:06d}.txt:{len(_calib_lines(c))}: P2 given twice"),
+    # kitti.visualize (it had no error handler)
+    _row("visualize-bad-calib", "kitti.visualize", _visualize_bad_calib, 2, lambda c: f"calib/{c.train:06d}.txt:3"),
+    _row("visualize-truncated-set", "kitti.visualize", lambda c: _visualize_set(c, _truncate), 2, "frustums_val.npz"),
+    _row("set-class-id-out-of-range", "kitti.visualize", lambda c: _visualize_set(c, _class_id_out_of_range), 2,
+         "frustums_val.npz"),
+    # kitti.eval
+    _row("eval-prediction-is-dir", "kitti.eval", _eval_pred_is_dir, 2, lambda c: f"pred/{c.val:06d}.txt"),
+    _row("eval-json-is-dir", "kitti.eval", _eval_json_is_dir, 2, "result.json"),
+    _row("eval-gt-inverted-box", "kitti.eval", _eval_gt_inverted, 2, lambda c: f"label_2/{c.val:06d}.txt:1"),
+    # the frustum builders (errors raised in worker processes)
+    _row("frustums-inverted-label", "kitti.frustum.engine", _frustums_inverted_label, 2, LABEL),
+    # training and inference
+    _row("train-truncated-set", "train.train_net_det", _train_truncated_set, 2, "frustums_train.npz"),
+    _row("checkpoint-config-mismatch", "train.test_net_det",
+         lambda c: _test_net(c, _checkpoint(c.tmp / "mismatch.pth", mismatch=True)), 2, "mismatch.pth"),
+    _row("checkpoint-pickled", "train.test_net_det",
+         lambda c: _test_net(c, _checkpoint(c.tmp / "evil.pth", pickled=True)), 2, "evil.pth: refused"),
+    # the pipeline: overrides, configs, outputs, splits
+    _row("override-invalid-yaml", "train.pipeline", lambda c: _pipeline(c, "train.epochs=[1"), 2, "train.epochs=[1"),
+    _row("override-yaml-tag", "train.pipeline", lambda c: _pipeline(c, "train.epochs=!!python/name:os.system"), 2,
+         "train.epochs=!!python/name:os.system"),
+    _row("override-unknown-key", "train.pipeline", lambda c: _pipeline(c, "train.epochz=1"), 2,
+         "override(s) train.epochz=1: unknown key 'train.epochz'"),
+    _row("override-negative-epochs", "train.pipeline", lambda c: _pipeline(c, "train.epochs=-3"), 2, "train.epochs"),
+    _row("override-zero-samples", "train.pipeline", lambda c: _pipeline(c, "data.num_samples=0"), 2,
+         "data.num_samples"),
+    _row("config-is-dir", "train.pipeline", _config_dir, 2, "configs: is a directory"),
+    _row("output-is-file", "train.pipeline", _output_file, 2, "out: is not a directory"),
+    _row("output-read-only", "train.pipeline", lambda c: _pipeline(c, output=_read_only(c.tmp / "ro") / "out"), 2,
+         "ro: is not writable", marks=(pytest.mark.skipif(ROOT_USER, reason="root writes anywhere"),)),
+    _row("output-inside-data", "train.pipeline", lambda c: _pipeline(c, output=c.root / "output"), 2,
+         "lies inside the data set"),
+    _row("output-is-data", "train.pipeline", lambda c: _pipeline(c, output=c.root), 2, "lies inside the data set"),
+    _row("val-split-empty", "train.pipeline", _empty_val, 2, "ImageSets/val.txt"),
+    # the synthetic generator
+    _row("synthetic-into-kitti-root", "kitti.synthetic",
+         lambda c: ["--out", str(c.root), "--frames", "1", "--workers", "1"], 2, "not made by kitti.synthetic"),
+    _row("synthetic-into-file", "kitti.synthetic",
+         lambda c: (_put(c.tmp / "f", "x"), ["--out", str(c.tmp / "f"), "--frames", "1"])[1], 2, "f: is not a dir"),
+]
+
+
+def _main(module: str) -> Callable[[Sequence[str]], int]:
+    import importlib
+    try:
+        return importlib.import_module(f"{module}.__main__").main
+    except ModuleNotFoundError:
+        return importlib.import_module(module).main
+
+
+@pytest.fixture
+def ctx(world: Path, tmp_path: Path) -> Ctx:
+    root = _clone(world, tmp_path / "kitti")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    return Ctx(root, scratch, read_split(root / "ImageSets" / "train.txt")[0],
+               read_split(root / "ImageSets" / "val.txt")[0])
+
+
+@pytest.mark.parametrize("module, setup, code, names", CORPUS)
+def test_bad_input(module: str, setup: Setup, code: int, names: Callable[[Ctx], str] | str, ctx: Ctx,
+                   capsys: pytest.CaptureFixture) -> None:
+    argv = list(setup(ctx))
+    assert _main(module)(argv) == code
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    expected = names(ctx) if callable(names) else names
+    assert expected in errors[0], errors[0]
+    assert "weights_only=False" not in err
+
+
+def test_unexpected_errors_keep_their_traceback(monkeypatch: pytest.MonkeyPatch, ctx: Ctx) -> None:
+    """Only input errors become an ``error:`` line: a bug (here a ValueError inside the reader) propagates."""
+    import kitti.check_dataset as check
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug, not an input error")
+    monkeypatch.setattr(check, "collect_stats", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        check.main(_check(ctx))
+
+
+def test_input_errors_pickle() -> None:
+    for error in (KittiFormatError("a/b.txt", "bad", 3), CheckpointError("m.pth", "refused"), InputError("plain"),
+                  OutputDirError("out", "is a file")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+
+
+def test_inverted_predicted_box_is_counted_not_fatal(ctx: Ctx, capsys: pytest.CaptureFixture) -> None:
+    """The official protocol accepts a detector's inverted 2D box (no 2D overlap): a counting warning, exit 0."""
+    from kitti.eval.__main__ import main
+    _put(ctx.tmp / "pred" / f"{ctx.val:06d}.txt", _label_line(300, 150, 200, 250).rstrip() + " 0.9\n"
+         + _label_line(100, 150, 200, 250).rstrip() + " 0.8\n")
+    assert main(_eval(ctx, ctx.tmp / "pred")) == 0
+    assert "warning: 1 predicted 2D boxes with x2 < x1 or y2 < y1 in 1 files" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# data loss: nothing of the user's, nothing of a finished stage, is lost
+
+
+def test_synthetic_never_writes_into_a_foreign_directory(kitti_like: Path, capsys: pytest.CaptureFixture) -> None:
+    from kitti.synthetic.__main__ import main
+    before = _digests(kitti_like)
+    assert main(["--out", str(kitti_like), "--frames", "2", "--workers", "1"]) == 2
+    assert "not made by kitti.synthetic" in capsys.readouterr().err
+    assert _digests(kitti_like) == before
+
+
+@pytest.fixture
+def kitti_like(world: Path, tmp_path: Path) -> Path:
+    """A real copy (no symlinks) of one frame of a KITTI root without a synthetic manifest: the user's data."""
+    root = tmp_path / "user_kitti"
+    for kind, ext in (("calib", "txt"), ("image_2", "png"), ("label_2", "txt"), ("velodyne", "bin")):
+        _put(root / "training" / kind / f"000000.{ext}", (world / "training" / kind / f"000000.{ext}").read_bytes())
+    _put(root / "ImageSets" / "train.txt", "000000\n")
+    return root
+
+
+@pytest.mark.parametrize("extra, config", [
+    (("train.epochz=1",), "configs/demo.yaml"),
+    (("train.epochs=oops",), "configs/demo.yaml"),
+    ((), "BAD_YAML"),
+])
+def test_bad_rerun_keeps_a_finished_stage(ctx: Ctx, extra: tuple[str, ...], config: str,
+                                          capsys: pytest.CaptureFixture) -> None:
+    from train.pipeline.__main__ import main
+    stage = step_dir(ctx.tmp / "out", 0, 100)
+    before = _finished_stage(stage)
+    if config == "BAD_YAML":
+        _put(ctx.tmp / "bad.yaml", "train: {epochs: [1\n")
+        config = str(ctx.tmp / "bad.yaml")
+    assert main(_pipeline(ctx, *extra, config=config)) == 2
+    assert capsys.readouterr().err.startswith("error:")
+    assert _digests(stage) == before
+    assert sorted(p.name for p in stage.parent.iterdir()) == [stage.name]  # nothing written beside it either
+
+
+def test_failed_rebuild_keeps_the_finished_stage(ctx: Ctx, capsys: pytest.CaptureFixture) -> None:
+    """Inputs changed (another fingerprint) and the rebuild fails in its data phase: the finished stage is intact;
+    the failed rebuild lies beside it."""
+    from train.pipeline.__main__ import main
+    stage = step_dir(ctx.tmp / "out", 0, 100)
+    before = _finished_stage(stage, "f" * 64)
+    _put(ctx.file("label_2"), "Car 0.00 0 -1.57 not numbers\n")  # only the data phase reads it
+    assert main(_pipeline(ctx)) == 2
+    err = capsys.readouterr().err
+    assert "error: frustums failed" in err and f"label_2/{ctx.train:06d}.txt:1" in err
+    assert _digests(stage) == before
+    assert (stage.parent / (stage.name + REBUILD_SUFFIX) / MANIFEST).is_file()
+
+
+def test_rebuild_replaces_the_stage_only_when_finished(tmp_path: Path) -> None:
+    stage = tmp_path / "carpedcyc_step_00"
+    before = _finished_stage(stage, "a" * 64)
+    work = _prepare(stage, stage.name, "b" * 64, force=False)
+    assert work is not None and work != stage and _digests(stage) == before
+    _put(work / "model_final.pth", "new weights\n")
+    _promote(work, stage)
+    assert not work.exists() and (stage / "model_final.pth").read_text() == "new weights\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [stage.name]
+
+
+def test_corrupt_stage_output_is_detected_not_skipped(tmp_path: Path) -> None:
+    stage = tmp_path / "carpedcyc_step_00"
+    before = _finished_stage(stage, "c" * 64)
+    assert _prepare(stage, stage.name, "c" * 64, force=False) is None  # intact: skipped
+    _truncate(stage / "frustums_train.npz")
+    manifest = read_manifest(stage)
+    assert manifest is not None and changed_outputs(stage, manifest) == ["frustums_train.npz"]
+    work = _prepare(stage, stage.name, "c" * 64, force=False)
+    assert work == stage.parent / (stage.name + REBUILD_SUFFIX)
+    assert set(_digests(stage)) == set(before)  # the old stage is untouched until the rebuild finishes
+    with pytest.raises(KittiFormatError, match="frustums_train.npz: not a readable frustum set .npz"):
+        read_npz(stage / "frustums_train.npz", "frustum set")
+
+
+def test_corrupt_frustum_set_is_rebuilt_not_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "frustums_train.npz"
+    write_frustum_set(path, [_sample()], {}, inputs={"a": 1})
+    manifest = json.loads(manifest_path(path).read_text())
+    assert is_complete(path, manifest["inputs"])
+    _truncate(path)
+    assert not is_complete(path, manifest["inputs"])
+
+
+@pytest.mark.parametrize("content", [b"[]", b"\xff\xfe\x00garbage", b"{\"status\": ", b"null"])
+def test_unreadable_stage_manifest_means_rebuild(tmp_path: Path, content: bytes) -> None:
+    stage = tmp_path / "carpedcyc_step_00"
+    before = _finished_stage(stage, "d" * 64)
+    _put(stage / MANIFEST, content)
+    assert read_manifest(stage) is None
+    work = _prepare(stage, stage.name, fingerprint({}, {}), force=False)
+    assert work == stage.parent / (stage.name + REBUILD_SUFFIX)
+    assert {k: v for k, v in _digests(stage).items() if k != MANIFEST} == \
+        {k: v for k, v in before.items() if k != MANIFEST}
+
+
+def test_atomic_writes_honour_the_umask(tmp_path: Path) -> None:
+    from kitti.atomic import atomic_write_text
+    mask = os.umask(0o022)
+    os.umask(mask)
+    atomic_write_text(tmp_path / "labels.txt", "x\n")
+    assert (tmp_path / "labels.txt").stat().st_mode & 0o777 == 0o666 & ~mask != 0o600
