@@ -74,6 +74,12 @@ def format_budget(budget: Budget) -> str:
     return "\n".join(lines)
 
 
+def limits_line(budget: Budget) -> str:
+    """One line naming what limits each class of the label set (the classes' limit texts, ``; ``-separated)."""
+    texts = [entry["limits"]["text"] for entry in budget["classes"].values()]
+    return "; ".join(texts) if texts else "no class with ground truth"
+
+
 def write_budget_json(path: str | Path, budget: Budget) -> None:
     """Write the budget as JSON, atomically."""
     atomic_write_text(path, json.dumps(budget, indent=2, allow_nan=False) + "\n")

@@ -23,6 +23,7 @@ from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import read_labels
 from kitti.visualize import render_frame
+from train.pipeline.label_quality import label_quality, label_sets
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
 from train.pipeline.runner import StageFailed
@@ -42,7 +43,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
-    """Summary over the stages that exist: tables, plot, and renders of a few frames with the final labels."""
+    """Summary over the stages that exist: the final labels (and the geometric labeller's, when they exist) against
+    the train frames' ground truth first, then tables, plot, and renders of a few frames with the final labels."""
     stages = [(f"step {s}", step_dir(opts.output, s, opts.ratio)) for s in range(steps + 1)]
     stages.append(("refinement", refine_dir(opts.output)))
     stages = [(name, directory) for name, directory in stages if directory.exists()]
@@ -69,7 +71,11 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
             by_distance.append(evaluate_by_distance(gt, dt))
         else:
             by_distance.append({})
-    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance)
+    quality = None
+    if labels_dir.is_dir():
+        quality = label_quality(opts.data / "training" / "label_2", dataset.split_path(opts.train_split),
+                                label_sets(opts.output, labels_dir))
+    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
