@@ -21,11 +21,13 @@ from typing import Any, Mapping
 import numpy as np
 
 import ops
-from kitti.eval.box_errors import FACTORS, pair_errors, remove_error
+from kitti.eval.box_errors import FACTORS, remove_error
 
 #: the share of pairs (or boxes) a distance bin needs to be named in a limit's text
 MIN_BIN_SHARE = 0.1
-_QUANTITY = {"depth": "depth_m", "lateral": "lateral_m", "height": "height_m"}
+#: error factor -> (budget key, unit, number format) of its description
+_ERRORS = {"depth": ("depth_m", " m", ".2f"), "lateral": ("lateral_m", " m", ".2f"),
+           "height": ("height_m", " m", ".2f"), "heading": ("heading_mod_pi_deg", " deg (mod 180)", ".1f")}
 _RATIO_NAMES = {"l_ratio": "length", "w_ratio": "width", "h_ratio": "height"}
 
 
@@ -47,12 +49,14 @@ def _worst_bin(budget: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, A
     return name, group["errors"][key]
 
 
-def _describe_offset(budget: Mapping[str, Any], factor: str) -> str:
-    key = _QUANTITY[factor]
+def _describe_error(budget: Mapping[str, Any], factor: str) -> str:
+    """A median bias or a spread of an offset (metres) or of the heading modulo 180 degrees (a front/back flip leaves
+    a box's IoU unchanged), in the distance bin where it is largest."""
+    key, unit, spec = _ERRORS[factor]
     name, s = _worst_bin(budget, key)
     if abs(s["median"]) >= 0.5 * s["median_abs"]:
-        return f"{factor} {s['median']:+.2f} m median bias at {name}"
-    return f"{factor} spread, median |error| {s['median_abs']:.2f} m at {name}"
+        return f"{factor} {s['median']:+{spec}}{unit} median bias at {name}"
+    return f"{factor} spread, median |error| {s['median_abs']:{spec}}{unit} at {name}"
 
 
 def _describe_size(budget: Mapping[str, Any]) -> str:
@@ -60,13 +64,6 @@ def _describe_size(budget: Mapping[str, Any]) -> str:
     key = max(_RATIO_NAMES, key=lambda k: overall[k]["median_abs"])
     name, s = _worst_bin(budget, key)
     return f"{_RATIO_NAMES[key]} ratio {s['median']:.2f} median at {name}"
-
-
-def _describe_heading(budget: Mapping[str, Any], flips: float, flip_gain: float, gain: float) -> str:
-    if flips > 0 and flip_gain >= 0.5 * gain:
-        return f"heading flipped by 180 deg on {100 * flips:.0f} % of boxes"
-    name, s = _worst_bin(budget, "heading_mod_pi_deg")
-    return f"heading median |error| {s['median_abs']:.1f} deg (mod 180) at {name}"
 
 
 def _describe_coverage(budget: Mapping[str, Any]) -> str:
@@ -108,14 +105,8 @@ def limits(cls: str, budget: Mapping[str, Any], gt: np.ndarray, pred: np.ndarray
         description = _describe_coverage(budget)
     elif factor == "size":
         description = _describe_size(budget)
-    elif factor == "heading":
-        flip = np.abs(pair_errors(gt, pred)["heading_deg"]) > 90
-        unflipped = pred.copy()
-        unflipped[flip, 6] += np.pi
-        flip_gain = coverage * (float(np.mean(ops.iou_3d_pairs(unflipped, gt) >= threshold)) - share)
-        description = _describe_heading(budget, float(np.mean(flip)), flip_gain, gains[factor][0])
     else:
-        description = _describe_offset(budget, factor)
+        description = _describe_error(budget, factor)
     out.update(factor=factor, text=f"{cls}: {description} (removing it: recall at 3D IoU >= {threshold:g} "
                                    f"{recall:.2f} -> {recall + gains[factor][0]:.2f})")
     return out

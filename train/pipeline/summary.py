@@ -108,9 +108,10 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
     pseudo = [(name, _load(directory / pseudo_metrics)) for name, directory in stages]
     by_distance = list(zip((name for name, _ in stages), val_by_distance))
     atomic_write_text(output / "summary.json", json.dumps(
-        {"run": run, "label_quality": label_quality, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
-                                 "val_car_by_distance": dict(by_distance).get(name)}
-                                for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
+        {"run": run, "label_quality": label_quality,
+         "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
+                     "val_car_by_distance": dict(by_distance).get(name)}
+                    for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
     plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
     lines = ["# ALPI run summary", ""]
     lines += [f"- {key}: {value}" for key, value in run.items()]

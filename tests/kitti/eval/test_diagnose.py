@@ -216,3 +216,15 @@ def test_bad_label_line_is_one_error_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and f"{pred_dir / '000001.txt'}:1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("change, text", [
+    ({"ry": math.radians(25)}, "heading +25.0 deg (mod 180) median bias at 10-20 m"),
+    ({"dims": (1.5, 1.6, 2.7)}, "length ratio 0.69 median at 10-20 m"),
+    ({"y": 1.2}, "height +0.50 m median bias at 10-20 m"),
+])
+def test_the_limit_names_the_error(change: dict, text: str) -> None:
+    gt = [_car(i, 2.0 * i, 12.0 + i) for i in range(3)]
+    pred = [_car(i, 2.0 * i, 12.0 + i, score=0.9, **change) for i in range(3)]
+    limit = _budget(gt, pred)["classes"]["Car"]["limits"]
+    assert limit["text"] == f"Car: {text} (removing it: recall at 3D IoU >= 0.7 0.00 -> 1.00)"
