@@ -23,7 +23,7 @@ from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import read_labels
 from kitti.visualize import render_frame
-from train.pipeline.label_quality import label_quality, label_sets
+from train.pipeline.label_quality import PRODUCT_NAME, label_quality, label_sets
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
 from train.pipeline.runner import StageFailed
@@ -50,9 +50,9 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
     stages = [(name, directory) for name, directory in stages if directory.exists()]
     dataset = KittiDataset(opts.data)
     render_paths = []
-    labels_dir = opts.output / FINAL_LABELS_DIR
+    labels_dir, labels_name = opts.output / FINAL_LABELS_DIR, PRODUCT_NAME
     if not labels_dir.is_dir() and stages:
-        labels_dir = stages[-1][1] / TRAIN_DIR / "data"
+        labels_dir, labels_name = stages[-1][1] / TRAIN_DIR / "data", f"ALPI pseudo-labels ({stages[-1][0]})"
     for frame in dataset.frame_ids(opts.train_split)[:renders]:
         path = labels_dir / f"{frame:06d}.txt"
         if path.is_file():
@@ -74,7 +74,7 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
     quality = None
     if labels_dir.is_dir():
         quality = label_quality(opts.data / "training" / "label_2", dataset.split_path(opts.train_split),
-                                label_sets(opts.output, labels_dir))
+                                label_sets(opts.output, labels_dir, labels_name))
     return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality)
 
 

@@ -29,9 +29,10 @@ PRODUCT_NAME = "ALPI final pseudo-labels"
 GEOMETRIC_NAME = "geometric labeller"
 
 
-def label_sets(output: Path, final_labels: Path) -> list[tuple[str, Path]]:
-    """The label sets to report: the final pseudo-labels, then the geometric labeller's when its directory exists."""
-    sets = [(PRODUCT_NAME, final_labels)]
+def label_sets(output: Path, final_labels: Path, name: str = PRODUCT_NAME) -> list[tuple[str, Path]]:
+    """The label sets to report: the final pseudo-labels (``name``: the latest stage's when the run has no final
+    labels yet), then the geometric labeller's when its directory exists."""
+    sets = [(name, final_labels)]
     if (output / GEOMETRIC_LABELS_DIR).is_dir():
         sets.append((GEOMETRIC_NAME, output / GEOMETRIC_LABELS_DIR))
     return sets
