@@ -6,6 +6,11 @@ Modules: :mod:`~kitti.eval.protocol` (constants), :mod:`~kitti.eval.annos` (inpu
 :mod:`~kitti.eval.difficulty` (difficulty filter), :mod:`~kitti.eval.overlaps` (2D / BEV / 3D overlaps),
 :mod:`~kitti.eval.matching` (matching and precision curves), :mod:`~kitti.eval.ap` (R11 / R40),
 :mod:`~kitti.eval.evaluate` (API) and :mod:`~kitti.eval.report` (table, JSON). CLI: ``python -m kitti.eval``.
+
+The error budget of a label set (coverage, per-box IoU, signed errors, ranking, the limiting error):
+:mod:`~kitti.eval.diagnose` (API and CLI ``python -m kitti.eval.diagnose``), built from :mod:`~kitti.eval.pairing`,
+:mod:`~kitti.eval.box_errors`, :mod:`~kitti.eval.budget`, :mod:`~kitti.eval.limits` and
+:mod:`~kitti.eval.budget_report`.
 """
 from kitti.eval.annos import Anno, annos_from_labels, check_anno, empty_anno, load_dirs, read_gt_file, read_pred_file
 from kitti.eval.evaluate import ALL_METRICS, Result, evaluate, evaluate_dirs

@@ -88,8 +88,13 @@ def test_every_stage_output(full_run: tuple[Path, str], world: Path) -> None:
     _check_labels(output / "label_2_pseudo", train)
     summary = (output / "summary.md").read_text()
     assert "| step 0 |" in summary and "| refinement |" in summary
+    assert summary.index("## The product") < summary.index("## Val AP R40")  # the final labels lead
+    assert "| Car | ALPI final pseudo-labels |" in summary and "**What limits the labels:** Car: " in summary
     assert (output / "ap_by_stage.png").stat().st_size > 10_000
-    assert json.loads((output / "summary.json").read_text())["stages"][-1]["name"] == "refinement"
+    written = json.loads((output / "summary.json").read_text())
+    assert written["stages"][-1]["name"] == "refinement"
+    assert written["label_quality"]["label_sets"][0]["dir"] == str(output / "label_2_pseudo")
+    assert written["label_quality"]["label_sets"][0]["budget"]["classes"]["Car"]["n_gt"] > 0
     assert list((output / "summary_renders").glob("*.png"))
 
 

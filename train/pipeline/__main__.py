@@ -26,6 +26,7 @@ from kitti.io.labels import read_labels
 from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
 from train.pipeline.checks import check_run
+from train.pipeline.label_quality import PRODUCT_NAME, label_quality, label_sets
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
@@ -49,15 +50,16 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
-    """Summary over the stages that exist: tables, plot, and renders of a few frames with the final labels."""
+    """Summary over the stages that exist: the final labels (and the geometric labeller's, when they exist) against
+    the train frames' ground truth first, then tables, plot, and renders of a few frames with the final labels."""
     stages = [(f"step {s}", step_dir(opts.output, s, opts.ratio)) for s in range(steps + 1)]
     stages.append(("refinement", refine_dir(opts.output)))
     stages = [(name, directory) for name, directory in stages if directory.exists()]
     dataset = KittiDataset(opts.data)
     render_paths = []
-    labels_dir = opts.output / FINAL_LABELS_DIR
+    labels_dir, labels_name = opts.output / FINAL_LABELS_DIR, PRODUCT_NAME
     if not labels_dir.is_dir() and stages:
-        labels_dir = stages[-1][1] / TRAIN_DIR / "data"
+        labels_dir, labels_name = stages[-1][1] / TRAIN_DIR / "data", f"ALPI pseudo-labels ({stages[-1][0]})"
     for frame in dataset.frame_ids(opts.train_split)[:renders]:
         path = labels_dir / f"{frame:06d}.txt"
         if path.is_file():
@@ -76,7 +78,11 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
             by_distance.append(evaluate_by_distance(gt, dt))
         else:
             by_distance.append({})
-    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance)
+    quality = None
+    if labels_dir.is_dir():
+        quality = label_quality(opts.data / "training" / "label_2", dataset.split_path(opts.train_split),
+                                label_sets(opts.output, labels_dir, labels_name))
+    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality)
 
 
 @cli

@@ -1,6 +1,10 @@
-"""The run summary: ``summary.json``, ``summary.md`` (tables of AP per stage), ``ap_by_stage.png`` (plot) and a few
-rendered examples. Val AP measures the annotator on val frames with ground-truth 2D boxes; the train pseudo-label
-quality against ground truth is information only (nothing on the training path reads it)."""
+"""The run summary: ``summary.json``, ``summary.md``, ``ap_by_stage.png`` (plot) and a few rendered examples.
+
+The summary leads with the product: the final pseudo-labels of the labelled (train) frames against their ground truth
+when it exists (AP, coverage, per-box IoU, highlights of the error budget, one line naming what limits them; the
+geometric labeller as a baseline row when it ran: :mod:`train.pipeline.label_quality`). The val AP per stage (the
+annotator on val frames with ground-truth 2D boxes) and the per-stage train pseudo-label AP follow. Nothing on the
+training path reads any of these figures."""
 from __future__ import annotations
 
 import json
@@ -15,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none  # noqa: E402
 from kitti.priors import CLASSES  # noqa: E402
+from train.pipeline.product_table import product_section  # noqa: E402
 
 DIFFICULTIES = ("easy", "moderate", "hard")
 THRESHOLDS = {"strict": "IoU Car 0.7, Ped/Cyc 0.5", "loose": "IoU Car 0.5, Ped/Cyc 0.25"}
@@ -85,31 +90,33 @@ def _distance_table(by_distance: Sequence[tuple[str, dict[str, Metrics]]]) -> li
 
 def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str, Path]],
                   val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = (),
-                  val_by_distance: Sequence[dict[str, Metrics]] = ()) -> str:
+                  val_by_distance: Sequence[dict[str, Metrics]] = (), label_quality: Metrics | None = None) -> str:
     """Write ``summary.json``, ``summary.md`` and ``ap_by_stage.png`` into ``output``; returns the Markdown.
 
     ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
     to a stage directory (evaluator JSON shape); ``val_by_distance`` per stage the Car results by distance bin
-    (:func:`kitti.eval.distance.evaluate_by_distance`)."""
+    (:func:`kitti.eval.distance.evaluate_by_distance`); ``label_quality`` the train frames' label sets against
+    ground truth (:func:`train.pipeline.label_quality.label_quality`; None: no 3D ground truth)."""
     val = [(name, read_json_or_none(directory / val_metrics)) for name, directory in stages]
     pseudo = [(name, read_json_or_none(directory / pseudo_metrics)) for name, directory in stages]
     by_distance = list(zip((name for name, _ in stages), val_by_distance))
     atomic_write_text(output / "summary.json", json.dumps(
-        {"run": run, "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
-                                 "val_car_by_distance": dict(by_distance).get(name)}
-                                for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
+        {"run": run, "label_quality": label_quality,
+         "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
+                     "val_car_by_distance": dict(by_distance).get(name)}
+                    for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
     plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
     lines = ["# ALPI run summary", ""]
     lines += [f"- {key}: {value}" for key, value in run.items()]
-    lines += ["", "Cells are AP in percent, easy / moderate / hard.", ""]
+    lines += ["", "AP cells are in percent, easy / moderate / hard.", "", *product_section(label_quality)]
     for overlap in ("strict", "loose"):
         lines += [f"## Val AP R40, {overlap} ({THRESHOLDS[overlap]})", "", *_table(val, overlap, "R40"), ""]
     lines += [f"## Val AP R11, strict ({THRESHOLDS['strict']})", "", *_table(val, "strict", "R11"), ""]
     if by_distance:
         lines += ["## Val Car 3D AP R40 (moderate) by distance", "", *_distance_table(by_distance), ""]
-    lines += ["## Train pseudo-labels against ground truth, R40, strict (information only)", "",
+    lines += ["## Train pseudo-labels per stage against ground truth, R40, strict", "",
               *_table(pseudo, "strict", "R40"), ""]
-    lines += ["## Train pseudo-labels against ground truth, R11, strict (information only)", "",
+    lines += ["## Train pseudo-labels per stage against ground truth, R11, strict", "",
               *_table(pseudo, "strict", "R11"), ""]
     lines += ["![AP by stage](ap_by_stage.png)", ""]
     lines += [f"![{path.stem}]({path.relative_to(output)})" for path in renders]
