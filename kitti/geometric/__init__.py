@@ -1,0 +1,6 @@
+"""Training-free geometric labeller (2D boxes + scene points -> 3D boxes): ground plane, segmentation, BEV box fit,
+heading and fit-quality score, one small module each; :func:`label_frame` is the library entry point and
+:mod:`kitti.geometric.run` labels a split."""
+from kitti.geometric.labeller import FrameInputs, GeometricBox, label_frame, prior_box
+
+__all__ = ["FrameInputs", "GeometricBox", "label_frame", "prior_box"]
