@@ -21,6 +21,8 @@ import numpy as np
 from kitti.priors import MEAN_SIZE, SIZE_STD
 
 HEADING_STEPS = 90
+#: most points used by the heading search (an even stride over the rest)
+MAX_HEADING_POINTS = 300
 #: closeness criterion floor distance (metres)
 CLOSENESS_D0 = 0.05
 #: a visible extent below ``mean - PARTIAL_STDS * std`` is a partial view: the size is the prior mean
@@ -48,6 +50,8 @@ class BevCandidate:
 def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float, float]:
     """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion,
     and the mean nearest-edge distance (metres) of the points at that angle."""
+    if len(xz) > MAX_HEADING_POINTS:
+        xz = xz[np.linspace(0, len(xz) - 1, MAX_HEADING_POINTS).astype(np.int64)]
     phi = np.arange(steps) * (np.pi / 2 / steps)
     e1 = np.stack([np.cos(phi), np.sin(phi)])          # (2, K)
     e2 = np.stack([-np.sin(phi), np.cos(phi)])

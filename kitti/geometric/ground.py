@@ -52,7 +52,7 @@ def _refit(points: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def fit_ground(points: np.ndarray, rng: np.random.Generator | None = None, iterations: int = 60,
-               max_samples: int = 4000) -> GroundPlane:
+               max_samples: int = 2000) -> GroundPlane:
     """RANSAC ground plane of rect points ``(N, 3+)``: candidates below the camera and near it, planes whose normal
     tilts at most :data:`MAX_TILT_DEG` from vertical, best inlier count, least-squares refit on the inliers. Falls
     back to :meth:`GroundPlane.flat` placed at the 5th height percentile of the candidates (or the default camera

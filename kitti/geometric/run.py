@@ -3,7 +3,7 @@
     python -m kitti.geometric_labeller --data D --split train --output O [--points lidar|depth|lidar+depth]
 
 Writes ``O/<frame>.txt`` atomically and ``O/geometric_manifest.json`` (the inputs: data root, split file digest,
-point source, depth directory; and per-class counts of fitted / prior boxes once finished). Resumable: frames whose
+point source, depth directory, labeller code digest; and per-class counts of fitted / prior boxes once finished). Resumable: frames whose
 file exists are skipped when the manifest records the same inputs; different inputs (or ``--force``) relabel every
 frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`). 2D labels only
 (:func:`kitti.io.labels.read_labels_2d`).
@@ -11,6 +11,7 @@ frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from collections import Counter
@@ -56,8 +57,17 @@ def label_one(cfg: LabelConfig, frame: int) -> Counter:
     return Counter(f"{box.class_name}/{box.source}" for box in boxes)
 
 
+def code_digest() -> str:
+    """sha256 over the labeller's source files (a changed labeller relabels every frame on resume)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _inputs(cfg: LabelConfig, dataset: KittiDataset) -> dict[str, str]:
     inputs = asdict(cfg)
+    inputs["code_sha256"] = code_digest()
     inputs.pop("output")
     inputs["data"] = str(Path(cfg.data).resolve())
     inputs["split_sha256"] = file_digest(dataset.split_path(cfg.split))

@@ -86,8 +86,8 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
             continue
         n_cand += 1
         u = pix[members, 0]
-        coverage = float(np.clip((np.percentile(u, 98) - np.percentile(u, 2)) / width, 0.0, 1.0))
-        depth = float(np.median(pts[members, 2]))
+        coverage = float(np.clip((u.max() - u.min()) / width, 0.0, 1.0))
+        depth = float(pts[members, 2].mean())
         prior = float(np.exp(-0.5 * (np.log(max(depth, 0.1) / prior_depth) / LOG_DEPTH_SIGMA) ** 2))
         score = np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
         if score > best_score:
