@@ -57,12 +57,12 @@ class GeometricBox:
     source: str
     label: Label2D
 
-    def to_label(self) -> ObjectLabel:
-        """The KITTI prediction line (16 fields, with score) of this box."""
+    def to_label(self, score_scale: float = 1.0) -> ObjectLabel:
+        """The KITTI prediction line (16 fields) of this box, with score ``score_scale * score``."""
         x, y, z, h, w, l, ry = (float(v) for v in self.box)
         return ObjectLabel(self.class_name, self.label.truncation, self.label.occlusion, self.label.box2d,
                            alpha=float(g.alpha_from_ry(ry, x, z)), dims=(h, w, l), location=(x, y, z), ry=ry,
-                           score=self.score)
+                           score=score_scale * self.score)
 
 
 def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size: tuple[int, int],
