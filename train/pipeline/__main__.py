@@ -3,6 +3,7 @@
     python -m train.pipeline all --data data/kitti --output output --ratio 30 [--steps 2]
     python -m train.pipeline step --step 1 --ratio 30 ...
     python -m train.pipeline refine --ratio 30 [--from-step 2] ...
+    python -m train.pipeline geometric ...     (the geometric labeller's baseline labels; also run by 'all')
     python -m train.pipeline summary --output output --ratio 30 [--steps 2]
 
 Stages are skipped when finished with the same inputs, resumed when interrupted, rebuilt when their inputs changed
@@ -26,7 +27,16 @@ from kitti.visualize import render_frame
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
 from train.pipeline.runner import StageFailed
-from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, RunOptions, run_refinement, run_step
+from train.pipeline.stages import (
+    PSEUDO_METRICS,
+    TRAIN_DIR,
+    VAL_DIR,
+    VAL_METRICS,
+    RunOptions,
+    run_geometric,
+    run_refinement,
+    run_step,
+)
 from train.pipeline.summary import write_summary
 
 
@@ -74,7 +84,7 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.pipeline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("all", "step", "refine", "summary"))
+    parser.add_argument("command", choices=("all", "step", "refine", "geometric", "summary"))
     parser.add_argument("--data", default="data/kitti", help="KITTI root (training/, ImageSets/)")
     parser.add_argument("--output", default="output", help="root of the stage directories")
     parser.add_argument("--config", default="configs/det_sample.yaml", help="detector config (steps)")
@@ -110,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_step(opts, args.step, args.force)
             elif args.command == "refine":
                 run_refinement(opts, args.steps if args.from_step is None else args.from_step, args.force)
+            elif args.command == "geometric":
+                run_geometric(opts, args.force)
             else:
+                run_geometric(opts, args.force)
                 for step in range(args.steps + 1):
                     run_step(opts, step, args.force)
                 run_refinement(opts, args.steps, args.force)
