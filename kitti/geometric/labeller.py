@@ -115,7 +115,8 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         in_box = frustum_mask(uv, box2d)
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
-                                 HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name])
+                                 HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
+                                 fully_visible=label.occlusion == 0 and label.truncation < 0.1)
         if segment is not None:
             box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground)
             n = len(segment.points)

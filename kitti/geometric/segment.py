@@ -21,8 +21,9 @@ MIN_HEIGHT_ABOVE_GROUND = {"Car": 0.25, "Pedestrian": 0.15, "Cyclist": 0.15}
 MAX_ABOVE_PRIOR = 0.8
 #: depth range searched around the class depth prior: ``[lo * d, hi * d + 5 m]``
 DEPTH_RANGE = (0.35, 1.6)
-#: sigma of the log-depth prior likelihood
-LOG_DEPTH_SIGMA = 0.3
+#: sigma of the log-depth prior likelihood: fully visible objects (the 2D box spans the whole object, so the height
+#: prior fixes the depth to about the class height spread), and occluded or truncated ones
+LOG_DEPTH_SIGMA = {"visible": 0.15, "partial": 0.35}
 #: most points clustered per box (random subset above this, deterministic)
 MAX_POINTS = 4000
 
@@ -60,12 +61,13 @@ def _components(xz: np.ndarray, gap: float) -> np.ndarray:
 
 
 def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2d: np.ndarray, class_name: str,
-                   prior_depth: float, prior_height: float, min_points: int = 3) -> Segment | None:
+                   prior_depth: float, prior_height: float, min_points: int = 3,
+                   fully_visible: bool = False) -> Segment | None:
     """Pick the object's cluster among frustum points.
 
     ``points (N, 3+)`` rect frame, ``uv (N, 2)`` their pixels, ``heights (N,)`` above the ground plane (metres),
-    all already restricted to the 2D box; ``prior_depth`` metres (rect z). Returns None when no cluster has
-    ``min_points`` points.
+    all already restricted to the 2D box; ``prior_depth`` metres (rect z); ``fully_visible`` (2D label not occluded,
+    not truncated) tightens the depth prior. Returns None when no cluster has ``min_points`` points.
     """
     z = points[:, 2]
     keep = ((heights > MIN_HEIGHT_ABOVE_GROUND[class_name]) & (heights < prior_height + MAX_ABOVE_PRIOR)
@@ -80,6 +82,7 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     width = max(box2d[2] - box2d[0], 1.0)
+    sigma = LOG_DEPTH_SIGMA["visible" if fully_visible else "partial"]
     best, best_score, best_cov, n_cand = None, 0.0, 0.0, 0
     for members in np.split(order, bounds):
         if len(members) < min_points:
@@ -88,7 +91,7 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
         u = pix[members, 0]
         coverage = float(np.clip((u.max() - u.min()) / width, 0.0, 1.0))
         depth = float(pts[members, 2].mean())
-        prior = float(np.exp(-0.5 * (np.log(max(depth, 0.1) / prior_depth) / LOG_DEPTH_SIGMA) ** 2))
+        prior = float(np.exp(-0.5 * (np.log(max(depth, 0.1) / prior_depth) / sigma) ** 2))
         score = np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
         if score > best_score:
             best, best_score, best_cov = members, score, coverage
