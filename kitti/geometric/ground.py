@@ -83,3 +83,23 @@ def fit_ground(points: np.ndarray, rng: np.random.Generator | None = None, itera
     if -normal[1] < np.cos(np.radians(MAX_TILT_DEG)):
         normal, offset = normals[best], float(offsets[best])
     return GroundPlane(normal, offset, int(len(inliers)))
+
+
+#: local ground: scene points within this BEV radius (metres) of an object ...
+LOCAL_RADIUS = 2.0
+#: ... and within this height band (metres) of the plane are ground near the object (kerbs, sidewalks)
+LOCAL_BAND = 0.3
+#: percentile of their heights taken as the local ground (below the median: the object's own low points are in)
+LOCAL_PERCENTILE = 30.0
+
+
+def local_offset(points: np.ndarray, heights: np.ndarray, centre_xz: np.ndarray, exclude: float = 0.0) -> float:
+    """Height (metres) of the ground near BEV position ``centre_xz`` above the frame's plane (a raised sidewalk is
+    > 0): the :data:`LOCAL_PERCENTILE` height of the scene points ``(N, 3+)`` (rect) within :data:`LOCAL_RADIUS` of
+    it and :data:`LOCAL_BAND` of the plane, but more than ``exclude`` metres away from it (the object's own
+    footprint); 0 with fewer than 5 such points."""
+    d = np.hypot(points[:, 0] - centre_xz[0], points[:, 2] - centre_xz[1])
+    near = (d < LOCAL_RADIUS) & (d > exclude) & (np.abs(heights) < LOCAL_BAND)
+    if near.sum() < 5:
+        return 0.0
+    return float(np.percentile(heights[near], LOCAL_PERCENTILE))

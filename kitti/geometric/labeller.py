@@ -1,7 +1,8 @@
 """The training-free geometric labeller: one 3D box per 2D box of a frame, from the scene points and 2D labels only.
 
 Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class: frustum points above the ground,
-the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the prior-constrained BEV rectangles
+the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
+(a raised sidewalk lifts the box; its points are dropped from the cluster), the prior-constrained BEV rectangles
 (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
 2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`). Where no cluster is found, a box of the class mean
 size is placed along the ray through the 2D box centre at the prior depth ``f_v H / h_box`` (``source="prior"``,
@@ -17,10 +18,10 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.geometric.bevfit import bev_candidates, prior_size
-from kitti.geometric.ground import GroundPlane, fit_ground
+from kitti.geometric.ground import GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import canonical_heading, choose, projected_iou
 from kitti.geometric.score import fit_score, prior_score
-from kitti.geometric.segment import frustum_mask, segment_object
+from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, frustum_mask, segment_object
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
 from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estimate
@@ -83,14 +84,15 @@ def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size
 
 
 def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: Calibration,
-             image_size: tuple[int, int], ground: GroundPlane) -> tuple[np.ndarray, float, float]:
-    """The fitted box of an object's points ``(K, 3)``: (box, projected 2D IoU, closeness residual metres)."""
+             image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, float]:
+    """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
+    (box, projected 2D IoU, closeness residual metres)."""
     candidates = bev_candidates(obj_points[:, [0, 2]], class_name)
     mean_h, std_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2]
     top = float(np.percentile(obj_points[:, 1], 2))
     boxes = []
     for cand in candidates:
-        y_bottom = float(ground.y_at(cand.centre[0], cand.centre[1]))
+        y_bottom = float(ground.y_at(cand.centre[0], cand.centre[1])) + lift * ground.normal[1]
         h = prior_size(y_bottom - top, mean_h, std_h)
         boxes.append([cand.centre[0], y_bottom, cand.centre[1], h, cand.w, cand.l, canonical_heading(cand.ry)])
     boxes_arr = np.array(boxes)
@@ -118,7 +120,12 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1)
         if segment is not None:
-            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground)
+            centre = np.median(segment.points[:, [0, 2]], axis=0)
+            lift = local_offset(points, heights, centre, exclude=0.5 * MEAN_SIZE[class_name][1])
+            obj = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
+            if len(obj) >= MIN_FIT_POINTS[class_name]:
+                segment.points = obj
+            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
             n = len(segment.points)
             out.append(GeometricBox(box, class_name, fit_score(class_name, n, residual, iou), n, "fit", label))
         else:
