@@ -85,21 +85,27 @@ def fit_ground(points: np.ndarray, rng: np.random.Generator | None = None, itera
     return GroundPlane(normal, offset, int(len(inliers)))
 
 
-#: local ground: scene points within this BEV radius (metres) of an object ...
+
+#: local ground: scene points within this BEV distance (metres) of an object's footprint ...
 LOCAL_RADIUS = 2.0
-#: ... and within this height band (metres) of the plane are ground near the object (kerbs, sidewalks)
+#: ... outside the footprint grown by this margin (metres) ...
+LOCAL_MARGIN = 0.3
+#: ... and within this height band (metres) of the plane are the ground near the object (kerbs, sidewalks)
 LOCAL_BAND = 0.3
-#: percentile of their heights taken as the local ground (below the median: the object's own low points are in)
-LOCAL_PERCENTILE = 30.0
 
 
-def local_offset(points: np.ndarray, heights: np.ndarray, centre_xz: np.ndarray, exclude: float = 0.0) -> float:
-    """Height (metres) of the ground near BEV position ``centre_xz`` above the frame's plane (a raised sidewalk is
-    > 0): the :data:`LOCAL_PERCENTILE` height of the scene points ``(N, 3+)`` (rect) within :data:`LOCAL_RADIUS` of
-    it and :data:`LOCAL_BAND` of the plane, but more than ``exclude`` metres away from it (the object's own
-    footprint); 0 with fewer than 5 such points."""
-    d = np.hypot(points[:, 0] - centre_xz[0], points[:, 2] - centre_xz[1])
-    near = (d < LOCAL_RADIUS) & (d > exclude) & (np.abs(heights) < LOCAL_BAND)
-    if near.sum() < 5:
+def local_offset(points: np.ndarray, heights: np.ndarray, box: np.ndarray) -> float:
+    """Height (metres) above the frame's plane of the ground around a fitted box (a raised sidewalk gives > 0): the
+    median height of the scene points ``(N, 3+)`` (rect) within :data:`LOCAL_RADIUS` of the box's BEV footprint, outside
+    the footprint grown by :data:`LOCAL_MARGIN`, and within :data:`LOCAL_BAND` of the plane; 0 with fewer than 5
+    such points. ``box`` is a KITTI 7-vector (rect frame)."""
+    x, _, z, _, w, l, ry = box
+    dx, dz = points[:, 0] - x, points[:, 2] - z
+    c, s = np.cos(ry), np.sin(ry)
+    along, across = np.abs(c * dx - s * dz), np.abs(s * dx + c * dz)
+    outside = (along > l / 2 + LOCAL_MARGIN) | (across > w / 2 + LOCAL_MARGIN)
+    near = (along < l / 2 + LOCAL_RADIUS) & (across < w / 2 + LOCAL_RADIUS)
+    ground = outside & near & (np.abs(heights) < LOCAL_BAND)
+    if ground.sum() < 5:
         return 0.0
-    return float(np.percentile(heights[near], LOCAL_PERCENTILE))
+    return float(np.median(heights[ground]))

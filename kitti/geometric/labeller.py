@@ -2,7 +2,8 @@
 
 Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class: frustum points above the ground,
 the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
-(a raised sidewalk lifts the box; its points are dropped from the cluster), the prior-constrained BEV rectangles
+(from the points around the fitted footprint; a raised sidewalk lifts the box and the fit is redone without
+the sidewalk's points), the prior-constrained BEV rectangles
 (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
 2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`). Where no cluster is found, a box of the class mean
 size is placed along the ray through the 2D box centre at the prior depth ``f_v H / h_box`` (``source="prior"``,
@@ -30,6 +31,8 @@ from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estim
 MIN_FIT_POINTS = {"Car": 5, "Pedestrian": 3, "Cyclist": 3}
 #: headings tried for a prior box (mod pi)
 PRIOR_HEADINGS = 12
+#: local ground higher than this above the plane (metres) lifts the box (kerb-high sidewalks)
+LIFT_MIN = 0.05
 SOURCES = ("fit", "prior")
 
 
@@ -120,12 +123,13 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1)
         if segment is not None:
-            centre = np.median(segment.points[:, [0, 2]], axis=0)
-            lift = local_offset(points, heights, centre, exclude=0.5 * MEAN_SIZE[class_name][1])
-            obj = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
-            if len(obj) >= MIN_FIT_POINTS[class_name]:
-                segment.points = obj
-            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
+            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
+            lift = local_offset(points, heights, box)
+            if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
+                raised = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
+                if len(raised) >= MIN_FIT_POINTS[class_name]:
+                    segment.points = raised
+                box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
             n = len(segment.points)
             out.append(GeometricBox(box, class_name, fit_score(class_name, n, residual, iou), n, "fit", label))
         else:
