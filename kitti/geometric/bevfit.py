@@ -4,7 +4,7 @@ BEV coordinates are the rect ``(x, z)`` (metres). A direction at angle ``phi`` i
 sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the length axis is ``(cos ry, 0,
 -sin ry)``).
 
-1. Heading search over ``[0, pi/2)`` in :data:`HEADING_STEPS` steps with the L-shape *closeness* criterion (Zhang et
+1. Heading search over ``[0, pi/2)`` in :data:`HEADING_STEPS` steps (coarse to fine) with the L-shape *closeness* criterion (Zhang et
    al., 2017): each point scores ``1 / max(d, d0)`` where ``d`` is its distance to the nearest edge of the
    enclosing rectangle at that heading; the best heading maximises the sum. It favours rectangles whose edges the
    points hug (the visible faces), unlike the minimum-area rectangle which is biased by partial views.
@@ -23,6 +23,8 @@ from kitti.priors import MEAN_SIZE, SIZE_STD
 HEADING_STEPS = 90
 #: most points used by the heading search (an even stride over the rest)
 MAX_HEADING_POINTS = 300
+#: the coarse heading pass tries every COARSE_FACTOR-th angle
+COARSE_FACTOR = 3
 #: closeness criterion floor distance (metres)
 CLOSENESS_D0 = 0.05
 #: a visible extent below ``mean - PARTIAL_STDS * std`` is a partial view: the size is the prior mean
@@ -47,20 +49,32 @@ class BevCandidate:
     excess: float
 
 
-def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float, float]:
-    """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion,
-    and the mean nearest-edge distance (metres) of the points at that angle."""
-    if len(xz) > MAX_HEADING_POINTS:
-        xz = xz[np.linspace(0, len(xz) - 1, MAX_HEADING_POINTS).astype(np.int64)]
-    phi = np.arange(steps) * (np.pi / 2 / steps)
-    e1 = np.stack([np.cos(phi), np.sin(phi)])          # (2, K)
-    e2 = np.stack([-np.sin(phi), np.cos(phi)])
-    c1, c2 = xz @ e1, xz @ e2                          # (N, K)
+def _closeness(xz: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closeness score ``(K,)`` of BEV points ``(N, 2)`` at rectangle angles ``phi (K,)``, and the nearest-edge
+    distances ``(N, K)`` (metres)."""
+    c1 = xz @ np.stack([np.cos(phi), np.sin(phi)])     # (N, K)
+    c2 = xz @ np.stack([-np.sin(phi), np.cos(phi)])
     d1 = np.minimum(c1 - c1.min(axis=0), c1.max(axis=0) - c1)
     d2 = np.minimum(c2 - c2.min(axis=0), c2.max(axis=0) - c2)
     d = np.minimum(d1, d2)
-    best = int(np.argmax((1.0 / np.maximum(d, CLOSENESS_D0)).sum(axis=0)))
-    return float(phi[best]), float(d[:, best].mean())
+    return (1.0 / np.maximum(d, CLOSENESS_D0)).sum(axis=0), d
+
+
+def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float, float]:
+    """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion,
+    and the mean nearest-edge distance (metres) of the points at that angle. Coarse-to-fine: every
+    :data:`COARSE_FACTOR`-th of the ``steps`` angles, then every angle around the best coarse one."""
+    if len(xz) > MAX_HEADING_POINTS:
+        xz = xz[np.linspace(0, len(xz) - 1, MAX_HEADING_POINTS).astype(np.int64)]
+    xz = xz - xz.mean(axis=0)
+    step = np.pi / 2 / steps
+    coarse = np.arange(0, steps, COARSE_FACTOR) * step
+    score, _ = _closeness(xz, coarse)
+    best = coarse[int(np.argmax(score))]
+    fine = np.mod(best + np.arange(-COARSE_FACTOR + 1, COARSE_FACTOR) * step, np.pi / 2)
+    score, d = _closeness(xz, fine)
+    k = int(np.argmax(score))
+    return float(fine[k]), float(d[:, k].mean())
 
 
 def prior_size(extent: float, mean: float, std: float) -> float:

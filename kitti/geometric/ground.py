@@ -94,18 +94,36 @@ LOCAL_MARGIN = 0.3
 LOCAL_BAND = 0.3
 
 
-def local_offset(points: np.ndarray, heights: np.ndarray, box: np.ndarray) -> float:
+@dataclass(frozen=True)
+class GroundBand:
+    """The scene points near the plane (``|height| <`` :data:`LOCAL_BAND`), sorted by rect z for fast BEV windows:
+    ``xz (M, 2)`` metres and ``height (M,)`` metres above the plane."""
+
+    xz: np.ndarray
+    height: np.ndarray
+
+    @staticmethod
+    def of(points: np.ndarray, heights: np.ndarray) -> "GroundBand":
+        keep = np.abs(heights) < LOCAL_BAND
+        xz, h = np.asarray(points, np.float64)[keep][:, [0, 2]], heights[keep]
+        order = np.argsort(xz[:, 1], kind="stable")
+        return GroundBand(xz[order], h[order])
+
+
+def local_offset(band: GroundBand, box: np.ndarray) -> float:
     """Height (metres) above the frame's plane of the ground around a fitted box (a raised sidewalk gives > 0): the
-    median height of the scene points ``(N, 3+)`` (rect) within :data:`LOCAL_RADIUS` of the box's BEV footprint, outside
-    the footprint grown by :data:`LOCAL_MARGIN`, and within :data:`LOCAL_BAND` of the plane; 0 with fewer than 5
-    such points. ``box`` is a KITTI 7-vector (rect frame)."""
+    median height of the ground-band points within :data:`LOCAL_RADIUS` of the box's BEV footprint and outside the
+    footprint grown by :data:`LOCAL_MARGIN`; 0 with fewer than 5 such points. ``box`` is a KITTI 7-vector (rect)."""
     x, _, z, _, w, l, ry = box
-    dx, dz = points[:, 0] - x, points[:, 2] - z
+    reach = np.hypot(l, w) / 2 + LOCAL_RADIUS
+    lo, hi = np.searchsorted(band.xz[:, 1], [z - reach, z + reach])
+    xz, heights = band.xz[lo:hi], band.height[lo:hi]
+    dx, dz = xz[:, 0] - x, xz[:, 1] - z
     c, s = np.cos(ry), np.sin(ry)
     along, across = np.abs(c * dx - s * dz), np.abs(s * dx + c * dz)
     outside = (along > l / 2 + LOCAL_MARGIN) | (across > w / 2 + LOCAL_MARGIN)
     near = (along < l / 2 + LOCAL_RADIUS) & (across < w / 2 + LOCAL_RADIUS)
-    ground = outside & near & (np.abs(heights) < LOCAL_BAND)
+    ground = outside & near
     if ground.sum() < 5:
         return 0.0
     return float(np.median(heights[ground]))

@@ -19,7 +19,7 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.geometric.bevfit import bev_candidates, prior_size
-from kitti.geometric.ground import GroundPlane, fit_ground, local_offset
+from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import canonical_heading, choose, projected_iou
 from kitti.geometric.score import fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, frustum_mask, segment_object
@@ -112,6 +112,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     points, uv = points[front], uv[front]
     ground = fit_ground(points)
     heights = ground.height(points)
+    band = GroundBand.of(points, heights)
     out = []
     for label in inputs.labels:
         if label.type not in inputs.classes:
@@ -124,7 +125,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1)
         if segment is not None:
             box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
-            lift = local_offset(points, heights, box)
+            lift = local_offset(band, box)
             if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
                 raised = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
                 if len(raised) >= MIN_FIT_POINTS[class_name]:
