@@ -31,8 +31,11 @@ CLOSENESS_D0 = 0.05
 PARTIAL_STDS = 2.5
 #: sizes are clipped to ``mean +- CLIP_STDS * std``
 CLIP_STDS = 3.0
-#: surface points lie inside the box: the visible extent is grown by this (metres) before the prior is applied
+#: surface points lie inside the box and a scan samples a face every ``ANGULAR_STEP * range`` metres, so the
+#: visible extent falls short of the face: it is grown by ``EXTENT_MARGIN + ANGULAR_STEP * range`` (metres) before
+#: the prior is applied (ANGULAR_STEP: radians, about the horizontal spacing of a 64-beam scan)
 EXTENT_MARGIN = 0.05
+ANGULAR_STEP = 0.003
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,13 @@ def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float
     return float(fine[k]), float(d[:, k].mean())
 
 
-def prior_size(extent: float, mean: float, std: float) -> float:
+def prior_size(extent: float, mean: float, std: float, margin: float = EXTENT_MARGIN) -> float:
     """Size (metres) along one axis from the visible ``extent``: the prior ``mean`` for a partial view
-    (``extent < mean - PARTIAL_STDS std``), else the grown extent clipped to ``mean +- CLIP_STDS std``."""
+    (``extent < mean - PARTIAL_STDS std``), else the extent grown by ``margin`` clipped to ``mean +- CLIP_STDS
+    std``."""
     if extent < mean - PARTIAL_STDS * std:
         return mean
-    return float(np.clip(extent + EXTENT_MARGIN, mean - CLIP_STDS * std, mean + CLIP_STDS * std))
+    return float(np.clip(extent + margin, mean - CLIP_STDS * std, mean + CLIP_STDS * std))
 
 
 def place_interval(lo: float, hi: float, size: float, sensor: float) -> tuple[float, float]:
@@ -101,6 +105,7 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
     ``sensor`` is the BEV position of the sensor (default the camera origin)."""
     sensor = np.zeros(2) if sensor is None else np.asarray(sensor, np.float64)
     phi, residual = closeness_heading(xz)
+    margin = EXTENT_MARGIN + ANGULAR_STEP * float(np.linalg.norm(xz.mean(axis=0) - sensor))
     mean_l, mean_w, _ = MEAN_SIZE[class_name]
     std_l, std_w, _ = SIZE_STD[class_name]
     out = []
@@ -109,8 +114,8 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         e_w = np.array([-e_l[1], e_l[0]])
         cl, cw = xz @ e_l, xz @ e_w
         ext_l, ext_w = float(np.ptp(cl)), float(np.ptp(cw))
-        l = prior_size(ext_l, mean_l, std_l)
-        w = prior_size(ext_w, mean_w, std_w)
+        l = prior_size(ext_l, mean_l, std_l, margin)
+        w = prior_size(ext_w, mean_w, std_w, margin)
         l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
         w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
         centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
