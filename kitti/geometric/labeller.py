@@ -34,12 +34,17 @@ PRIOR_HEADINGS = 12
 #: local ground higher than this above the plane (metres) lifts the box (kerb-high sidewalks)
 LIFT_MIN = 0.05
 SOURCES = ("fit", "prior")
+#: a 2D box edge this close (pixels) to the left or right image border is truncated there
+BORDER_PX = 2.0
+#: points projecting up to this fraction of the image width beyond its left / right border are kept (truncated boxes)
+OUTSIDE_IMAGE = 0.5
 
 
 @dataclass(frozen=True)
 class FrameInputs:
     """What the labeller sees of one frame: calibration, image size ``(H, W)`` pixels, scene points ``(N, 3+)`` in
-    the rect frame and the 2D labels; boxes are made for labels whose class is in ``classes``."""
+    the rect frame (points in front of the camera outside the image are used for truncated boxes) and the 2D labels;
+    boxes are made for labels whose class is in ``classes``."""
 
     calib: Calibration
     image_size: tuple[int, int]
@@ -86,6 +91,17 @@ def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size
     return boxes[best], float(iou[best])
 
 
+def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """The image region searched for a 2D box's points: the box, open to infinity on a side where it touches the
+    image border (a truncated object continues outside the image, where LiDAR points may still see it)."""
+    out = np.array(box2d, np.float64)
+    if out[0] <= BORDER_PX:
+        out[0] = -np.inf
+    if out[2] >= image_size[1] - 1 - BORDER_PX:
+        out[2] = np.inf
+    return out
+
+
 def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: Calibration,
              image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, float]:
     """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
@@ -108,8 +124,10 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     calib, size = inputs.calib, inputs.image_size
     points = np.asarray(inputs.points, np.float64)[:, :3]
     uv, cam_depth = g.project_rect_to_image(points, calib.P2)
-    front = cam_depth > 0.5
-    points, uv = points[front], uv[front]
+    height, width = size
+    near_image = ((cam_depth > 0.5) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+                  & (uv[:, 0] > -OUTSIDE_IMAGE * width) & (uv[:, 0] < (1 + OUTSIDE_IMAGE) * width))
+    points, uv = points[near_image], uv[near_image]
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
@@ -118,7 +136,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         if label.type not in inputs.classes:
             continue
         class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
-        in_box = frustum_mask(uv, box2d)
+        in_box = frustum_mask(uv, search_box(box2d, size))
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],

@@ -19,11 +19,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
+from kitti import geometry as g
 from kitti.atomic import atomic_write_text
-from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
+from kitti.depth.point_source import (
+    DEPTH_DIRS,
+    FOV_MIN_FORWARD,
+    POINT_SOURCES,
+    DepthOptions,
+    check_point_inputs,
+    scene_points,
+)
 from kitti.errors import exit_on_input_errors
 from kitti.frustum.engine import file_digest, run_frames
 from kitti.geometric.labeller import FrameInputs, label_frame
+from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
@@ -46,8 +57,20 @@ def frame_inputs(dataset: KittiDataset, frame: int, points: str = "lidar", depth
     """Calibration, image size, scene points (rect frame) and 2D labels of one frame."""
     calib = dataset.calib(frame)
     size = read_image_size(dataset.path("image_2", frame))
-    scene = scene_points(dataset, frame, calib, size, points, DepthOptions(depth_dir=depth_dir))
-    return FrameInputs(calib, size, scene, dataset.labels_2d(frame))
+    return FrameInputs(calib, size, frame_points(dataset, frame, calib, size, points, depth_dir),
+                       dataset.labels_2d(frame))
+
+
+def frame_points(dataset: KittiDataset, frame: int, calib: Calibration, size: tuple[int, int], points: str = "lidar",
+                 depth_dir: str = "depth_2") -> np.ndarray:
+    """The labeller's scene points ``(N, 3+)``, rect frame: for ``lidar`` every scan point in front of the camera
+    (outside the image too, for truncated boxes), otherwise the image-FOV points of
+    :func:`kitti.depth.point_source.scene_points`."""
+    if points == "lidar":
+        scan = dataset.velodyne(frame)
+        rect = g.velo_to_rect(scan[scan[:, 0] > FOV_MIN_FORWARD], calib)
+        return rect[rect[:, 2] > FOV_MIN_FORWARD]
+    return scene_points(dataset, frame, calib, size, points, DepthOptions(depth_dir=depth_dir))
 
 
 def label_one(cfg: LabelConfig, frame: int) -> Counter:
