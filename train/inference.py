@@ -28,10 +28,10 @@ from tqdm import tqdm
 
 import ops
 from kitti import geometry as g
-from kitti.depth.point_source import DepthOptions, scene_points
 from kitti.eval import evaluate_dirs, format_table, write_json
 from kitti.frustum.store import FrustumSet, read_manifest
 from kitti.geometric import fill_labels, uncovered
+from kitti.geometric.run import frame_points
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size
 from kitti.io.labels import ObjectLabel, write_labels
@@ -155,8 +155,7 @@ def fill_frame(dataset: KittiDataset, frame: int, predicted: list[ObjectLabel], 
         return []  # nothing to fill: the scene points are not loaded
     calib = dataset.calib(frame)
     size = image_size(dataset.path("image_2", frame))
-    scene = scene_points(dataset, frame, calib, size, points, DepthOptions(depth_dir=depth_dir))
-    return fill_labels(calib, size, scene, labels, predicted)
+    return fill_labels(calib, size, frame_points(dataset, frame, calib, size, points, depth_dir), labels, predicted)
 
 
 def run(ctx: Context, weights: str | Path, frustums_path: str | Path, data: str | Path, split: str,
