@@ -1,5 +1,7 @@
 """Pseudo-labels for every training frame: one box per annotated 2D box (``top``; per input pseudo-box for a
-refinement set), score = foreground probability times ``score_2d`` (:mod:`train.inference`).
+refinement set), score = foreground probability times ``score_2d`` (:mod:`train.inference`). A 2D box whose frustum
+was skipped (too few points, too small) still gets a box: the geometric labeller's (:mod:`kitti.geometric`), with a
+score <= 0.1 (:func:`kitti.geometric.fill_labels`), so every labelled 2D box has a pseudo-label.
 
     python -m train.gen_pseudo --weights output/step_00/model_final.pth \\
         --frustums output/step_00/frustums_pseudo.npz --data data/kitti --split train \\
@@ -24,7 +26,8 @@ from train.test_net_det import build_parser
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser("python -m train.gen_pseudo", __doc__, "train", False).parse_args(argv)
     with session(args.gpu) as ctx:
-        run(ctx, args.weights, args.frustums, args.data, args.split, args.output, "top", "pseudo_quality.json")
+        run(ctx, args.weights, args.frustums, args.data, args.split, args.output, "top", "pseudo_quality.json",
+            fill=True)
     return 0
 
 

@@ -10,7 +10,9 @@ refinement confidence together). Boxes with a dimension below 0.01 m are dropped
 input box of a sample without points or without a valid box (:func:`predict`), so the refinement never lowers
 recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class,
 truncation -1, occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre
-(x, y, z), ry, score (4 decimals). Every frame of the split gets a file (empty when it has no box). Sharding: under torchrun, rank r
+(x, y, z), ry, score (4 decimals). Every frame of the split gets a file (empty when it has no box). With ``fill`` (the pseudo-labels of
+:mod:`train.gen_pseudo`) every labelled 2D box whose frustum was skipped gets the geometric labeller's box with a low
+score (:func:`kitti.geometric.fill_labels`; points from the frustum set's point source). Sharding: under torchrun, rank r
 handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a barrier.
 """
 from __future__ import annotations
@@ -28,8 +30,11 @@ import ops
 from kitti import geometry as g
 from kitti.errors import CheckpointError
 from kitti.eval import evaluate_dirs, format_table, write_json
-from kitti.frustum.store import FrustumSet
+from kitti.frustum.store import FrustumSet, read_manifest
+from kitti.geometric import fill_labels, uncovered
+from kitti.geometric.run import frame_points
 from kitti.io.dataset import KittiDataset
+from kitti.io.image import image_size
 from kitti.io.labels import ObjectLabel, write_labels
 from kitti.priors import CLASSES
 from train.box_coding import decode_slices, frustum_to_kitti
@@ -146,11 +151,23 @@ def frame_labels(pred: Predictions, frustums: FrustumSet, rows: np.ndarray, meth
     return labels
 
 
+def fill_frame(dataset: KittiDataset, frame: int, predicted: list[ObjectLabel], points: str,
+               depth_dir: str) -> list[ObjectLabel]:
+    """Geometric boxes (low score) for the 2D labels of ``frame`` that ``predicted`` leaves without a box (2D labels
+    only)."""
+    labels = dataset.labels_2d(frame)
+    if not uncovered(labels, predicted):
+        return []  # nothing to fill: the scene points are not loaded
+    calib = dataset.calib(frame)
+    size = image_size(dataset.path("image_2", frame))
+    return fill_labels(calib, size, frame_points(dataset, frame, calib, size, points, depth_dir), labels, predicted)
+
+
 def run(ctx: Context, weights: str | Path, frustums_path: str | Path, data: str | Path, split: str,
-        output: str | Path, method: str | None, report_name: str) -> dict | None:
-    """Predict every frame of ``split`` (this rank's shard), write ``output/data/%06d.txt``; rank 0 then evaluates
-    against ``<data>/training/label_2`` and writes ``output/<report_name>`` (evaluator JSON). Returns the result on
-    rank 0, else None."""
+        output: str | Path, method: str | None, report_name: str, fill: bool = False) -> dict | None:
+    """Predict every frame of ``split`` (this rank's shard), write ``output/data/%06d.txt`` (with ``fill``: plus a
+    geometric box for every uncovered 2D label); rank 0 then evaluates against ``<data>/training/label_2`` and writes
+    ``output/<report_name>`` (evaluator JSON). Returns the result on rank 0, else None."""
     output = Path(output)
     model, cfg, _ = load_model(weights, ctx.device)
     method = method or cfg.test.method
@@ -164,10 +181,18 @@ def run(ctx: Context, weights: str | Path, frustums_path: str | Path, data: str 
     rows_by_frame: dict[int, list[int]] = {}
     for row, s in enumerate(pred.sample):
         rows_by_frame.setdefault(int(frame_of[s]), []).append(row)
+    source = read_manifest(frustums_path) or {}
+    points, depth_dir = source.get("point_source", "lidar"), source.get("inputs", {}).get("depth_dir", "depth_2")
+    filled = 0
     for frame in tqdm(mine, desc="labels", unit="frame", disable=not ctx.is_main):
         rows = np.array(rows_by_frame.get(frame, []), np.int64)
         labels = frame_labels(pred, frustums, rows, method, cfg.test.nms_thresh) if len(rows) else []
+        if fill:
+            extra = fill_frame(dataset, frame, labels, points, depth_dir)
+            labels, filled = labels + extra, filled + len(extra)
         write_labels(output / "data" / f"{frame:06d}.txt", labels, decimals=LABEL_DECIMALS)
+    if fill:
+        print(f"rank {ctx.rank}: {filled} geometric boxes for 2D boxes without a prediction")
     barrier(ctx)
     if not ctx.is_main:
         return None

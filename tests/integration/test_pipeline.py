@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import torch
 
+from kitti.geometric import uncovered
 from kitti.io.dataset import KittiDataset, read_split
 from kitti.io.labels import read_labels
-from train.pipeline.layout import refine_dir, step_dir
+from train.pipeline.layout import GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,6 +87,12 @@ def test_every_stage_output(full_run: tuple[Path, str], world: Path) -> None:
         metrics = json.loads((stage / "_last_val" / "metrics.json").read_text())
         assert "Car" in metrics["strict"] and set(metrics["strict"]["Car"]) >= {"bev", "3d"}
     _check_labels(output / "label_2_pseudo", train)
+    dataset = KittiDataset(world)
+    for frame in train:  # a 3D box for every labelled 2D box in the final pseudo-labels
+        assert uncovered(dataset.labels_2d(frame), read_labels(output / "label_2_pseudo" / f"{frame:06d}.txt")) == []
+    geometric = output / GEOMETRIC_DIR
+    assert json.loads((geometric / "manifest.json").read_text())["status"] == "done"
+    _check_labels(geometric, train)
     summary = (output / "summary.md").read_text()
     assert "| step 0 |" in summary and "| refinement |" in summary
     assert summary.index("## The product") < summary.index("## Val AP R40")  # the final labels lead
@@ -103,7 +110,7 @@ def test_rerun_skips_every_stage(full_run: tuple[Path, str], world: Path) -> Non
     before = {p: p.stat().st_mtime_ns for p in output.rglob("manifest.json")}
     started = time.monotonic()
     log = _finish(_pipeline("all", "--steps", str(STEPS), output=output, data=world))
-    assert log.count("finished with the same inputs: skipped") == STEPS + 2, log
+    assert log.count("finished with the same inputs: skipped") == STEPS + 3, log
     assert {p: p.stat().st_mtime_ns for p in output.rglob("manifest.json")} == before
     assert time.monotonic() - started < 60
 

@@ -1,5 +1,6 @@
 """2D-only proof: scrambling the 3D fields (alpha, dimensions, location, rotation_y) of every training label leaves
-the frustum sets of step 0 and of step 1 array-identical; the weak path never parses a label_2 line in full."""
+the frustum sets of step 0 and of step 1 array-identical, and the geometric labeller's labels and the fill boxes of
+skipped frustums identical; these paths never parse a label_2 line in full."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +12,11 @@ import kitti.io.labels
 from kitti.frustum.engine import ExtractConfig, build_set
 from kitti.frustum.library_builder import LibraryConfig, build_library
 from kitti.frustum.store import FrustumSet
+from kitti.geometric.run import LabelConfig, label_split
+from kitti.io.dataset import KittiDataset
+from kitti.io.labels import format_label_line, read_labels
 from tests.kitti_roots import make_kitti_root, make_pseudo_dir
+from train.inference import fill_frame
 
 FRAMES = [0, 7, 76]
 
@@ -49,9 +54,9 @@ def test_scrambled_3d_fields_give_identical_sets(kitti_real_root: Path, tmp_path
 
     real_parse = kitti.io.labels.parse_label_line
 
-    def guarded(path, lineno, raw):  # full parsing of a real label file must not happen in weak mode
+    def guarded(path, lineno, raw, *rest):  # full parsing of a real label file must not happen in weak mode
         assert "label_2" not in str(path), f"weak path parsed the 3D fields of {path}"
-        return real_parse(path, lineno, raw)
+        return real_parse(path, lineno, raw, *rest)
 
     monkeypatch.setattr(kitti.io.labels, "parse_label_line", guarded)
     a = _sets(clean, pseudo, tmp_path / "out_clean")
@@ -64,3 +69,31 @@ def test_scrambled_3d_fields_give_identical_sets(kitti_real_root: Path, tmp_path
     # the guard is effective: the explicitly named full mode does parse the 3D fields
     with pytest.raises(AssertionError, match="weak path parsed"):
         build_set(ExtractConfig(data=str(clean), subset="val", split="val", supervision="full"), tmp_path / "f", 1)
+
+
+def test_scrambled_3d_fields_give_identical_geometric_labels(kitti_real_root: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The geometric labeller and the fill boxes of skipped frustums read 2D fields only."""
+    clean = make_kitti_root(tmp_path / "clean", kitti_real_root, FRAMES)
+    scrambled = make_kitti_root(tmp_path / "scrambled", kitti_real_root, FRAMES, scramble)
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
+    real_parse = kitti.io.labels.parse_label_line
+
+    def guarded(path, lineno, raw, *rest):
+        assert "label_2" not in str(path), f"geometric path parsed the 3D fields of {path}"
+        return real_parse(path, lineno, raw, *rest)
+
+    monkeypatch.setattr(kitti.io.labels, "parse_label_line", guarded)
+    outputs, fills = [], []
+    for root in (clean, scrambled):
+        out = tmp_path / f"geometric_{root.name}"
+        label_split(LabelConfig(str(root), "train", output=str(out)), workers=1)
+        outputs.append({p.name: p.read_text() for p in sorted(out.glob("*.txt"))})
+        dataset = KittiDataset(root)
+        for frame in FRAMES:
+            predicted = read_labels(pseudo / f"{frame:06d}.txt")[::2]  # half the boxes "predicted", half filled
+            fills.append([format_label_line(lab) for lab in fill_frame(dataset, frame, predicted, "lidar", "depth_2")])
+    assert len(outputs[0]) == len(FRAMES) and outputs[0] == outputs[1]
+    assert sum(len(text.splitlines()) for text in outputs[0].values()) > 0
+    half = len(fills) // 2
+    assert fills[:half] == fills[half:] and sum(map(len, fills[:half])) > 0

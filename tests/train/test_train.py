@@ -9,8 +9,10 @@ import torch
 from torch.utils.data import default_collate
 
 from kitti.frustum.store import FrustumSet
+from kitti.geometric import uncovered
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_labels
+from kitti.priors import CLASSES
 from tests.train.fixtures import TINY, tiny_config
 from train import gen_pseudo, test_net_det, train_net_det
 from train.checkpoint import load_checkpoint
@@ -99,7 +101,14 @@ def test_gen_pseudo(train_world: Path, trained: Path, tmp_path: Path) -> None:
             "--output", str(tmp_path), "--gpu", "-1"]
     assert gen_pseudo.main(args) == 0
     assert (tmp_path / "pseudo_quality.json").is_file()
-    assert len(list((tmp_path / "data").glob("*.txt"))) == len(KittiDataset(train_world / "data").frame_ids("val"))
+    dataset = KittiDataset(train_world / "data")
+    assert len(list((tmp_path / "data").glob("*.txt"))) == len(dataset.frame_ids("val"))
+    # a 3D box for every labelled 2D box: skipped frustums get a geometric box with a low score
+    for frame in dataset.frame_ids("val"):
+        predicted = read_labels(tmp_path / "data" / f"{frame:06d}.txt")
+        assert uncovered(dataset.labels_2d(frame), predicted) == []
+        wanted = [lab for lab in dataset.labels_2d(frame) if lab.type in CLASSES]
+        assert len(predicted) == len(wanted)
 
 
 def test_input_errors_exit_2(train_world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

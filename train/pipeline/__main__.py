@@ -3,6 +3,7 @@
     python -m train.pipeline all --data data/kitti --output output --ratio 30 [--steps 2]
     python -m train.pipeline step --step 1 --ratio 30 ...
     python -m train.pipeline refine --ratio 30 [--from-step 2] ...
+    python -m train.pipeline geometric ...     (the geometric labeller's baseline labels; also run by 'all')
     python -m train.pipeline summary --output output --ratio 30 [--steps 2]
     python -m train.pipeline all --demo            # the synthetic world (generated when missing), CPU configs
 
@@ -31,7 +32,15 @@ from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
 from train.pipeline.runner import StageFailed
-from train.pipeline.stages import PSEUDO_METRICS, TRAIN_DIR, VAL_DIR, VAL_METRICS, run_refinement, run_step
+from train.pipeline.stages import (
+    PSEUDO_METRICS,
+    TRAIN_DIR,
+    VAL_DIR,
+    VAL_METRICS,
+    run_geometric,
+    run_refinement,
+    run_step,
+)
 from train.pipeline.summary import write_summary
 
 
@@ -88,7 +97,7 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.pipeline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("all", "step", "refine", "summary"))
+    parser.add_argument("command", choices=("all", "step", "refine", "geometric", "summary"))
     add_run_arguments(parser)
     parser.add_argument("--step", type=int, default=0, help="the step to run (command 'step')")
     parser.add_argument("--steps", type=int, default=2, help="pseudo-labelling steps after step 0 (default 2)")
@@ -115,7 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_step(opts, args.step, args.force)
         elif args.command == "refine":
             run_refinement(opts, args.steps if args.from_step is None else args.from_step, args.force)
+        elif args.command == "geometric":
+            run_geometric(opts, args.force)
         else:
+            run_geometric(opts, args.force)
             for step in range(args.steps + 1):
                 run_step(opts, step, args.force)
             run_refinement(opts, args.steps, args.force)

@@ -7,6 +7,8 @@ CATEGORY = "carpedcyc"
 REFINE_DIR = f"{CATEGORY}_train_refine"
 #: final pseudo-labels of a run (never the data set's own label folders)
 FINAL_LABELS_DIR = "label_2_pseudo"
+#: the training-free geometric labeller's labels of the train frames (a baseline; kitti.geometric)
+GEOMETRIC_DIR = "geometric_labels"
 
 
 def step_dir_name(step: int, ratio: int) -> str:

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from kitti.atomic import atomic_write_bytes
-from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
+from kitti.geometric.run import code_digest
+from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import (
     StageManifest,
     changed_outputs,
@@ -270,6 +271,34 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
                      "pseudo_quality": PSEUDO_METRICS, "final_labels": str(opts.output / FINAL_LABELS_DIR)})
+    _promote(stage, final)
+    return final
+
+
+def run_geometric(opts: RunOptions, force: bool = False) -> Path:
+    """The geometric labeller (:mod:`kitti.geometric`, training-free, 2D boxes only) on the train frames into
+    ``<output>/geometric_labels/%06d.txt``: a baseline the summary compares the pseudo-labels with."""
+    stage = opts.output / GEOMETRIC_DIR
+    name = stage.name
+    data = opts.data
+    inputs = {"label_2": hash_dir(data / "training" / "label_2", "*.txt"),
+              "split": hash_files([data / "ImageSets" / f"{opts.train_split}.txt"]), "labeller_code": code_digest()}
+    parameters = {"data": str(data.resolve()), "points": opts.points, "train_split": opts.train_split,
+                  "stage": "geometric", **({"depth_dir": opts.depth_dir} if opts.points != "lidar" else {})}
+    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    if work is None:
+        return stage
+    stage, final = work, stage
+    manifest = StageManifest(stage, name, parameters, inputs, REPO)
+    command = _python("kitti.geometric_labeller", "--data", data, "--split", opts.train_split, "--output", stage,
+                      "--points", opts.points, "--depth-dir", opts.depth_dir, "--workers", str(opts.workers))
+
+    def label() -> None:
+        ensure_depth(opts, stage)
+        run_commands([Command("geometric", command, stage / "logs" / "geometric.log")], cwd=REPO)
+
+    _run_phases(manifest, name, [("labels", label)])
+    manifest.finish({"labels": str(final)})
     _promote(stage, final)
     return final
 

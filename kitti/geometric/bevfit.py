@@ -1,0 +1,124 @@
+"""Bird's-eye-view rectangle fit of an object's points, constrained by the class size prior.
+
+BEV coordinates are the rect ``(x, z)`` (metres). A direction at angle ``phi`` in that plane is ``(cos phi,
+sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the length axis is ``(cos ry, 0,
+-sin ry)``).
+
+1. Heading search over ``[0, pi/2)`` in :data:`HEADING_STEPS` steps (coarse to fine) with the L-shape *closeness* criterion (Zhang et
+   al., 2017): each point scores ``1 / max(d, d0)`` where ``d`` is its distance to the nearest edge of the
+   enclosing rectangle at that heading; the best heading maximises the sum. It favours rectangles whose edges the
+   points hug (the visible faces), unlike the minimum-area rectangle which is biased by partial views.
+2. Two candidates per fit (the length axis along either rectangle axis). The visible extent on each axis becomes a
+   size with :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
+   it (:func:`place_interval`), since the far faces are not seen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kitti.priors import MEAN_SIZE, SIZE_STD
+
+HEADING_STEPS = 90
+#: most points used by the heading search (an even stride over the rest)
+MAX_HEADING_POINTS = 300
+#: the coarse heading pass tries every COARSE_FACTOR-th angle
+COARSE_FACTOR = 3
+#: closeness criterion floor distance (metres)
+CLOSENESS_D0 = 0.05
+#: a visible extent below ``mean - PARTIAL_STDS * std`` is a partial view: the size is the prior mean
+PARTIAL_STDS = 2.5
+#: sizes are clipped to ``mean +- CLIP_STDS * std``
+CLIP_STDS = 3.0
+#: surface points lie inside the box and a scan samples a face every ``ANGULAR_STEP * range`` metres, so the
+#: visible extent falls short of the face: it is grown by ``EXTENT_MARGIN + ANGULAR_STEP * range`` (metres) before
+#: the prior is applied (ANGULAR_STEP: radians, about the horizontal spacing of a 64-beam scan)
+EXTENT_MARGIN = 0.05
+ANGULAR_STEP = 0.003
+
+
+@dataclass(frozen=True)
+class BevCandidate:
+    """A BEV rectangle: centre ``(x, z)`` rect metres, length ``l`` and width ``w`` metres, heading ``ry``
+    (radians), the mean closeness distance of the points to its visible edges (metres) and ``excess``, how far
+    (metres, summed over both axes) the visible extent exceeds the size it was given (points left outside)."""
+
+    centre: np.ndarray
+    l: float
+    w: float
+    ry: float
+    residual: float
+    excess: float
+
+
+def _closeness(xz: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closeness score ``(K,)`` of BEV points ``(N, 2)`` at rectangle angles ``phi (K,)``, and the nearest-edge
+    distances ``(N, K)`` (metres)."""
+    c1 = xz @ np.stack([np.cos(phi), np.sin(phi)])     # (N, K)
+    c2 = xz @ np.stack([-np.sin(phi), np.cos(phi)])
+    d1 = np.minimum(c1 - c1.min(axis=0), c1.max(axis=0) - c1)
+    d2 = np.minimum(c2 - c2.min(axis=0), c2.max(axis=0) - c2)
+    d = np.minimum(d1, d2)
+    return (1.0 / np.maximum(d, CLOSENESS_D0)).sum(axis=0), d
+
+
+def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float, float]:
+    """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion,
+    and the mean nearest-edge distance (metres) of the points at that angle. Coarse-to-fine: every
+    :data:`COARSE_FACTOR`-th of the ``steps`` angles, then every angle around the best coarse one."""
+    if len(xz) > MAX_HEADING_POINTS:
+        xz = xz[np.linspace(0, len(xz) - 1, MAX_HEADING_POINTS).astype(np.int64)]
+    xz = xz - xz.mean(axis=0)
+    step = np.pi / 2 / steps
+    coarse = np.arange(0, steps, COARSE_FACTOR) * step
+    score, _ = _closeness(xz, coarse)
+    best = coarse[int(np.argmax(score))]
+    fine = np.mod(best + np.arange(-COARSE_FACTOR + 1, COARSE_FACTOR) * step, np.pi / 2)
+    score, d = _closeness(xz, fine)
+    k = int(np.argmax(score))
+    return float(fine[k]), float(d[:, k].mean())
+
+
+def prior_size(extent: float, mean: float, std: float, margin: float = EXTENT_MARGIN) -> float:
+    """Size (metres) along one axis from the visible ``extent``: the prior ``mean`` for a partial view
+    (``extent < mean - PARTIAL_STDS std``), else the extent grown by ``margin`` clipped to ``mean +- CLIP_STDS
+    std``."""
+    if extent < mean - PARTIAL_STDS * std:
+        return mean
+    return float(np.clip(extent + margin, mean - CLIP_STDS * std, mean + CLIP_STDS * std))
+
+
+def place_interval(lo: float, hi: float, size: float, sensor: float) -> tuple[float, float]:
+    """Interval of length ``size`` from the visible interval ``[lo, hi]`` on an axis where the sensor sits at
+    ``sensor``: the edge nearest to the sensor stays, the far edge moves; centred when the sensor lies between."""
+    if sensor <= lo:
+        return lo, lo + size
+    if sensor >= hi:
+        return hi - size, hi
+    mid = 0.5 * (lo + hi)
+    return mid - size / 2, mid + size / 2
+
+
+def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = None) -> list[BevCandidate]:
+    """The two prior-constrained rectangles (length along either fitted axis) of BEV points ``(N, 2)`` (rect x, z);
+    ``sensor`` is the BEV position of the sensor (default the camera origin)."""
+    sensor = np.zeros(2) if sensor is None else np.asarray(sensor, np.float64)
+    phi, residual = closeness_heading(xz)
+    margin = EXTENT_MARGIN + ANGULAR_STEP * float(np.linalg.norm(xz.mean(axis=0) - sensor))
+    mean_l, mean_w, _ = MEAN_SIZE[class_name]
+    std_l, std_w, _ = SIZE_STD[class_name]
+    out = []
+    for length_phi in (phi, phi + np.pi / 2):
+        e_l = np.array([np.cos(length_phi), np.sin(length_phi)])
+        e_w = np.array([-e_l[1], e_l[0]])
+        cl, cw = xz @ e_l, xz @ e_w
+        ext_l, ext_w = float(np.ptp(cl)), float(np.ptp(cw))
+        l = prior_size(ext_l, mean_l, std_l, margin)
+        w = prior_size(ext_w, mean_w, std_w, margin)
+        l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
+        w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
+        centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
+        excess = max(0.0, ext_l - l) + max(0.0, ext_w - w)
+        out.append(BevCandidate(centre, l, w, float(-length_phi), residual, excess))
+    return out

@@ -1,0 +1,31 @@
+"""Heading choice with the 2D box: among candidate 3D boxes, the one whose projection (P2) agrees best with the
+annotated 2D box and whose visible extent fits inside it; headings are reported mod pi in ``(-pi/2, pi/2]``
+(points alone cannot tell the front from the back of a box)."""
+from __future__ import annotations
+
+import numpy as np
+
+from kitti import geometry as g
+
+#: metres of points left outside a candidate cost as much as this much 2D IoU
+EXCESS_WEIGHT = 0.5
+
+
+def projected_iou(boxes: np.ndarray, box2d: np.ndarray, P2: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """2D IoU ``(K,)`` between the image-clipped projections of boxes ``(K, 7)`` and one 2D box (pixels)."""
+    hulls = g.project_boxes_to_image(boxes, P2, image_size)
+    return g.box2d_iou(hulls, np.asarray(box2d, np.float64)[None])[:, 0]
+
+
+def canonical_heading(ry: float) -> float:
+    """``ry`` mod pi, in ``(-pi/2, pi/2]`` (radians)."""
+    return float(np.pi / 2 - np.mod(np.pi / 2 - ry, np.pi))
+
+
+def choose(boxes: np.ndarray, excess: np.ndarray, box2d: np.ndarray, P2: np.ndarray,
+           image_size: tuple[int, int]) -> tuple[int, float]:
+    """Index of the best candidate box ``(K, 7)`` and its projected 2D IoU: maximises ``IoU - EXCESS_WEIGHT *
+    excess`` (``excess (K,)`` metres of visible extent beyond the candidate's size)."""
+    iou = projected_iou(boxes, box2d, P2, image_size)
+    best = int(np.argmax(iou - EXCESS_WEIGHT * np.asarray(excess)))
+    return best, float(iou[best])

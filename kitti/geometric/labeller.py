@@ -1,0 +1,157 @@
+"""The training-free geometric labeller: one 3D box per 2D box of a frame, from the scene points and 2D labels only.
+
+Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class: frustum points above the ground,
+the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
+(from the points around the fitted footprint; a raised sidewalk lifts the box and the fit is redone without
+the sidewalk's points), the prior-constrained BEV rectangles
+(:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
+2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`). Where no cluster is found, a box of the class mean
+size is placed along the ray through the 2D box centre at the prior depth ``f_v H / h_box`` (``source="prior"``,
+low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
+Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from kitti import geometry as g
+from kitti.geometric.bevfit import bev_candidates, prior_size
+from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
+from kitti.geometric.heading import canonical_heading, choose, projected_iou
+from kitti.geometric.score import fit_score, prior_score
+from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, frustum_mask, segment_object
+from kitti.io.calib import Calibration
+from kitti.io.labels import Label2D, ObjectLabel
+from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estimate
+
+#: fewest cluster points for a fit, per class
+MIN_FIT_POINTS = {"Car": 5, "Pedestrian": 3, "Cyclist": 3}
+#: headings tried for a prior box (mod pi)
+PRIOR_HEADINGS = 12
+#: local ground higher than this above the plane (metres) lifts the box (kerb-high sidewalks)
+LIFT_MIN = 0.05
+SOURCES = ("fit", "prior")
+#: a 2D box edge this close (pixels) to the left or right image border is truncated there
+BORDER_PX = 2.0
+#: points projecting up to this fraction of the image width beyond its left / right border are kept (truncated boxes)
+OUTSIDE_IMAGE = 0.5
+
+
+@dataclass(frozen=True)
+class FrameInputs:
+    """What the labeller sees of one frame: calibration, image size ``(H, W)`` pixels, scene points ``(N, 3+)`` in
+    the rect frame (points in front of the camera outside the image are used for truncated boxes) and the 2D labels;
+    boxes are made for labels whose class is in ``classes``."""
+
+    calib: Calibration
+    image_size: tuple[int, int]
+    points: np.ndarray
+    labels: Sequence[Label2D]
+    classes: tuple[str, ...] = CLASSES
+
+
+@dataclass(frozen=True)
+class GeometricBox:
+    """One labelled box: ``box`` the KITTI 7-vector ``(x, y_bottom, z, h, w, l, ry)`` (rect frame, metres,
+    radians), its class, fit-quality ``score`` in [0, 1], the number of object points used, ``source`` ("fit" or
+    "prior") and the 2D label it was made for."""
+
+    box: np.ndarray
+    class_name: str
+    score: float
+    n_points: int
+    source: str
+    label: Label2D
+
+    def to_label(self, score_scale: float = 1.0) -> ObjectLabel:
+        """The KITTI prediction line (16 fields) of this box, with score ``score_scale * score``."""
+        x, y, z, h, w, l, ry = (float(v) for v in self.box)
+        return ObjectLabel(self.class_name, self.label.truncation, self.label.occlusion, self.label.box2d,
+                           alpha=float(g.alpha_from_ry(ry, x, z)), dims=(h, w, l), location=(x, y, z), ry=ry,
+                           score=score_scale * self.score)
+
+
+def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size: tuple[int, int],
+              ground: GroundPlane) -> tuple[np.ndarray, float]:
+    """A class-mean-size box along the ray through the 2D box centre at the prior depth, standing on the ground,
+    with the heading (of :data:`PRIOR_HEADINGS`, mod pi) whose projection best matches the 2D box; and that IoU."""
+    depth = depth_estimate(class_name, box2d[3] - box2d[1], calib.focal_v)
+    centre = np.array([[(box2d[0] + box2d[2]) / 2, (box2d[1] + box2d[3]) / 2]])
+    x, y_mid, z = g.image_to_rect(centre, np.array([depth]), calib.P2)[0]
+    l, w, h = MEAN_SIZE[class_name]
+    y_ground = float(ground.y_at(x, z))
+    y_bottom = y_ground if abs(y_ground - (y_mid + h / 2)) < h else y_mid + h / 2
+    headings = np.arange(PRIOR_HEADINGS) * np.pi / PRIOR_HEADINGS
+    boxes = np.array([[x, y_bottom, z, h, w, l, canonical_heading(ry)] for ry in headings])
+    iou = projected_iou(boxes, box2d, calib.P2, image_size)
+    best = int(np.argmax(iou))
+    return boxes[best], float(iou[best])
+
+
+def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """The image region searched for a 2D box's points: the box, open to infinity on a side where it touches the
+    image border (a truncated object continues outside the image, where LiDAR points may still see it)."""
+    out = np.array(box2d, np.float64)
+    if out[0] <= BORDER_PX:
+        out[0] = -np.inf
+    if out[2] >= image_size[1] - 1 - BORDER_PX:
+        out[2] = np.inf
+    return out
+
+
+def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: Calibration,
+             image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, float]:
+    """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
+    (box, projected 2D IoU, closeness residual metres)."""
+    candidates = bev_candidates(obj_points[:, [0, 2]], class_name)
+    mean_h, std_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2]
+    top = float(np.percentile(obj_points[:, 1], 2))
+    boxes = []
+    for cand in candidates:
+        y_bottom = float(ground.y_at(cand.centre[0], cand.centre[1])) + lift * ground.normal[1]
+        h = prior_size(y_bottom - top, mean_h, std_h)
+        boxes.append([cand.centre[0], y_bottom, cand.centre[1], h, cand.w, cand.l, canonical_heading(cand.ry)])
+    boxes_arr = np.array(boxes)
+    best, iou = choose(boxes_arr, np.array([c.excess for c in candidates]), box2d, calib.P2, image_size)
+    return boxes_arr[best], iou, candidates[best].residual
+
+
+def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
+    """One :class:`GeometricBox` per 2D label of a wanted class, in label order (module docstring)."""
+    calib, size = inputs.calib, inputs.image_size
+    points = np.asarray(inputs.points, np.float64)[:, :3]
+    uv, cam_depth = g.project_rect_to_image(points, calib.P2)
+    height, width = size
+    near_image = ((cam_depth > 0.5) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+                  & (uv[:, 0] > -OUTSIDE_IMAGE * width) & (uv[:, 0] < (1 + OUTSIDE_IMAGE) * width))
+    points, uv = points[near_image], uv[near_image]
+    ground = fit_ground(points)
+    heights = ground.height(points)
+    band = GroundBand.of(points, heights)
+    out = []
+    for label in inputs.labels:
+        if label.type not in inputs.classes:
+            continue
+        class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
+        in_box = frustum_mask(uv, search_box(box2d, size))
+        prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
+        segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
+                                 HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
+                                 fully_visible=label.occlusion == 0 and label.truncation < 0.1)
+        if segment is not None:
+            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
+            lift = local_offset(band, box)
+            if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
+                raised = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
+                if len(raised) >= MIN_FIT_POINTS[class_name]:
+                    segment.points = raised
+                box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
+            n = len(segment.points)
+            out.append(GeometricBox(box, class_name, fit_score(class_name, n, residual, iou), n, "fit", label))
+        else:
+            box, iou = prior_box(class_name, box2d, calib, size, ground)
+            out.append(GeometricBox(box, class_name, prior_score(iou), 0, "prior", label))
+    return out

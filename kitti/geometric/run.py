@@ -1,0 +1,143 @@
+"""Label a split with the geometric labeller: one KITTI ``label_2`` file per frame (16 fields, score last).
+
+    python -m kitti.geometric_labeller --data D --split train --output O [--points lidar|depth|lidar+depth]
+
+Writes ``O/<frame>.txt`` atomically and ``O/geometric_manifest.json`` (the inputs: data root, split file digest,
+point source, depth directory, labeller code digest; and per-class counts of fitted / prior boxes once finished). Resumable: frames whose
+file exists are skipped when the manifest records the same inputs; different inputs (or ``--force``) relabel every
+frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`). 2D labels only
+(:func:`kitti.io.labels.read_labels_2d`).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from kitti import geometry as g
+from kitti.atomic import atomic_write_text
+from kitti.depth.point_source import (
+    DEPTH_DIRS,
+    FOV_MIN_FORWARD,
+    POINT_SOURCES,
+    DepthOptions,
+    check_point_inputs,
+    scene_points,
+)
+from kitti.errors import cli
+from kitti.frustum.engine import file_digest, run_frames
+from kitti.geometric.labeller import FrameInputs, label_frame
+from kitti.io.calib import Calibration
+from kitti.io.dataset import KittiDataset
+from kitti.io.image import image_size as read_image_size
+from kitti.io.labels import write_labels
+
+MANIFEST = "geometric_manifest.json"
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """What a geometric label set is made from."""
+
+    data: str
+    split: str = "train"
+    points: str = "lidar"
+    depth_dir: str = "depth_2"
+    output: str = "geometric_labels"
+
+
+def frame_inputs(dataset: KittiDataset, frame: int, points: str = "lidar", depth_dir: str = "depth_2") -> FrameInputs:
+    """Calibration, image size, scene points (rect frame) and 2D labels of one frame."""
+    calib = dataset.calib(frame)
+    size = read_image_size(dataset.path("image_2", frame))
+    return FrameInputs(calib, size, frame_points(dataset, frame, calib, size, points, depth_dir),
+                       dataset.labels_2d(frame))
+
+
+def frame_points(dataset: KittiDataset, frame: int, calib: Calibration, size: tuple[int, int], points: str = "lidar",
+                 depth_dir: str = "depth_2") -> np.ndarray:
+    """The labeller's scene points ``(N, 3+)``, rect frame: for ``lidar`` every scan point in front of the camera
+    (outside the image too, for truncated boxes), otherwise the image-FOV points of
+    :func:`kitti.depth.point_source.scene_points`."""
+    if points == "lidar":
+        scan = dataset.velodyne(frame)
+        rect = g.velo_to_rect(scan[scan[:, 0] > FOV_MIN_FORWARD], calib)
+        return rect[rect[:, 2] > FOV_MIN_FORWARD]
+    return scene_points(dataset, frame, calib, size, points, DepthOptions(depth_dir=depth_dir))
+
+
+def label_one(cfg: LabelConfig, frame: int) -> Counter:
+    """Label one frame into ``<output>/<frame>.txt``; returns counts ``"<class>/<source>"``."""
+    boxes = label_frame(frame_inputs(KittiDataset(cfg.data), frame, cfg.points, cfg.depth_dir))
+    write_labels(Path(cfg.output) / f"{frame:06d}.txt", [box.to_label() for box in boxes])
+    return Counter(f"{box.class_name}/{box.source}" for box in boxes)
+
+
+def code_digest() -> str:
+    """sha256 over the labeller's source files (a changed labeller relabels every frame on resume)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs(cfg: LabelConfig, dataset: KittiDataset) -> dict[str, str]:
+    inputs = asdict(cfg)
+    inputs["code_sha256"] = code_digest()
+    inputs.pop("output")
+    inputs["data"] = str(Path(cfg.data).resolve())
+    inputs["split_sha256"] = file_digest(dataset.split_path(cfg.split))
+    if cfg.points == "lidar":
+        inputs.pop("depth_dir")
+    return inputs
+
+
+def label_split(cfg: LabelConfig, workers: int = 1, force: bool = False) -> dict:
+    """Label every frame of ``cfg.split`` (resumable, module docstring); returns the manifest."""
+    dataset = KittiDataset(cfg.data)
+    frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2"))
+    check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    inputs = _inputs(cfg, dataset)
+    previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    if force or previous.get("inputs") != inputs:
+        for stale in out.glob("*.txt"):
+            stale.unlink()
+        previous = {}
+    atomic_write_text(manifest_path, json.dumps({"inputs": inputs, "status": "running"}, indent=2) + "\n")
+    todo = [f for f in frames if not (out / f"{f:06d}.txt").is_file()]
+    counts = Counter(previous.get("counts", {})) if not todo else Counter()
+    if todo:
+        for frame_counts in run_frames(label_one, cfg, todo, workers, "geometric labels"):
+            counts.update(frame_counts)
+    manifest = {"inputs": inputs, "status": "done", "frames": len(frames), "labelled_now": len(todo),
+                "counts": dict(sorted(counts.items()))}
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+@cli
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Training-free geometric 3D labeller (2D boxes + points).")
+    parser.add_argument("--data", required=True, help="KITTI root holding training/ and ImageSets/")
+    parser.add_argument("--split", default="train", help="frames to label (ImageSets/<split>.txt)")
+    parser.add_argument("--output", required=True, type=Path, help="directory receiving <frame>.txt label files")
+    parser.add_argument("--points", choices=POINT_SOURCES, default="lidar", help="scene point source")
+    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2", help="depth maps for depth sources")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
+    parser.add_argument("--force", action="store_true", help="relabel every frame")
+    args = parser.parse_args(argv)
+    cfg = LabelConfig(args.data, args.split, args.points, args.depth_dir, str(args.output))
+    manifest = label_split(cfg, args.workers, args.force)
+    print(f"{args.output}: {manifest['frames']} frames ({manifest['labelled_now']} labelled now); "
+          f"boxes {manifest['counts'] if manifest['labelled_now'] == manifest['frames'] else '(see manifest)'}")
+    return 0

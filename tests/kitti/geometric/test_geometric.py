@@ -1,0 +1,125 @@
+"""The geometric labeller on hand-made point clouds: ground plane, BEV fit, full frame labelling, prior fallback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kitti import geometry as g
+from kitti.geometric import FrameInputs, label_frame
+from kitti.geometric.bevfit import bev_candidates, place_interval, prior_size
+from kitti.geometric.ground import fit_ground
+from kitti.geometric.heading import canonical_heading
+from kitti.io.calib import Calibration
+from kitti.io.labels import Label2D
+from kitti.priors import MEAN_SIZE, depth_estimate
+
+IMAGE = (375, 1242)
+CAMERA_HEIGHT = 1.65
+
+
+def calibration() -> Calibration:
+    p2 = np.array([[721.5, 0.0, 609.6, 44.9], [0.0, 721.5, 172.9, 0.2], [0.0, 0.0, 1.0, 0.003]])
+    tr = np.array([[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, -0.08], [1.0, 0.0, 0.0, -0.27]])
+    return Calibration(P2=p2, R0_rect=np.eye(3), Tr_velo_to_cam=tr)
+
+
+def ground_points(rng: np.random.Generator, n: int = 3000) -> np.ndarray:
+    """Road points on ``y = CAMERA_HEIGHT`` (rect), x in [-15, 15], z in [3, 45]."""
+    xz = rng.uniform([-15.0, 3.0], [15.0, 45.0], size=(n, 2))
+    return np.stack([xz[:, 0], np.full(n, CAMERA_HEIGHT) + rng.normal(0, 0.01, n), xz[:, 1]], axis=1)
+
+
+def visible_box_points(box: np.ndarray, rng: np.random.Generator, spacing: float = 0.08) -> np.ndarray:
+    """Points on the side faces of a bottom-centre box that face the camera origin (rect frame)."""
+    x, y, z, h, w, l, ry = box
+    c, s = np.cos(ry), np.sin(ry)
+    along, across = np.array([c, -s]), np.array([s, c])  # (x, z) of the length and width axes
+    faces = [(along, l, across, w), (-along, l, across, w), (across, w, along, l), (-across, w, along, l)]
+    out = []
+    for normal, depth, tangent, extent in faces:
+        centre = np.array([x, z]) + normal * depth / 2
+        if centre @ normal >= 0:  # faces away from the sensor
+            continue
+        t = np.arange(-extent / 2, extent / 2, spacing)
+        v = np.arange(0.05, h, spacing)
+        tt, vv = np.meshgrid(t, v)
+        xz = centre + tt.ravel()[:, None] * tangent
+        out.append(np.stack([xz[:, 0], y - vv.ravel(), xz[:, 1]], axis=1))
+    points = np.concatenate(out)
+    return points + rng.normal(0, 0.01, points.shape)
+
+
+def label_for(box: np.ndarray, calib: Calibration, class_name: str = "Car") -> Label2D:
+    hull = g.project_boxes_to_image(box[None], calib.P2, IMAGE)[0]
+    return Label2D(class_name, 0.0, 0, tuple(float(v) for v in hull))
+
+
+def heading_error(a: float, b: float) -> float:
+    """Absolute heading difference mod pi (radians)."""
+    d = abs(canonical_heading(a) - canonical_heading(b))
+    return min(d, np.pi - d)
+
+
+def test_ground_plane_recovered_despite_objects() -> None:
+    rng = np.random.default_rng(0)
+    tilt = np.radians(3.0)
+    road = ground_points(rng)
+    road[:, 1] += np.tan(tilt) * road[:, 2]  # road rising away from the camera (rect y down)
+    clutter = rng.uniform([-10, -1, 5], [10, 1.5, 40], size=(1500, 3))
+    plane = fit_ground(np.concatenate([road, clutter]))
+    expected = np.array([0.0, -np.cos(tilt), np.sin(tilt)])
+    assert np.degrees(np.arccos(abs(plane.normal @ expected))) < 0.5
+    assert plane.y_at(0.0, 20.0) == pytest.approx(CAMERA_HEIGHT + np.tan(tilt) * 20.0, abs=0.03)
+
+
+def test_prior_size_and_interval() -> None:
+    assert prior_size(0.1, 3.9, 0.4) == 3.9                # partial view -> prior mean
+    assert prior_size(4.2, 3.9, 0.4) == pytest.approx(4.25)  # seen extent (+ margin)
+    assert prior_size(9.0, 3.9, 0.4) == pytest.approx(3.9 + 3 * 0.4)
+    assert place_interval(10.0, 10.5, 4.0, 0.0) == (10.0, 14.0)    # grows away from the sensor
+    assert place_interval(-10.5, -10.0, 4.0, 0.0) == (-14.0, -10.0)
+    assert place_interval(-1.0, 1.0, 3.0, 0.0) == (-1.5, 1.5)      # sensor between the edges: centred
+
+
+@pytest.mark.parametrize("ry", [0.4, -1.2, 1.5707])
+def test_bev_fit_recovers_l_shape(ry: float) -> None:
+    box = np.array([3.0, CAMERA_HEIGHT, 15.0, 1.5, 1.8, 4.4, ry])
+    points = visible_box_points(box, np.random.default_rng(1))
+    candidates = bev_candidates(points[:, [0, 2]], "Car")
+    errors = [heading_error(c.ry, ry) for c in candidates]
+    best = candidates[int(np.argmin(errors))]
+    assert min(errors) < np.radians(2.0)
+    assert np.linalg.norm(best.centre - box[[0, 2]]) < 0.25
+
+
+@pytest.mark.parametrize("ry, x, z", [(0.4, 3.0, 15.0), (-1.3, -4.0, 22.0), (1.5707, 1.0, 10.0)])
+def test_label_frame_recovers_box(ry: float, x: float, z: float) -> None:
+    calib = calibration()
+    rng = np.random.default_rng(2)
+    box = np.array([x, CAMERA_HEIGHT, z, 1.5, 1.75, 4.3, ry])
+    points = np.concatenate([ground_points(rng), visible_box_points(box, rng)])
+    (result,) = label_frame(FrameInputs(calib, IMAGE, points, [label_for(box, calib)]))
+    assert result.source == "fit" and result.class_name == "Car"
+    assert 0.5 < result.score <= 1.0 and result.n_points > 100
+    fitted = result.box
+    assert np.linalg.norm(fitted[[0, 2]] - box[[0, 2]]) < 0.25
+    assert fitted[1] == pytest.approx(CAMERA_HEIGHT, abs=0.05)
+    assert np.allclose(fitted[3:6], box[3:6], atol=0.25)
+    assert heading_error(fitted[6], ry) < np.radians(3.0)
+
+
+def test_empty_frustum_gets_a_prior_box_along_the_ray() -> None:
+    calib = calibration()
+    rng = np.random.default_rng(3)
+    label = Label2D("Pedestrian", 0.0, 0, (600.0, 150.0, 630.0, 220.0))
+    kept = Label2D("Van", 0.0, 0, (100.0, 150.0, 200.0, 220.0))
+    results = label_frame(FrameInputs(calib, IMAGE, ground_points(rng), [kept, label]))
+    assert len(results) == 1  # classes outside the labelled ones get no box
+    (result,) = results
+    assert result.source == "prior" and result.n_points == 0 and result.score <= 0.1
+    depth = depth_estimate("Pedestrian", 70.0, calib.focal_v)
+    assert result.box[2] == pytest.approx(depth, rel=0.02)
+    assert np.allclose(result.box[3:6], np.array(MEAN_SIZE["Pedestrian"])[[2, 1, 0]])
+    assert result.box[1] == pytest.approx(CAMERA_HEIGHT, abs=0.05)  # stands on the ground
+    uv, _ = g.project_rect_to_image(result.box[None, :3] - [0, result.box[3] / 2, 0], calib.P2)
+    assert uv[0, 0] == pytest.approx(615.0, abs=1.0)  # on the ray through the 2D box centre (standing on the road)

@@ -1,0 +1,38 @@
+"""The geometric labeller's command line on real KITTI frames: one label file per frame, resume, input errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kitti.geometric.run import MANIFEST, main
+from kitti.io.labels import read_labels, read_labels_2d
+from kitti.priors import CLASSES
+from tests.kitti_roots import make_kitti_root
+
+FRAMES = [0, 8]
+
+
+def test_cli_labels_every_box_and_resumes(kitti_real_root: Path, tmp_path: Path) -> None:
+    root = make_kitti_root(tmp_path / "root", kitti_real_root, FRAMES)
+    out = tmp_path / "out"
+    assert main(["--data", str(root), "--split", "train", "--output", str(out), "--workers", "1"]) == 0
+    for frame in FRAMES:
+        labels = read_labels(out / f"{frame:06d}.txt")
+        wanted = [lab for lab in read_labels_2d(root / "training" / "label_2" / f"{frame:06d}.txt")
+                  if lab.type in CLASSES]
+        assert [lab.box2d for lab in labels] == [lab.box2d for lab in wanted]  # one line per 2D box, in order
+        assert all(0.0 <= lab.score <= 1.0 and min(lab.dims) > 0 for lab in labels)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["status"] == "done" and manifest["labelled_now"] == len(FRAMES)
+    stamp = (out / "000000.txt").stat().st_mtime_ns
+    assert main(["--data", str(root), "--split", "train", "--output", str(out), "--workers", "1"]) == 0
+    assert json.loads((out / MANIFEST).read_text())["labelled_now"] == 0  # resumed: nothing to do
+    assert (out / "000000.txt").stat().st_mtime_ns == stamp
+
+
+def test_cli_input_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data", str(tmp_path), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "training" in err and "Traceback" not in err
