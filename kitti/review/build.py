@@ -18,6 +18,7 @@ from tqdm import tqdm
 from kitti.atomic import atomic_write_bytes, atomic_write_text
 from kitti.errors import KittiFormatError
 from kitti.io.dataset import KittiDataset
+from kitti.io.labels import read_labels
 from kitti.review import export, metrics
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -37,7 +38,8 @@ def label_digest(path: Path) -> tuple[str | None, int]:
 
 
 def review_frames(dataset: KittiDataset, labels: Path, split: str | None) -> list[int]:
-    """The split's frames, or every frame with a label file; each must have calibration and image files."""
+    """The split's frames, or every frame with a label file. Checked before any work starts: each frame must have
+    calibration and image files, and its label file (if any) must parse."""
     if split is not None:
         frames = dataset.frame_ids(split)
     else:
@@ -46,6 +48,8 @@ def review_frames(dataset: KittiDataset, labels: Path, split: str | None) -> lis
         for kind in ("calib", "image_2"):
             if not dataset.path(kind, frame).is_file():
                 raise KittiFormatError(dataset.path(kind, frame), f"frame {frame:06d} has no {kind} file")
+        if (labels / f"{frame:06d}.txt").is_file():
+            read_labels(labels / f"{frame:06d}.txt")
     return frames
 
 
