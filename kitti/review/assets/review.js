@@ -147,8 +147,6 @@
       document.head.appendChild(script);
     });
   }
-  const bevImage = new Image();
-  bevImage.onload = () => drawBev();
   function show(name) {
     state.current = name;
     state.selected = null;
@@ -156,7 +154,7 @@
     history.replaceState(null, "", "#" + name);
     $("frame-title").textContent = `frame ${name}`;
     $("camera").src = `frames/${name}.jpg`;
-    bevImage.src = `frames/${name}_bev.png`;
+    $("bev-points").src = `frames/${name}_bev.png`;
     loadFrame(name).then((data) => {
       if (state.current !== name) return;
       render();
@@ -224,10 +222,8 @@
   function drawBev() {
     const data = state.cache.get(state.current), canvas = $("bev-canvas"), b = INDEX.bev;
     canvas.width = Math.round((b.x[1] - b.x[0]) / b.res); canvas.height = Math.round((b.z[1] - b.z[0]) / b.res);
+    // the points are the <img> under this canvas: drawing a file:// image into it would taint the canvas
     const ctx = canvas.getContext("2d");
-    if (bevImage.complete && bevImage.naturalWidth && bevImage.src.endsWith(`${state.current}_bev.png`)) {
-      ctx.drawImage(bevImage, 0, 0);
-    }
     ctx.strokeStyle = "#333"; ctx.lineWidth = 1; ctx.fillStyle = "#777"; ctx.font = "14px sans-serif";
     const [cx, cy] = bevPx([0, 0]);
     for (let r = 10; r <= b.z[1]; r += 10) {  // range rings every 10 m around the camera
