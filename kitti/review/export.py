@@ -59,10 +59,11 @@ def read_sources(labels_dir: Path, frame: int, count: int) -> list[str]:
 
 
 def frame_points(dataset: KittiDataset, frame: int, calib: Calibration) -> np.ndarray | None:
-    """LiDAR points of a frame in the rect frame ``(M, 3)``, or pseudo-LiDAR from ``depth_2`` when there is no
-    scan; None when the data set has neither."""
+    """LiDAR points ahead of the sensor (velodyne x > 0: all the camera and the boxes can see) in the rect frame
+    ``(M, 3)``, or pseudo-LiDAR from ``depth_2`` when there is no scan; None when the data set has neither."""
     if dataset.path("velodyne", frame).is_file():
-        return g.velo_to_rect(dataset.velodyne(frame)[:, :3], calib)
+        scan = dataset.velodyne(frame)
+        return g.velo_to_rect(scan[scan[:, 0] > 0, :3], calib)
     if dataset.path("depth_2", frame).is_file():
         from kitti.depth.point_source import depth_points
         maps = dataset.depth(frame)

@@ -64,13 +64,14 @@ def projected_iou(labels: Sequence[ObjectLabel], P2: np.ndarray, image_size: tup
 
 
 def points_per_box(points_rect: np.ndarray | None, labels: Sequence[ObjectLabel]) -> list[int | None]:
-    """Number of points (rect frame, ``(M, >=3)``) inside each label's 3D box; None for all when no points."""
+    """Number of points (rect frame, ``(M, >=3)``) inside each label's 3D box (a point inside overlapping boxes
+    counts for the lowest index only); None for all when there are no points."""
     if points_rect is None:
         return [None] * len(labels)
     if not labels:
         return []
-    inside = g.points_in_boxes_mask(points_rect, np.stack([label.box3d for label in labels]))
-    return [int(n) for n in inside.sum(axis=0)]
+    owner = ops.points_in_boxes(points_rect, np.stack([label.box3d for label in labels]))
+    return [int(n) for n in np.bincount(owner[owner >= 0], minlength=len(labels))]
 
 
 def gt_match_iou(labels: Sequence[ObjectLabel], gt: Sequence[ObjectLabel]) -> list[float]:

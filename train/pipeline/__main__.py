@@ -22,6 +22,7 @@ from kitti.eval.distance import evaluate_by_distance
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import read_labels
+from kitti.review.build import build_review
 from kitti.visualize import render_frame
 from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
 from train.pipeline.lock import LockHeldError, RunLock
@@ -114,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for step in range(args.steps + 1):
                     run_step(opts, step, args.force)
                 run_refinement(opts, args.steps, args.force)
+                print(f"review page: {build_review(opts.output, opts.data, opts.train_split, workers=opts.workers)}")
                 print(summarise(opts, args.steps))
     except (StageFailed, LockHeldError, KittiFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
