@@ -19,6 +19,7 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.atomic import atomic_write_bytes, atomic_write_text
+from kitti.depth.point_source import depth_points
 from kitti.errors import KittiFormatError
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
@@ -65,7 +66,6 @@ def frame_points(dataset: KittiDataset, frame: int, calib: Calibration) -> np.nd
         scan = dataset.velodyne(frame)
         return g.velo_to_rect(scan[scan[:, 0] > 0, :3], calib)
     if dataset.path("depth_2", frame).is_file():
-        from kitti.depth.point_source import depth_points
         maps = dataset.depth(frame)
         return depth_points(maps["depth"], calib, maps.get("sky"))[:, :3]
     return None

@@ -11,6 +11,7 @@
   // box edges as corner pairs: bottom face, top face, verticals (kitti.geometry.box3d_corners order)
   const EDGES = [[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6], [3, 7]];
   const $ = (id) => document.getElementById(id);
+  const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
   const frames = INDEX.frames.map((f) => ({
     name: f.frame, gt: f.gt,
@@ -68,7 +69,7 @@
   function checkboxes(fieldset, values) {
     for (const value of values) {
       const label = document.createElement("label");
-      label.innerHTML = `<input type="checkbox" checked value="${value}"> ${value} `;
+      label.innerHTML = `<input type="checkbox" checked value="${esc(value)}"> ${esc(value)} `;
       $(fieldset).appendChild(label);
     }
   }
@@ -275,7 +276,7 @@
       const parts = Object.entries(box.parts).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
       tr.innerHTML = `<td>${box.id}</td><td style="color:${COLOURS[box.cls] || OTHER_COLOUR}">${box.cls}</td>` +
         `<td>${fmt(box.score, 3)}</td><td>${fmt(box.dist, 1)}</td><td>${box.dims.map((v) => v.toFixed(2)).join(" ")}` +
-        `</td><td>${fmt(box.ry * 180 / Math.PI, 0)}</td><td>${fmt(box.points, 0)}</td><td>${box.source}</td>` +
+        `</td><td>${fmt(box.ry * 180 / Math.PI, 0)}</td><td>${fmt(box.points, 0)}</td><td>${esc(box.source)}</td>` +
         `<td>${fmt(box.iou2d, 2)}</td><td>${fmt(box.size_dev, 1)}</td><td class="sus" title="${parts}">` +
         `${fmt(box.suspicion, 2)}</td><td>${data.gt ? fmt(box.gt_iou, 2) : "no GT"}</td>` +
         `<td class="decision"><button class="acc" title="accept (a)">&#10003;</button>` +

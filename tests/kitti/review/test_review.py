@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -187,3 +188,16 @@ def test_build_cli_errors(tmp_path: Path, review_world: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "kitti.review", "build", "--run", str(tmp_path), "--data",
                            str(review_world)], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith(f"error: {labels / '000000.txt'}:1: expected 15 fields")
+
+
+def test_pseudo_lidar_points_without_a_scan(built_run: tuple[Path, dict], review_world: Path, tmp_path: Path) -> None:
+    """A data set without velodyne/ gets its points (count per box, bird's-eye view) from depth_2."""
+    world = tmp_path / "world"
+    shutil.copytree(review_world, world, ignore=shutil.ignore_patterns("velodyne"))
+    run = tmp_path / "run"
+    shutil.copytree(built_run[0] / "label_2_pseudo", run / "label_2_pseudo")
+    build_review(run, world, workers=1)
+    payload = frame_payload(run, "000000")
+    assert payload["has_points"] and max(box["points"] for box in payload["boxes"]) > 20
+    bev = cv2.imread(str(run / "review" / "frames" / "000000_bev.png"), cv2.IMREAD_GRAYSCALE)
+    assert (bev > 0).sum() > 1000
