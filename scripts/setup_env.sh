@@ -8,8 +8,9 @@ usage() {
 Usage: bash scripts/setup_env.sh [--tests] [--no-ops] [--no-da3] [--help]
 
 Creates (or reuses) .venv in the repository root, installs requirements.txt (and requirements-test.txt with
---tests, plus Debian's chromium and chromium-driver when run as root with apt, for the browser tests), installs Depth Anything 3 from requirements-da3.txt unless --no-da3 is given, and builds ops/ with
-`cd ops && bash make.sh` unless --no-ops is given.
+--tests, plus Debian's chromium and chromium-driver for the browser tests when run as root with apt), installs
+Depth Anything 3 from requirements-da3.txt unless --no-da3 is given, and builds ops/ with `cd ops && bash make.sh`
+unless --no-ops is given.
 
 Depth Anything 3: depth-anything-3 is installed with --no-deps (its declared dependencies would replace the CPU
 torch with a CUDA build and pull about 7.6 GB), then only the light dependencies of the network route listed in
