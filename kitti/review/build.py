@@ -61,6 +61,22 @@ def _default_data(run: Path) -> Path:
         return Path("data/kitti")
 
 
+def index_script(run: Path, labels: Path, data: Path, split: str | None, review_id: str,
+                 entries: list[dict[str, Any]]) -> str:
+    """``index_data.js``: ``REVIEW_INDEX`` with the run's description and per frame ``[name, boxes]``, each box
+    ``[class index, score, distance, source index, suspicion]`` into ``classes`` / ``sources``. Written as
+    ``JSON.parse("...")``, which browsers parse faster than an object literal of the same size."""
+    classes = sorted({box[0] for entry in entries for box in entry["boxes"]})
+    sources = sorted({box[3] for entry in entries for box in entry["boxes"]})
+    frames = [[entry["frame"], [[classes.index(c), score, dist, sources.index(source), suspicion]
+                                for c, score, dist, source, suspicion in entry["boxes"]]] for entry in entries]
+    index = {"review_id": review_id, "run": str(run.resolve()), "labels": str(labels.resolve()),
+             "data": str(data.resolve()), "split": split, "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+             "bev": {"x": export.BEV_X, "z": export.BEV_Z, "res": export.BEV_RES}, "components": metrics.COMPONENTS,
+             "classes": classes, "sources": sources, "frames": frames}
+    return f"REVIEW_INDEX = JSON.parse({json.dumps(json.dumps(index, separators=(',', ':')))});\n"
+
+
 def build_review(run: Path, data: Path | None = None, split: str | None = None, labels: Path | None = None,
                  workers: int = 2) -> Path:
     """Write ``<run>/review/`` for the labels in ``labels`` (default ``<run>/label_2_pseudo``); returns the path of
@@ -91,14 +107,7 @@ def build_review(run: Path, data: Path | None = None, split: str | None = None, 
                 "data": str(dataset.root.resolve()), "split": split,
                 "frames": {name: {"sha256": sha, "boxes": count} for name, (sha, count) in digests.items()}}
     atomic_write_text(review / MANIFEST, json.dumps(manifest, indent=1) + "\n")
-    index: dict[str, Any] = {
-        "review_id": review_id, "run": str(run.resolve()), "labels": str(labels.resolve()),
-        "data": str(dataset.root.resolve()), "split": split, "built": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "bev": {"x": export.BEV_X, "z": export.BEV_Z, "res": export.BEV_RES},
-        "components": metrics.COMPONENTS, "box_fields": ["cls", "score", "dist", "source", "suspicion"],
-        "frames": entries}
-    atomic_write_text(review / "index_data.js",
-                      f"REVIEW_INDEX = {json.dumps(index, separators=(',', ':'))};\n")
+    atomic_write_text(review / "index_data.js", index_script(run, labels, dataset.root, split, review_id, entries))
     for name in STATIC:
         atomic_write_bytes(review / name, (ASSETS / name).read_bytes())
     return review / "index.html"

@@ -127,7 +127,8 @@ def box_records(labels: Sequence[ObjectLabel], sources: Sequence[str], P2: np.nd
 
 
 def export_frame(inputs: FrameInputs, frame: int) -> dict[str, Any]:
-    """Write one frame's assets; returns its index entry (the fields the frame list filters and sorts on)."""
+    """Write one frame's assets; returns its index entry: the frame name and per box the fields the frame list
+    filters and sorts on (class, score, distance, source, suspicion)."""
     dataset = KittiDataset(inputs.data)
     calib = dataset.calib(frame)
     image = dataset.image(frame)
@@ -153,5 +154,4 @@ def export_frame(inputs: FrameInputs, frame: int) -> dict[str, Any]:
     payload = {"frame": name, "width": width, "height": height, "boxes": boxes, "gt": gt_records,
                "has_points": points is not None}
     atomic_write_text(frames_dir / f"{name}.js", f"REVIEW_FRAME({json.dumps(payload, separators=(',', ':'))});\n")
-    return {"frame": name, "labels": label_path.is_file(), "gt": gt is not None,
-            "boxes": [[b["cls"], b["score"], b["dist"], b["source"], b["suspicion"]] for b in boxes]}
+    return {"frame": name, "boxes": [[b["cls"], b["score"], b["dist"], b["source"], b["suspicion"]] for b in boxes]}

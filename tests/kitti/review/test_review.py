@@ -31,7 +31,8 @@ def frame_payload(run: Path, name: str) -> dict:
 
 
 def index_payload(run: Path) -> dict:
-    return json.loads((run / "review" / "index_data.js").read_text().removeprefix("REVIEW_INDEX = ").rstrip(";\n"))
+    text = (run / "review" / "index_data.js").read_text()
+    return json.loads(json.loads(re.fullmatch(r"REVIEW_INDEX = JSON\.parse\((.*)\);\n", text, re.S).group(1)))
 
 
 def decisions(frames: dict, review_id: str | None = None) -> dict:
@@ -44,15 +45,17 @@ def decisions(frames: dict, review_id: str | None = None) -> dict:
 def test_build_writes_every_frame(built_run: tuple[Path, dict], review_world: Path) -> None:
     run, labels = built_run
     index = index_payload(run)
-    assert [f["frame"] for f in index["frames"]] == [f"{i:06d}" for i in sorted(labels)]
-    for entry in index["frames"]:
-        frame = int(entry["frame"])
-        payload = frame_payload(run, entry["frame"])
-        assert len(payload["boxes"]) == len(entry["boxes"]) == len(labels[frame])
-        assert (run / "review" / "frames" / f"{entry['frame']}.jpg").stat().st_size > 1000
-        assert (run / "review" / "frames" / f"{entry['frame']}_bev.png").is_file()
+    assert [name for name, _ in index["frames"]] == [f"{i:06d}" for i in sorted(labels)]
+    for name, summary in index["frames"]:
+        frame = int(name)
+        payload = frame_payload(run, name)
+        assert len(payload["boxes"]) == len(summary) == len(labels[frame])
+        assert [[index["classes"][c], score, dist, index["sources"][s], sus] for c, score, dist, s, sus in summary] \
+            == [[b["cls"], b["score"], b["dist"], b["source"], b["suspicion"]] for b in payload["boxes"]]
+        assert (run / "review" / "frames" / f"{name}.jpg").stat().st_size > 1000
+        assert (run / "review" / "frames" / f"{name}_bev.png").is_file()
         gt = [o for o in KittiDataset(review_world).labels(frame) if o.type != "DontCare"]
-        for box, label in zip(payload["boxes"], read_labels(run / "label_2_pseudo" / f"{entry['frame']}.txt")):
+        for box, label in zip(payload["boxes"], read_labels(run / "label_2_pseudo" / f"{name}.txt")):
             assert box["cls"] == label.type and box["score"] == pytest.approx(label.score, abs=1e-4)
             assert box["source"] == ("alpi" if frame % 2 == 0 else ["alpi", "geometric", "prior"][box["id"] % 3])
             assert 0 <= box["suspicion"] <= 1 and box["points"] >= 0 and len(box["bev"]) == 4
