@@ -13,13 +13,21 @@
   const $ = (id) => document.getElementById(id);
   const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+  // the first frame's data starts loading before the frame list is built
+  const first = location.hash.slice(1) || (INDEX.frames.length ? INDEX.frames[0][0] : null);
+  const state = { current: null, selected: null, listed: [], cache: new Map(), pending: new Map(), rows: [] };
+  window.REVIEW_FRAME = function (data) {
+    state.cache.set(data.frame, data);
+    const entry = state.pending.get(data.frame);
+    if (entry) { state.pending.delete(data.frame); entry.resolve(data); }
+  };
+  if (first) loadFrame(first).catch(() => {});
   const frames = INDEX.frames.map((f) => ({
     name: f[0],
     boxes: f[1].map((b) => ({ cls: INDEX.classes[b[0]], score: b[1], dist: b[2], source: INDEX.sources[b[3]],
       suspicion: b[4] })),
   }));
   const byName = new Map(frames.map((f) => [f.name, f]));
-  const state = { current: null, selected: null, listed: [], cache: new Map(), pending: new Map(), rows: [] };
   let decisions = loadDecisions();
 
   // ---- decisions (localStorage) ----
@@ -103,10 +111,10 @@
     if ($("sort-frames").value === "suspect") rows.sort((a, b) => b.suspicion - a.suspicion);
     state.listed = rows.map((r) => r.frame.name);
     // one HTML string: thousands of rows are parsed in one go instead of one DOM call each
+    // (the suspicion bar and the decision mark are CSS pseudo-elements: two elements per row)
     $("frame-list").innerHTML = rows.map((row) => `<li data-frame="${row.frame.name}" class="${
-      decisionOf(row.frame.name)}"><span class="id">${row.frame.name}</span><span class="n">${row.n}</span>` +
-      `<span class="bar" title="suspicion ${row.suspicion.toFixed(2)}"><span style="width:${
-        Math.round(row.suspicion * 100)}%"></span></span><span class="mark"></span></li>`).join("");
+      decisionOf(row.frame.name)}" style="--s:${Math.round(row.suspicion * 100)}%" title="suspicion ${
+      row.suspicion.toFixed(2)}">${row.frame.name}<b>${row.n}</b></li>`).join("");
     $("counts").textContent = `${rows.length} of ${frames.length} frames listed, ${boxCount} boxes`;
     if (state.current && state.listed.includes(state.current)) {
       if (state.cache.has(state.current)) { markCurrent(); render(); } else show(state.current);
@@ -131,21 +139,22 @@
   }
 
   // ---- frame data, loaded on demand ----
-  window.REVIEW_FRAME = function (data) {
-    state.cache.set(data.frame, data);
-    const resolve = state.pending.get(data.frame);
-    if (resolve) { state.pending.delete(data.frame); resolve(data); }
-  };
   function loadFrame(name) {
     if (state.cache.has(name)) return Promise.resolve(state.cache.get(name));
-    return new Promise((resolve, reject) => {
-      state.pending.set(name, resolve);
+    if (state.pending.has(name)) return state.pending.get(name).promise;
+    const entry = {};
+    entry.promise = new Promise((resolve, reject) => {
+      entry.resolve = resolve;
       const script = document.createElement("script");
       script.src = `frames/${name}.js`;
       script.onload = () => script.remove();
-      script.onerror = () => { script.remove(); reject(new Error(`frames/${name}.js did not load`)); };
+      script.onerror = () => {
+        script.remove(); state.pending.delete(name); reject(new Error(`frames/${name}.js did not load`));
+      };
       document.head.appendChild(script);
     });
+    state.pending.set(name, entry);
+    return entry.promise;
   }
   function show(name) {
     state.current = name;
