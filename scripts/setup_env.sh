@@ -8,8 +8,9 @@ usage() {
 Usage: bash scripts/setup_env.sh [--tests] [--no-ops] [--no-da3] [--help]
 
 Creates (or reuses) .venv in the repository root, installs requirements.txt (and requirements-test.txt with
---tests), installs Depth Anything 3 from requirements-da3.txt unless --no-da3 is given, and builds ops/ with
-`cd ops && bash make.sh` unless --no-ops is given.
+--tests, plus Debian's chromium and chromium-driver for the browser tests when run as root with apt), installs
+Depth Anything 3 from requirements-da3.txt unless --no-da3 is given, and builds ops/ with `cd ops && bash make.sh`
+unless --no-ops is given.
 
 Depth Anything 3: depth-anything-3 is installed with --no-deps (its declared dependencies would replace the CPU
 torch with a CUDA build and pull about 7.6 GB), then only the light dependencies of the network route listed in
@@ -112,6 +113,23 @@ else
     fi
     echo "$stamp" > "$stamp_file.tmp"
     mv "$stamp_file.tmp" "$stamp_file"
+fi
+
+# The review page's browser tests (tests/kitti/review/test_browser.py) drive Debian's chromium through
+# chromium-driver. With --tests they are installed when missing, as root with apt; otherwise those tests skip and
+# say what is missing.
+if [[ "$with_tests" == 1 ]] && ! { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "[setup] installing chromium and chromium-driver (apt, for the browser tests)"
+        export DEBIAN_FRONTEND=noninteractive
+        if ! apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; then
+            apt-get update -qq >/dev/null 2>&1 || true
+            apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+                || echo "[setup] apt could not install chromium chromium-driver: the browser tests will skip"
+        fi
+    else
+        echo "[setup] chromium / chromedriver not found (installing them needs root and apt): the browser tests will skip"
+    fi
 fi
 
 # The project itself, editable (no dependencies: they are pinned above): makes kitti, train and ops importable

@@ -105,6 +105,15 @@ def test_every_stage_output(full_run: tuple[Path, str], world: Path) -> None:
     assert list((output / "summary_renders").glob("*.png"))
 
 
+def test_review_page_built_and_linked(full_run: tuple[Path, str], world: Path) -> None:
+    output, _ = full_run
+    frames = read_split(world / "ImageSets" / "train.txt")
+    manifest = json.loads((output / "review" / "manifest.json").read_text())
+    assert sorted(manifest["frames"]) == sorted(f"{frame:06d}" for frame in frames)
+    assert all((output / "review" / "frames" / f"{frame:06d}.js").is_file() for frame in frames)
+    assert "[Label review page](review/index.html)" in (output / "summary.md").read_text()
+
+
 def test_rerun_skips_every_stage(full_run: tuple[Path, str], world: Path) -> None:
     output, _ = full_run
     before = {p: p.stat().st_mtime_ns for p in output.rglob("manifest.json")}

@@ -24,6 +24,7 @@ from kitti.eval.distance import evaluate_by_distance
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import read_labels
+from kitti.review.build import build_review
 from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
 from train.pipeline.checks import check_run
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for step in range(args.steps + 1):
                 run_step(opts, step, args.force)
             run_refinement(opts, args.steps, args.force)
+            print(f"review page: {build_review(opts.output, opts.data, opts.train_split, workers=opts.workers)}")
             print(summarise(opts, args.steps))
     print(f"[pipeline] {args.command} finished in {time.monotonic() - started:.0f} s (output: {opts.output})")
     return 0

@@ -118,6 +118,7 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
               *_table(pseudo, "strict", "R40"), ""]
     lines += ["## Train pseudo-labels per stage against ground truth, R11, strict", "",
               *_table(pseudo, "strict", "R11"), ""]
+    lines += ["[Label review page](review/index.html)", ""] if (output / "review" / "index.html").is_file() else []
     lines += ["![AP by stage](ap_by_stage.png)", ""]
     lines += [f"![{path.stem}]({path.relative_to(output)})" for path in renders]
     markdown = "\n".join(lines) + "\n"
