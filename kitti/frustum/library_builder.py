@@ -9,7 +9,9 @@ Pseudo-labels are our own predictions (KITTI files with a score per line), not g
 may be read. An instance is kept when its class is Car/Pedestrian/Cyclist, its score >= ``--min-score``, its
 depth (rect z) lies in ``--depth-range`` (published: 10-35 m), it holds >= ``--min-points`` scene points and the
 IoU between its 2D box and the projection of its 3D box is >= ``--min-iou`` (a 2D/3D consistency filter; the
-published code computed that IoU but did not use it). Each rejected pseudo-box is counted by reason.
+published code computed that IoU but did not use it). Each rejected pseudo-box is counted by reason. With
+``--trusted-dir``, trusted geometric fits (score >= ``--trusted-min-score``) replace the pseudo-boxes they match
+and join the candidates (beyond ALPI: fits of the 2D-only geometric labeller become pasted instances).
 """
 from __future__ import annotations
 
@@ -23,11 +25,20 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
-from kitti.frustum.engine import add_common_arguments, cli, file_digest, read_pseudo_labels, run_frames
+from kitti.frustum.engine import (
+    PREV_MATCH_IOU,
+    add_common_arguments,
+    cli,
+    file_digest,
+    labels_digest,
+    read_pseudo_labels,
+    run_frames,
+)
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.store import is_complete, read_manifest
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
+from kitti.io.labels import ObjectLabel
 from kitti.priors import CLASS_ID, CLASSES, MIN_POINTS
 
 
@@ -46,6 +57,8 @@ class LibraryConfig:
     min_iou: float = 0.5
     min_points: int = MIN_POINTS
     depth_range: tuple[float, float] = (10.0, 35.0)
+    trusted_dir: str | None = None
+    trusted_min_score: float = 0.6
 
 
 @dataclass
@@ -58,6 +71,8 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
     """The kept instances of one frame and the counts of rejected pseudo-boxes."""
     dataset = KittiDataset(cfg.data)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame)
+    if cfg.trusted_dir is not None:
+        pseudo = with_trusted_fits(pseudo, read_pseudo_labels(cfg.trusted_dir, frame), cfg.trusted_min_score)
     result = LibraryFrame()
     wanted = [p for p in pseudo if p.type in CLASSES]
     if not wanted:
@@ -84,6 +99,18 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
     return result
 
 
+def with_trusted_fits(pseudo: list[ObjectLabel], fits: list[ObjectLabel], min_score: float) -> list[ObjectLabel]:
+    """The pseudo-boxes with every trusted geometric fit (score >= ``min_score``) in place of the pseudo-box of the
+    same class whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`), or added."""
+    trusted = [fit for fit in fits if fit.score >= min_score]
+    kept = []
+    for label in pseudo:
+        same = [fit.box2d for fit in trusted if fit.type == label.type]
+        if not same or g.box2d_iou(np.array(label.box2d), np.array(same)).max() < PREV_MATCH_IOU:
+            kept.append(label)
+    return kept + trusted
+
+
 def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
     """Write ``<output>/instances.npz`` and its manifest (skipped when complete with the same inputs)."""
     dataset = KittiDataset(cfg.data)
@@ -92,6 +119,8 @@ def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: b
     path = Path(output) / LIBRARY_FILE
     inputs = {**asdict(cfg), "data": str(Path(cfg.data).resolve()), "pseudo_dir": str(Path(cfg.pseudo_dir).resolve()),
               "split_sha256": file_digest(dataset.split_path(cfg.split))}
+    if cfg.trusted_dir is not None:
+        inputs.update(trusted_dir=str(Path(cfg.trusted_dir).resolve()), trusted_sha256=labels_digest(cfg.trusted_dir))
     if not force and is_complete(path, inputs):
         print(f"{path}: up to date (same inputs), skipped")
         return read_manifest(path) or {}
@@ -120,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
                         points=args.points, beams64=args.beams64, depth_dir=args.depth_dir, min_score=args.min_score, min_iou=args.min_iou,
-                        min_points=args.min_points, depth_range=tuple(args.depth_range))
+                        min_points=args.min_points, depth_range=tuple(args.depth_range),
+                        trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
     build_library(cfg, args.output, args.workers, args.force)
     return 0
 
