@@ -15,7 +15,8 @@ index])``: a sample is the same whatever the worker count, order or resume point
   widened by ``data.window_margin`` are negatives (0) and those inside are ignored (-1): reals give no positives.
   When the sample has a previous-step pseudo-box (``prev_box3d`` finite, steps >= 1) the labels come from that box
   (half box positive, full box ignored, as for injected objects). Injected objects (proxy, pasted) use their 3D box,
-  known by construction.
+  known by construction; so do real objects with a trusted geometric fit (``kind == trusted``, beyond ALPI: the box
+  of the 2D-only geometric labeller, :mod:`kitti.geometric`), which count as ``is_proxy`` for the losses.
 * ``window`` marks the slices inside the widened depth window: the 2D loss of a real object uses the slice of
   highest predicted foreground probability among them (:mod:`train.losses`).
 * Depth shift moves points along z and would break the agreement between a real object's points and its annotated

@@ -29,6 +29,7 @@ assembled in split order. Resume: a set whose manifest exists and records the sa
 from __future__ import annotations
 
 import argparse
+import hashlib
 import multiprocessing as mp
 import os
 from collections import Counter
@@ -52,6 +53,7 @@ from kitti.frustum.store import (
     KIND_PASTED,
     KIND_PROXY,
     KIND_REAL,
+    KIND_TRUSTED,
     NAN7,
     FrustumSample,
     is_complete,
@@ -68,6 +70,9 @@ SETS = ("train", "val", "pseudo")
 SUPERVISION = ("weak", "full")
 #: a previous-step pseudo-box is matched to a real 2D box when their 2D IoU reaches this (same class)
 PREV_MATCH_IOU = 0.5
+#: a previous-step pseudo-box shapes slice labels only if its projection overlaps the annotated 2D box this much
+#: (a gross-error check: ground-truth pedestrian boxes of real KITTI frames reach only 0.48-0.65)
+PREV_CHECK_IOU = 0.3
 FORMAT_NAME = "frustums_{}.npz"
 
 
@@ -90,6 +95,8 @@ class ExtractConfig:
     #: data-config tunables (:mod:`kitti.frustum.options`) and the point-source settings (incl. run options)
     frustum: FrustumOptions = field(default_factory=FrustumOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
+    trusted_dir: str | None = None
+    trusted_min_score: float = 0.6
 
     @property
     def training(self) -> bool:
@@ -144,6 +151,28 @@ def read_pseudo_labels(pseudo_dir: str | Path, frame: int) -> list[ObjectLabel]:
         if label.score is None:
             raise KittiFormatError(path, "pseudo-label without a score (expected 16 fields)", label.line)
     return labels
+
+
+def read_trusted_fits(cfg: ExtractConfig, frame: int) -> list[ObjectLabel]:
+    """Geometric-labeller boxes of ``frame`` (``cfg.trusted_dir``, KITTI files with a fit-quality score) whose score
+    reaches ``cfg.trusted_min_score``: trusted 3D targets of real training objects in ``weak`` mode. They are our
+    own output computed from 2D boxes and points (:mod:`kitti.geometric`), never ground truth."""
+    if cfg.trusted_dir is None or cfg.supervision != "weak" or not cfg.training:
+        return []
+    return [fit for fit in read_pseudo_labels(cfg.trusted_dir, frame) if fit.score >= cfg.trusted_min_score]
+
+
+def check_previous(prev: np.ndarray, annotated: np.ndarray, ctx: "FrameContext", points: np.ndarray,
+                   min_points: int) -> bool:
+    """Geometric check of a previous-step pseudo-box before it shapes slice labels: it holds at least
+    ``min_points`` (``frustums.min_points``) of the frustum points and its image projection overlaps the annotated 2D box
+    with IoU >= :data:`PREV_CHECK_IOU`."""
+    if not np.isfinite(prev).all():
+        return False
+    hull = g.project_boxes_to_image(prev[None].astype(np.float64), ctx.calib.P2, ctx.image_size)[0]
+    if float(g.box2d_iou(annotated, hull)[0, 0]) < PREV_CHECK_IOU:
+        return False
+    return int(g.points_in_boxes_mask(points[:, :3], prev[None].astype(np.float64))[:, 0].sum()) >= min_points
 
 
 def match_previous(annotated: np.ndarray, class_name: str, pseudo: Sequence[ObjectLabel]) -> np.ndarray:
@@ -236,6 +265,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
     ctx = FrameContext.load(dataset, frame, cfg.points, cfg.depth)
     objects = read_objects(dataset, frame, cfg.supervision)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame) if cfg.pseudo_dir else []
+    trusted_fits = read_trusted_fits(cfg, frame)
     result = FrameResult()
     wanted = [obj for obj in objects if obj.label.type in cfg.classes]
     if not wanted:
@@ -254,6 +284,15 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
         window = depth_window(class_name, height, ctx.calib.focal_v)
         in_annotated = in_box2d(ctx.uv, annotated)
         prev = match_previous(annotated, class_name, pseudo)
+        trusted = match_previous(annotated, class_name, trusted_fits)
+        box3d, kind = obj.box3d, KIND_REAL
+        if obj.box3d is None and np.isfinite(trusted).all():
+            box3d, kind, prev = trusted, KIND_TRUSTED, NAN7
+            result.skipped["trusted_fit"] += 1
+        elif np.isfinite(prev).all() and not check_previous(prev, annotated, ctx, ctx.scene[in_annotated],
+                                                                 options.min_points):
+            prev = NAN7
+            result.skipped["previous_box_rejected"] += 1
         for copy in range(copies):
             rng = np.random.default_rng([cfg.seed, frame, obj.label.line, copy])
             box2d = random_shift_box2d(annotated, rng, ctx.image_size) if cfg.training else annotated
@@ -261,14 +300,14 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
             if in_window(points, window).sum() < options.min_points:
                 result.skipped["too_few_points"] += 1
                 continue
-            if obj.box3d is None:
+            if box3d is None:
                 seg = np.full(len(points), -1, np.int8)
             else:
-                seg = g.points_in_boxes_mask(points, obj.box3d[None])[:, 0].astype(np.int8)
+                seg = g.points_in_boxes_mask(points, box3d[None])[:, 0].astype(np.int8)
                 if not seg.any():
                     result.skipped["no_points_in_box"] += 1
                     continue
-            result.samples.append(ctx.sample(class_name, KIND_REAL, box2d, annotated, window, points, seg, obj.box3d,
+            result.samples.append(ctx.sample(class_name, kind, box2d, annotated, window, points, seg, box3d,
                                              obj.label.line, prev))
             if cfg.training:
                 injected, note = inject(cfg, ctx, class_name, annotated, window, points, in_annotated, rng)
@@ -311,6 +350,10 @@ def config_inputs(cfg: Any, frames_file: Path) -> dict[str, Any]:
         inputs["library_sha256"] = file_digest(library) if Path(library).is_file() else None
     if getattr(cfg, "pseudo_dir", None) is not None:
         inputs["pseudo_dir"] = str(Path(cfg.pseudo_dir).resolve())
+    trusted_dir = getattr(cfg, "trusted_dir", None)
+    if trusted_dir is not None:
+        inputs["trusted_dir"] = str(Path(trusted_dir).resolve())
+        inputs["trusted_sha256"] = labels_digest(trusted_dir)
     return inputs
 
 
@@ -337,6 +380,15 @@ def build_tracked(cfg: Any, path: Path, required: tuple[str, ...], frame_fn: Cal
     if before_run is not None:
         before_run()
     return write(run_frames(frame_fn, cfg, frames, workers, desc), frames, inputs)
+
+
+def labels_digest(label_dir: str | Path) -> str:
+    """sha256 over the names and bytes of the ``*.txt`` files of a label directory (a changed fit rebuilds)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(label_dir).glob("*.txt")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
@@ -376,6 +428,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "DA3_depth_results (kitti.depth.generate)")
     parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
                         help="weak: 2D labels only (ALPI); full: GT 3D boxes of real objects (upper bound)")
+    parser.add_argument("--trusted-dir",
+                        help="geometric-labeller label directory (kitti.geometric_labeller): fits whose score reaches "
+                             "--trusted-min-score become 3D targets of real training objects (weak mode)")
+    parser.add_argument("--trusted-min-score", type=float, default=0.6,
+                        help="minimum fit quality of a trusted geometric fit (default 0.6)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
     parser.add_argument("--force", action="store_true", help="rebuild even if an up-to-date set exists")
@@ -417,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
                             points=args.points, supervision=args.supervision, seed=args.seed, frustum=frustum,
-                            depth=depth)
+                            depth=depth, trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
         build_set(cfg, args.output, args.workers, args.force)
     return 0
 

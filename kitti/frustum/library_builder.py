@@ -10,7 +10,9 @@ may be read. An instance is kept when its class is Car/Pedestrian/Cyclist, its s
 its depth (rect z) lies in ``library.depth_range`` (published: 10-35 m), it holds >= ``library.min_points`` scene
 points and the IoU between its 2D box and the projection of its 3D box is >= ``library.min_iou`` (a 2D/3D
 consistency filter; the published code computed that IoU but did not use it); these come from the data config
-(``--data-config``, :mod:`kitti.frustum.options`). Each rejected pseudo-box is counted by reason.
+(``--data-config``, :mod:`kitti.frustum.options`). Each rejected pseudo-box is counted by reason. With
+``--trusted-dir``, trusted geometric fits (score >= ``--trusted-min-score``) replace the pseudo-boxes they match
+and join the candidates (beyond ALPI: fits of the 2D-only geometric labeller become pasted instances).
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ import numpy as np
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, scene_points
 from kitti.errors import cli
-from kitti.frustum.engine import add_common_arguments, build_tracked, data_options, read_pseudo_labels
+from kitti.frustum.engine import PREV_MATCH_IOU, add_common_arguments, build_tracked, data_options, read_pseudo_labels
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
+from kitti.io.labels import ObjectLabel
 from kitti.priors import CLASS_ID, CLASSES
 
 
@@ -45,6 +48,8 @@ class LibraryConfig:
     #: filters (data config ``library``) and point-source settings
     options: LibraryOptions = field(default_factory=LibraryOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
+    trusted_dir: str | None = None
+    trusted_min_score: float = 0.6
 
 
 @dataclass
@@ -57,6 +62,8 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
     """The kept instances of one frame and the counts of rejected pseudo-boxes."""
     dataset = KittiDataset(cfg.data)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame)
+    if cfg.trusted_dir is not None:
+        pseudo = with_trusted_fits(pseudo, read_pseudo_labels(cfg.trusted_dir, frame), cfg.trusted_min_score)
     result = LibraryFrame()
     wanted = [p for p in pseudo if p.type in CLASSES]
     if not wanted:
@@ -82,6 +89,18 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
             result.instances.append(Instance(scene[inside[:, k]], boxes[k].astype(np.float32), CLASS_ID[label.type],
                                              float(label.score), iou, frame, label.line))
     return result
+
+
+def with_trusted_fits(pseudo: list[ObjectLabel], fits: list[ObjectLabel], min_score: float) -> list[ObjectLabel]:
+    """The pseudo-boxes with every trusted geometric fit (score >= ``min_score``) in place of the pseudo-box of the
+    same class whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`), or added."""
+    trusted = [fit for fit in fits if fit.score >= min_score]
+    kept = []
+    for label in pseudo:
+        same = [fit.box2d for fit in trusted if fit.type == label.type]
+        if not same or g.box2d_iou(np.array(label.box2d), np.array(same)).max() < PREV_MATCH_IOU:
+            kept.append(label)
+    return kept + trusted
 
 
 def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:
@@ -112,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options, depth = data_options(args)
     cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
-                        points=args.points, options=options.library, depth=depth)
+                        points=args.points, options=options.library, depth=depth,
+                        trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
     build_library(cfg, args.output, args.workers, args.force)
     return 0
 

@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = ExtractConfig(data=args.data, subset="train", split=args.split, points=args.points,
                         supervision=args.supervision, seed=args.seed, step=args.step + 1, ratio=args.ratio,
                         frustum=frustum_options(options, args.copies), depth=depth,
-                        library=str(args.library or args.output / LIBRARY_FILE), pseudo_dir=args.pseudo_dir)
+                        library=str(args.library or args.output / LIBRARY_FILE), pseudo_dir=args.pseudo_dir,
+                        trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
     build_set(cfg, args.output, args.workers, args.force)
     return 0
 

@@ -14,11 +14,13 @@ seg                 int8 (T,)       per point: 1 inside the sample's 3D box, 0 o
 frame_id            int64 (S,)      KITTI frame id
 label_line          int32 (S,)      1-based line in label_2 (pseudo-label file for refinement), -1 if injected
 class_id            int8 (S,)       index into :data:`kitti.priors.CLASSES` (0 Car, 1 Pedestrian, 2 Cyclist)
-kind                int8 (S,)       0 real, 1 synthetic proxy, 2 pasted pseudo-labelled instance
+kind                int8 (S,)       0 real, 1 synthetic proxy, 2 pasted pseudo-labelled instance, 3 real object
+                                    with a trusted geometric fit (its 3D target: the fit, never ground truth)
 box2d               float32 (S, 4)  ``x1, y1, x2, y2`` pixels: the (possibly jittered) box defining the frustum
 box2d_target        float32 (S, 4)  2D-loss target: annotated box (reals), clipped projection (injected objects)
 frustum_angle       float32 (S,)    radians, :func:`kitti.geometry.frustum_angle` of ``box2d``
-has_3d              bool (S,)       ``box3d`` is known (injected objects, ``full`` mode, refinement pseudo-boxes)
+has_3d              bool (S,)       ``box3d`` is known (injected objects, trusted fits, ``full`` mode, refinement
+                                    pseudo-boxes)
 box3d               float32 (S, 7)  bottom-centre box, NaN when unknown
 depth_window        float32 (S, 2)  ``d_lo, d_hi`` metres (rect z): weak window from the class height prior
 prev_box3d          float32 (S, 7)  steps >= 1: previous step's pseudo-box matched to this real 2D box, else NaN
@@ -48,8 +50,8 @@ from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
 FORMAT_VERSION = 1
-KIND_REAL, KIND_PROXY, KIND_PASTED = 0, 1, 2
-KIND_NAMES: tuple[str, ...] = ("real", "proxy", "pasted")
+KIND_REAL, KIND_PROXY, KIND_PASTED, KIND_TRUSTED = 0, 1, 2, 3
+KIND_NAMES: tuple[str, ...] = ("real", "proxy", "pasted", "trusted")
 NAN7 = np.full(7, np.nan, np.float32)
 
 #: per-sample field -> (dtype, shape per sample); ``region_box3d`` is optional

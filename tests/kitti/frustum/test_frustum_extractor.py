@@ -13,14 +13,23 @@ from kitti import geometry as g
 from kitti.frustum.engine import ExtractConfig, build_set
 from kitti.frustum.engine import main as extractor_main
 from kitti.frustum.instances import InstanceLibrary, viewing_angle
-from kitti.frustum.library_builder import LibraryConfig, build_library
+from kitti.frustum.library_builder import LibraryConfig, build_library, with_trusted_fits
 from kitti.frustum.library_builder import main as instances_main
+from kitti.frustum.options import FrustumOptions
 from kitti.frustum.pseudo_step import main as pseudolabeling_main
 from kitti.frustum.refine_regions import RefineConfig, build_refine_set
-from kitti.frustum.store import FORMAT_VERSION, KIND_PASTED, KIND_PROXY, KIND_REAL, FrustumSet, manifest_path
+from kitti.frustum.store import (
+    FORMAT_VERSION,
+    KIND_PASTED,
+    KIND_PROXY,
+    KIND_REAL,
+    KIND_TRUSTED,
+    FrustumSet,
+    manifest_path,
+)
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import read_image
-from kitti.io.labels import read_labels
+from kitti.io.labels import ObjectLabel, read_labels
 from kitti.priors import MIN_HEIGHT_PX
 from kitti.visualize import main as visualize_main
 from tests.kitti_roots import make_kitti_root, make_pseudo_dir
@@ -104,6 +113,37 @@ def test_val_pseudo_and_full_sets(root: Path, tmp_path: Path) -> None:
                      if lab.line == s.label_line)
         assert np.allclose(s.box3d, label.box3d, atol=1e-4) and (s.seg == 1).any()
         assert np.array_equal(s.seg, g.points_in_boxes_mask(s.points, label.box3d[None])[:, 0].astype(np.int8))
+
+
+def test_trusted_geometric_fits(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
+    """Fits whose score reaches the threshold become 3D targets (kind ``trusted``) of real training objects; lower
+    scores, val/pseudo sets and ``full`` mode are unaffected. Stand-in fits: the labels with score 0.9 (Cars) and
+    0.2 (others)."""
+    fits = tmp_path / "fits"
+    fits.mkdir()
+    for frame in FRAMES:
+        lines = (kitti_real_root / "training" / "label_2" / f"{frame:06d}.txt").read_text().splitlines()
+        (fits / f"{frame:06d}.txt").write_text("".join(
+            f"{line} {0.9 if line.startswith('Car') else 0.2}\n" for line in lines if line.strip()))
+    cfg = ExtractConfig(data=str(root), frustum=FrustumOptions(copies=1), trusted_dir=str(fits), trusted_min_score=0.6)
+    manifest = build_set(cfg, tmp_path / "t", workers=1)
+    fs = FrustumSet.load(tmp_path / "t" / "frustums_train.npz")
+    trusted = fs.arrays["kind"] == KIND_TRUSTED
+    assert trusted.any() and manifest["skipped"]["trusted_fit"] > 0
+    assert (fs.arrays["class_id"][trusted] == 0).all() and fs.arrays["has_3d"][trusted].all()
+    real = fs.arrays["kind"] == KIND_REAL
+    assert real.any() and not fs.arrays["has_3d"][real].any()  # low-score fits: still 2D-only reals
+    for i in np.flatnonzero(trusted):
+        s = fs[i]
+        label = next(lab for lab in read_labels(fits / f"{s.frame_id:06d}.txt") if lab.line == s.label_line)
+        assert np.allclose(s.box3d, label.box3d, atol=1e-4)
+        assert np.array_equal(s.seg, g.points_in_boxes_mask(s.points, label.box3d[None])[:, 0].astype(np.int8))
+    val = build_set(ExtractConfig(data=str(root), subset="val", split="val", trusted_dir=str(fits)), tmp_path / "v",
+                    workers=1)
+    assert val["counts"]["Car"]["trusted"] == 0
+    changed = build_set(ExtractConfig(data=str(root), frustum=FrustumOptions(copies=1), trusted_dir=str(fits), trusted_min_score=0.1),
+                        tmp_path / "t", workers=1)
+    assert changed["counts"]["Pedestrian"]["trusted"] > 0  # a new threshold rebuilds the set
 
 
 def test_step1_with_library(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
@@ -225,3 +265,17 @@ def test_data_config_reaches_the_builders(root: Path, kitti_real_root: Path, tmp
     config.write_text("frustums:\n  copyes: 2\n")
     assert extractor_main(["--data", str(root), "--output", str(tmp_path / "g"), "--data-config", str(config)]) == 2
     assert "unknown key 'frustums.copyes'" in capsys.readouterr().err
+
+
+def test_trusted_fits_replace_matching_pseudo_boxes() -> None:
+    """A trusted fit replaces the same-class pseudo-box it overlaps, is added where none matches, and a low-score
+    fit changes nothing."""
+    def label(kind: str, box2d: tuple[float, float, float, float], z: float, score: float) -> ObjectLabel:
+        return ObjectLabel(kind, 0.0, 0, box2d, "x", 1, dims=(1.5, 1.6, 3.9), location=(0.0, 1.6, z), ry=0.0,
+                           score=score)
+
+    pseudo = [label("Car", (100, 100, 200, 180), 20.0, 0.5), label("Car", (400, 100, 480, 160), 30.0, 0.5)]
+    fits = [label("Car", (102, 100, 200, 182), 21.0, 0.9), label("Pedestrian", (600, 90, 630, 170), 12.0, 0.8),
+            label("Car", (400, 100, 480, 160), 33.0, 0.3)]
+    merged = with_trusted_fits(pseudo, fits, min_score=0.6)
+    assert sorted((m.type, m.location[2]) for m in merged) == [("Car", 21.0), ("Car", 30.0), ("Pedestrian", 12.0)]
