@@ -46,10 +46,10 @@ from train.pipeline.summary import write_summary
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
-    """The run options; with ``--demo`` the synthetic world is generated first when it is missing."""
+    """The run options; with ``--demo`` the synthetic world is generated (or completed) first."""
     opts = options_from_args(args)
-    if args.demo and not (opts.data / "synthetic_manifest.json").is_file():
-        print(f"[demo] generating the synthetic KITTI world: {args.frames} frames, seed {opts.seed} -> {opts.data}")
+    if args.demo:  # finishes an interrupted world, leaves a complete one alone, refuses a directory it did not make
+        print(f"[demo] synthetic KITTI world: {args.frames} frames, seed {opts.seed} -> {opts.data}")
         generate_dataset(opts.data, args.frames, opts.seed, workers=opts.workers)
     for path, what in ((opts.data, "data set"), (opts.config, "config"), (opts.refine_config, "refinement config"),
                        (opts.data_config, "data config")):

@@ -27,6 +27,9 @@ DEMO_DEFAULTS: dict[str, Path] = {
     "config": Path("configs/demo.yaml"),
     "refine_config": Path("configs/demo_refine.yaml"),
 }
+#: ``--trusted-fits`` and ``--final-labels`` choices
+TRUSTED_FITS: tuple[str, ...] = ("geometric", "none")
+FINAL_LABELS: tuple[str, ...] = ("fused", "alpi")
 #: the demo world's size when ``--demo`` has to generate it
 DEMO_FRAMES = 100
 
@@ -50,9 +53,16 @@ class RunOptions:
     data_config: Path = _option(REPO / "configs" / "data" / "default.yaml",
                                 "data-side tunables (frustums, instance library, refinement regions, point "
                                 "settings; kitti.frustum.options)")
-    ratio: int = _option(100, "percentage of injected objects that are synthetic proxies at steps >= 1")
+    ratio: int = _option(30, "percentage of injected objects that are synthetic proxies at steps >= 1")
     supervision: str = _option("weak", "weak: ALPI, 2D labels only; full: 3D ground truth (the upper bound)",
                                SUPERVISION)
+    trusted_fits: str = _option("geometric", "weak mode, beyond ALPI: geometric-labeller fits whose quality reaches "
+                                "--trusted-min-score are 3D targets of real training objects and pasted instances "
+                                "(geometric), or ALPI as published (none)", TRUSTED_FITS)
+    trusted_min_score: float = _option(0.6, "minimum fit quality of a trusted geometric fit (0..1)")
+    final_labels: str = _option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
+                                "geometric fits in place of the boxes they match (fused), or the pseudo-labels "
+                                "alone (alpi)", FINAL_LABELS)
     points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
     depth_dir: str = _option("depth_2", "depth maps of --points depth|lidar+depth", DEPTH_DIRS)
     da3_model: str = _option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
@@ -73,6 +83,7 @@ class RunOptions:
             (self.gpu >= -1, f"--gpu takes a device index or -1, got {self.gpu}"),
             (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
             (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
+            (0.0 <= self.trusted_min_score <= 1.0, f"--trusted-min-score lies in [0, 1], got {self.trusted_min_score}"),
             (all("=" in item for item in self.overrides), f"overrides must be KEY=VALUE, got {self.overrides}"),
         ]
         for item in fields(self):
@@ -84,6 +95,16 @@ class RunOptions:
         for ok, message in problems:
             if not ok:
                 raise ValueError(message)
+
+    @property
+    def uses_trusted_fits(self) -> bool:
+        """Trusted geometric fits shape the training sets (weak supervision with ``--trusted-fits geometric``)."""
+        return self.supervision == "weak" and self.trusted_fits == "geometric"
+
+    @property
+    def fuses_final_labels(self) -> bool:
+        """The final labels fuse confident geometric fits in (weak supervision with ``--final-labels fused``)."""
+        return self.supervision == "weak" and self.final_labels == "fused"
 
     @cached_property
     def data_options(self) -> DataOptions:
@@ -103,6 +124,10 @@ class RunOptions:
         keep["refine_config"] = str(self.refine_config)
         keep["data"] = str(self.data.resolve())
         keep["data_options"] = self.data_options.stage_parameters(stage, self.points)
+        if stage != "refinement":
+            keep.pop("final_labels")  # only the refinement stage publishes the final labels
+        if not self.uses_trusted_fits:
+            keep.pop("trusted_min_score")
         keep["stage"] = stage
         return keep
 

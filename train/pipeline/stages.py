@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from kitti.atomic import atomic_write_bytes
 from kitti.geometric.run import code_digest
+from train.pipeline.fusion import publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import (
     StageManifest,
@@ -183,6 +183,11 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
         previous = step_dir(opts.output, step - 1, opts.ratio)
         _require(previous / TRAIN_DIR / "data", f"step {step - 1} pseudo-labels")
         inputs["previous_pseudo_labels"] = hash_dir(previous / TRAIN_DIR / "data", "*.txt")
+    trusted: tuple[str | Path, ...] = ()
+    if opts.uses_trusted_fits:
+        fits = run_geometric(opts)
+        inputs["geometric_labels"] = hash_dir(fits, "*.txt")
+        trusted = ("--trusted-dir", fits, "--trusted-min-score", str(opts.trusted_min_score))
     parameters = opts.parameters(f"step_{step}")
     work = _prepare(stage, name, fingerprint(parameters, inputs), force)
     if work is None:
@@ -198,19 +203,20 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
         commands = []
         if previous is None:
             commands.append(Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
-                                                        "--set", "train", "--set", "val", "--set", "pseudo"),
+                                                        "--set", "train", "--set", "val", "--set", "pseudo",
+                                                        *trusted),
                                     stage / "logs" / "data.log"))
         else:
             pseudo_dir = previous / TRAIN_DIR / "data"
             commands += [
                 Command("instances", _python("kitti.generate_instances_insert", "--output", stage, *source,
                                              "--split", opts.train_split, "--supervision", opts.supervision,
-                                             "--step", str(step - 1), "--pseudo-dir", pseudo_dir),
+                                             "--step", str(step - 1), "--pseudo-dir", pseudo_dir, *trusted),
                         stage / "logs" / "data.log"),
                 Command("injection", _python("kitti.frustum_pseudolabeling", "--output", stage, *source,
                                              "--split", opts.train_split, "--supervision", opts.supervision,
                                              "--step", str(step - 1), "--ratio", str(opts.ratio),
-                                             "--pseudo-dir", pseudo_dir), stage / "logs" / "data.log"),
+                                             "--pseudo-dir", pseudo_dir, *trusted), stage / "logs" / "data.log"),
                 Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
                                             "--set", "val", "--set", "pseudo"), stage / "logs" / "data.log"),
             ]
@@ -242,6 +248,10 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     _require(val_labels, f"step {from_step} val predictions")
     inputs = {**_label_inputs(opts), "refine_config": hash_files([opts.refine_config]),
               "pseudo_labels": hash_dir(train_labels, "*.txt"), "val_predictions": hash_dir(val_labels, "*.txt")}
+    fits: Path | None = None
+    if opts.fuses_final_labels:
+        fits = run_geometric(opts)
+        inputs["geometric_labels"] = hash_dir(fits, "*.txt")
     parameters = {**opts.parameters("refinement"), "from_step": from_step}
     work = _prepare(stage, name, fingerprint(parameters, inputs), force)
     if work is None:
@@ -266,7 +276,8 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
                                        "full")),
         ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
                                                          stage / "refine_val.npz", stage / "refine_pseudo.npz")),
-        ("final labels", lambda: publish_labels(stage / TRAIN_DIR / "data", opts.output / FINAL_LABELS_DIR)),
+        ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, opts.output / FINAL_LABELS_DIR,
+                                               opts.trusted_min_score)),
     ])
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
@@ -301,15 +312,3 @@ def run_geometric(opts: RunOptions, force: bool = False) -> Path:
     manifest.finish({"labels": str(final)})
     _promote(stage, final)
     return final
-
-
-def publish_labels(source: Path, target: Path) -> None:
-    """Copy the final pseudo-label files into ``target`` (each file atomically; stale files removed)."""
-    target.mkdir(parents=True, exist_ok=True)
-    names = {path.name for path in source.glob("*.txt")}
-    for stale in target.glob("*.txt"):
-        if stale.name not in names:
-            stale.unlink()
-    for name in sorted(names):
-        atomic_write_bytes(target / name, (source / name).read_bytes())
-    print(f"final pseudo-labels: {len(names)} files in {target}")

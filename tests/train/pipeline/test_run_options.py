@@ -19,7 +19,7 @@ def _parse(*argv: str) -> RunOptions:
 def test_defaults_come_from_the_dataclass() -> None:
     opts = _parse()
     assert opts == RunOptions()
-    assert (opts.data, opts.output, opts.ratio, opts.points) == (Path("data/kitti"), Path("output"), 100, "lidar")
+    assert (opts.data, opts.output, opts.ratio, opts.points) == (Path("data/kitti"), Path("output"), 30, "lidar")
 
 
 def test_demo_and_full_supervision_defaults() -> None:

@@ -1,0 +1,53 @@
+"""Final-label fusion: confident geometric fits replace the learned boxes they match, scores keep one ranking."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kitti.io.labels import ObjectLabel, read_labels, write_labels
+from train.pipeline.fusion import fuse_frame, publish_fused
+
+
+def label(kind: str, box2d: tuple[float, float, float, float], z: float, score: float) -> ObjectLabel:
+    return ObjectLabel(kind, 0.0, 0, box2d, "x", 1, dims=(1.5, 1.6, 3.9), location=(0.0, 1.6, z), ry=0.0,
+                       score=score)
+
+
+LEARNED = [label("Car", (100, 100, 200, 180), 20.0, 0.8), label("Car", (400, 100, 480, 160), 30.0, 0.6),
+           label("Pedestrian", (600, 90, 630, 170), 12.0, 0.4)]
+FITS = [label("Car", (101, 100, 200, 181), 21.0, 0.9),   # confident, matches the first car
+        label("Car", (400, 100, 480, 160), 33.0, 0.3),   # not confident: the learned box stays
+        label("Cyclist", (600, 90, 630, 170), 9.0, 0.95)]  # another class: added, the pedestrian stays
+
+
+def test_fuse_frame_replaces_matches_and_ranks_fits_first() -> None:
+    fused = fuse_frame(LEARNED, FITS, min_fit_score=0.6)
+    got = sorted((lab.type, lab.location[2], round(lab.score, 4), src) for lab, src in fused)
+    assert got == [("Car", 21.0, 0.95, "geometric"), ("Car", 30.0, 0.3, "alpi"),
+                   ("Cyclist", 9.0, 0.975, "geometric"), ("Pedestrian", 12.0, 0.2, "alpi")]
+    assert min(lab.score for lab, src in fused if src == "geometric") >= 0.5 > max(
+        lab.score for lab, src in fused if src == "alpi")
+
+
+def test_fuse_frame_without_confident_fits_keeps_the_learned_boxes() -> None:
+    fused = fuse_frame(LEARNED, FITS, min_fit_score=0.99)
+    assert [lab.location[2] for lab, _ in fused] == [20.0, 30.0, 12.0]
+    assert {src for _, src in fused} == {"alpi"}
+
+
+@pytest.mark.parametrize("with_fits", [True, False])
+def test_publish_fused_writes_labels_and_sources(tmp_path: Path, with_fits: bool) -> None:
+    learned, fits, target = tmp_path / "learned", tmp_path / "fits", tmp_path / "final"
+    for directory, labels in ((learned, LEARNED), (fits, FITS)):
+        directory.mkdir()
+        write_labels(directory / "000007.txt", labels)
+    target.mkdir()
+    (target / "000001.txt").write_text("stale\n")
+    counts = publish_fused(learned, fits if with_fits else None, target, 0.6)
+    assert sorted(p.name for p in target.glob("*.txt")) == ["000007.txt"]
+    written = read_labels(target / "000007.txt")
+    sources = json.loads((target / "000007.source.json").read_text())
+    assert len(written) == len(sources) == sum(counts.values())
+    assert counts == ({"alpi": 2, "geometric": 2} if with_fits else {"alpi": 3, "geometric": 0})

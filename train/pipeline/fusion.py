@@ -1,0 +1,65 @@
+"""Final labels from two labellers (beyond ALPI): the learned pipeline's pseudo-labels and the geometric labeller's
+fits (:mod:`kitti.geometric`), both computed from 2D boxes and points only.
+
+Per 2D box, a confident geometric fit (fit quality >= ``min_fit_score``) replaces the learned box of the same class
+whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`); every other learned box is kept.
+Scores keep one ranking over the frame set: confident fits first (``0.5 + 0.5 * quality``), then the learned boxes
+(``0.5 * score``), so a detector trained on the labels sees the most reliable boxes as the most confident.
+Each published label file gets a sidecar ``<frame>.source.json``: the source of each line (``geometric`` or
+``alpi``), which the review page shows.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from kitti import geometry as g
+from kitti.atomic import atomic_write_text
+from kitti.frustum.engine import PREV_MATCH_IOU, read_pseudo_labels
+from kitti.io.labels import ObjectLabel, format_label_line
+
+#: fused score bands: confident geometric fits in [0.5, 1], learned boxes in [0, 0.5]
+FIT_BAND, LEARNED_BAND = 0.5, 0.5
+
+
+def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel],
+               min_fit_score: float) -> list[tuple[ObjectLabel, str]]:
+    """``(label, source)`` pairs of one frame: confident fits in place of the learned boxes they match, the other
+    learned boxes with their score scaled into the lower band. Scores of both inputs lie in [0, 1]."""
+    confident = [fit for fit in fits if fit.score is not None and fit.score >= min_fit_score]
+    fused: list[tuple[ObjectLabel, str]] = []
+    for label in learned:
+        same = [fit.box2d for fit in confident if fit.type == label.type]
+        if same and g.box2d_iou(np.array(label.box2d), np.array(same)).max() >= PREV_MATCH_IOU:
+            continue
+        fused.append((replace(label, score=LEARNED_BAND * float(label.score or 0.0)), "alpi"))
+    fused += [(replace(fit, score=FIT_BAND + (1 - FIT_BAND) * float(fit.score)), "geometric") for fit in confident]
+    return fused
+
+
+def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fit_score: float) -> dict[str, int]:
+    """Write the final label files of every frame of ``learned_dir`` into ``target`` (atomically, stale files
+    removed), fused with the fits in ``fits_dir`` when given; returns the count of boxes per source."""
+    target.mkdir(parents=True, exist_ok=True)
+    names = sorted(path.name for path in learned_dir.glob("*.txt"))
+    for stale in target.glob("*.txt"):
+        if stale.name not in names:
+            stale.unlink()
+            stale.with_suffix(".source.json").unlink(missing_ok=True)
+    counts = {"alpi": 0, "geometric": 0}
+    for name in names:
+        frame = int(Path(name).stem)
+        learned = read_pseudo_labels(learned_dir, frame)
+        if fits_dir is None:
+            pairs = [(label, "alpi") for label in learned]
+        else:
+            pairs = fuse_frame(learned, read_pseudo_labels(fits_dir, frame), min_fit_score)
+        for _, source in pairs:
+            counts[source] += 1
+        atomic_write_text(target / name, "".join(format_label_line(label) + "\n" for label, _ in pairs))
+        atomic_write_text(target / f"{Path(name).stem}.source.json", json.dumps([s for _, s in pairs]) + "\n")
+    print(f"final pseudo-labels: {len(names)} files in {target}; boxes by source {counts}")
+    return counts
