@@ -49,9 +49,9 @@ def test_scrambled_3d_fields_give_identical_sets(kitti_real_root: Path, tmp_path
 
     real_parse = kitti.io.labels.parse_label_line
 
-    def guarded(path, lineno, raw):  # full parsing of a real label file must not happen in weak mode
+    def guarded(path, lineno, raw, *args):  # full parsing of a real label file must not happen in weak mode
         assert "label_2" not in str(path), f"weak path parsed the 3D fields of {path}"
-        return real_parse(path, lineno, raw)
+        return real_parse(path, lineno, raw, *args)
 
     monkeypatch.setattr(kitti.io.labels, "parse_label_line", guarded)
     a = _sets(clean, pseudo, tmp_path / "out_clean")
