@@ -29,6 +29,19 @@ def _umask() -> int:
     return mask
 
 
+def ensure_dir(path: str | Path) -> Path:
+    """Create directory ``path`` (and its parents) if needed; a regular file or an unwritable location in the way
+    is an :class:`OutputDirError` naming it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputDirError(path, "is not a directory (a regular file is in the way)") from None
+    except PermissionError:
+        raise OutputDirError(path, "cannot be created (permission denied)") from None
+    return path
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (creating parent directories), with mode ``0o666 & ~umask``. A
     ``path`` that is a directory, or a directory that cannot be written, is an :class:`OutputDirError`."""

@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from kitti.atomic import atomic_write_text
+from kitti.atomic import atomic_write_text, ensure_dir
 from kitti.errors import KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
 from train.checkpoint import load_checkpoint, save_checkpoint
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     frustums = _check_set(args.frustums or args.output / default_set, supervision, cfg.data.kind)
     with session(args.gpu) as ctx:
         if ctx.is_main:
-            args.output.mkdir(parents=True, exist_ok=True)
+            ensure_dir(args.output)
             atomic_write_text(args.output / "config.yaml", dump_config(cfg))
         final = train(cfg, frustums, args.output, ctx, supervision, args.step, args.ratio, args.resume)
         if ctx.is_main:

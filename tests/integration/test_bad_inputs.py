@@ -263,6 +263,13 @@ def _train_truncated_set(ctx: Ctx) -> list[str]:
             "--gpu", "-1"]
 
 
+def _train_output_file(ctx: Ctx) -> list[str]:
+    path = _write_set(ctx.tmp / "frustums_train.npz")
+    _put(ctx.tmp / "stage", "a file\n")
+    return ["--config", str(REPO / "configs/demo.yaml"), "--frustums", str(path), "--output", str(ctx.tmp / "stage"),
+            "--gpu", "-1"]
+
+
 def _test_net(ctx: Ctx, weights: Path) -> list[str]:
     return ["--weights", str(weights), "--frustums", str(ctx.tmp / "none.npz"), "--data", str(ctx.root),
             "--output", str(ctx.tmp / "val"), "--gpu", "-1"]
@@ -321,6 +328,7 @@ CORPUS = [
     _row("frustums-inverted-label", "kitti.frustum.engine", _frustums_inverted_label, 2, LABEL),
     # training and inference
     _row("train-truncated-set", "train.train_net_det", _train_truncated_set, 2, "frustums_train.npz"),
+    _row("train-output-is-file", "train.train_net_det", _train_output_file, 2, "stage: is not a directory"),
     _row("checkpoint-config-mismatch", "train.test_net_det",
          lambda c: _test_net(c, _checkpoint(c.tmp / "mismatch.pth", mismatch=True)), 2, "mismatch.pth"),
     _row("checkpoint-pickled", "train.test_net_det",

@@ -12,8 +12,9 @@ A stage whose manifest says ``done`` with the same fingerprint (parameters + con
 output files still have their recorded hashes is skipped; an interrupted one resumes (each phase skips or resumes
 its own finished work). One whose inputs changed, whose outputs changed or are corrupt, whose manifest is unreadable
 (unknown state) or that is ``--force``d is rebuilt from scratch *beside* the old directory (``<stage>.rebuild``),
-which it replaces only once the rebuild has finished: a failed rebuild never costs a finished stage. Nothing here reads the 3D fields of real objects' labels: the data phase reads 2D labels
-(``weak``) and only the evaluation, which reports, reads 3D ground truth.
+which it replaces only once the rebuild has finished: a failed rebuild never costs a finished stage. Nothing here
+reads the 3D fields of real objects' labels: the data phase reads 2D labels (``weak``) and only the evaluation, which
+reports, reads 3D ground truth.
 """
 from __future__ import annotations
 
