@@ -1,6 +1,7 @@
 """2D-only proof: scrambling the 3D fields (alpha, dimensions, location, rotation_y) of every training label leaves
-the frustum sets of step 0 and of step 1 array-identical, and the geometric labeller's labels and the fill boxes of
-skipped frustums identical; these paths never parse a label_2 line in full."""
+the frustum sets of step 0 and of step 1 array-identical, and the geometric labeller's labels, the fill boxes of
+skipped frustums, the training sets and instance library built with trusted geometric fits and the fused final
+labels identical; these paths never parse a label_2 line in full."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,13 +11,15 @@ import pytest
 
 import kitti.io.labels
 from kitti.frustum.engine import ExtractConfig, build_set
+from kitti.frustum.instances import InstanceLibrary
 from kitti.frustum.library_builder import LibraryConfig, build_library
-from kitti.frustum.store import FrustumSet
+from kitti.frustum.store import KIND_TRUSTED, FrustumSet
 from kitti.geometric.run import LabelConfig, label_split
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import format_label_line, read_labels
 from tests.kitti_roots import make_kitti_root, make_pseudo_dir
 from train.inference import fill_frame
+from train.pipeline.fusion import publish_fused
 
 FRAMES = [0, 7, 76]
 
@@ -84,11 +87,20 @@ def test_scrambled_3d_fields_give_identical_geometric_labels(kitti_real_root: Pa
         return real_parse(path, lineno, raw, *rest)
 
     monkeypatch.setattr(kitti.io.labels, "parse_label_line", guarded)
-    outputs, fills = [], []
+    outputs, fills, trusted_sets, fused = [], [], [], []
     for root in (clean, scrambled):
         out = tmp_path / f"geometric_{root.name}"
         label_split(LabelConfig(str(root), "train", output=str(out)), workers=1)
         outputs.append({p.name: p.read_text() for p in sorted(out.glob("*.txt"))})
+        # trusted fits as 3D targets and pasted instances, and the fused final labels
+        sets = tmp_path / f"trusted_{root.name}"
+        build_set(ExtractConfig(data=str(root), trusted_dir=str(out), trusted_min_score=0.0), sets / "s0", 1)
+        build_library(LibraryConfig(data=str(root), pseudo_dir=str(pseudo), trusted_dir=str(out),
+                                    trusted_min_score=0.0), sets / "s1", 1)
+        trusted_sets.append({"s0": FrustumSet.load(sets / "s0" / "frustums_train.npz").arrays,
+                             "s1": InstanceLibrary.load(sets / "s1" / "instances.npz").arrays})
+        publish_fused(pseudo, out, sets / "final", 0.0)
+        fused.append({p.name: p.read_text() for p in sorted((sets / "final").iterdir())})
         dataset = KittiDataset(root)
         for frame in FRAMES:
             predicted = read_labels(pseudo / f"{frame:06d}.txt")[::2]  # half the boxes "predicted", half filled
@@ -97,3 +109,7 @@ def test_scrambled_3d_fields_give_identical_geometric_labels(kitti_real_root: Pa
     assert sum(len(text.splitlines()) for text in outputs[0].values()) > 0
     half = len(fills) // 2
     assert fills[:half] == fills[half:] and sum(map(len, fills[:half])) > 0
+    assert (trusted_sets[0]["s0"]["kind"] == KIND_TRUSTED).any() and fused[0] == fused[1]
+    for name in ("s0", "s1"):
+        for key in trusted_sets[0][name]:
+            assert np.array_equal(trusted_sets[0][name][key], trusted_sets[1][name][key], equal_nan=True), (name, key)
