@@ -3,7 +3,8 @@
 A convex part is a set of half-spaces ``n . x <= d`` (rows ``(nx, ny, nz, d)``); a shape is a list of parts. A ray
 ``o + t r`` enters a part at ``t_in = max`` over the planes it crosses inwards and leaves it at ``t_out = min`` over
 the planes it crosses outwards (slab method generalised to any convex polytope); the first hit of a shape is the
-smallest ``t_in`` over the parts it enters. Units are those of the inputs (``t`` in units of ``|r|``).
+smallest ``t_in`` over the parts it enters. Only rays that meet a part's bounding box are tested against its planes.
+Units are those of the inputs (``t`` in units of ``|r|``).
 """
 from __future__ import annotations
 
@@ -40,40 +41,78 @@ def planes_from_vertices(vertices: np.ndarray) -> np.ndarray:
     return np.array(planes)
 
 
+def enters_box(origin: np.ndarray, directions: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Bool ``(R,)``: the ray ``origin + t * directions[i]`` meets the axis-aligned box ``[lo, hi]`` at a ``t >= 0``
+    (slab test)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t0 = (lo - origin) / directions
+        t1 = (hi - origin) / directions
+    inside = (origin >= lo) & (origin <= hi)
+    near = np.where(np.isnan(t0), np.where(inside, -np.inf, np.inf), np.minimum(t0, t1))
+    far = np.where(np.isnan(t1), np.where(inside, np.inf, -np.inf), np.maximum(t0, t1))
+    far_min = far.min(axis=1)
+    return (near.max(axis=1) <= far_min) & (far_min >= 0)
+
+
 @dataclass(frozen=True)
-class ConvexShape:
-    """A union of convex parts: ``planes (P, 4)`` stacked part after part, ``starts (K,)`` the first plane row of each
-    part."""
+class ConvexPart:
+    """One convex part: half-spaces ``planes (P, 4)`` and its vertices' bounding box ``lo``, ``hi`` (3,)."""
 
     planes: np.ndarray
-    starts: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def from_vertices(cls, vertices: np.ndarray) -> "ConvexPart":
+        v = np.asarray(vertices, np.float64)
+        return cls(planes_from_vertices(v), v.min(axis=0), v.max(axis=0))
+
+    def hit(self, origin: np.ndarray, directions: np.ndarray) -> np.ndarray:
+        """Entry ``t (R,)`` of the rays into the part (``0`` from inside, ``inf`` for a miss)."""
+        t_hit = np.full(len(directions), np.inf)
+        rays = np.flatnonzero(enters_box(origin, directions, self.lo, self.hi))
+        if not len(rays):
+            return t_hit
+        normals, offsets = self.planes[:, :3], self.planes[:, 3]
+        num = offsets - normals @ origin  # (P,): >= 0 where the origin is inside the plane
+        den = directions[rays] @ normals.T  # (R', P)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = num[None] / den
+        t_in = np.where(den < 0, t, -np.inf)
+        t_in[(den == 0) & (num[None] < 0)] = np.inf  # parallel, outside that plane: never inside the part
+        t_out = np.where(den > 0, t, np.inf).min(axis=1)
+        t_in = t_in.max(axis=1)
+        t_hit[rays] = np.where((t_in <= t_out) & (t_out >= 0), np.maximum(t_in, 0.0), np.inf)
+        return t_hit
+
+
+@dataclass(frozen=True)
+class ConvexShape:
+    """A union of convex parts and their joint bounding box (rays that miss it are not tested further)."""
+
+    parts: tuple[ConvexPart, ...]
+    lo: np.ndarray
+    hi: np.ndarray
 
     @classmethod
     def from_parts(cls, parts: list[np.ndarray]) -> "ConvexShape":
         """Shape from the vertex arrays of its convex parts."""
-        planes = [planes_from_vertices(p) for p in parts]
-        starts = np.cumsum([0] + [len(p) for p in planes[:-1]])
-        return cls(np.concatenate(planes), starts.astype(np.int64))
+        convex = tuple(ConvexPart.from_vertices(p) for p in parts)
+        return cls(convex, np.min([p.lo for p in convex], axis=0), np.max([p.hi for p in convex], axis=0))
 
     @property
     def n_parts(self) -> int:
-        return len(self.starts)
+        return len(self.parts)
 
     def first_hit(self, origin: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First intersection of the rays ``origin (3,) + t * directions (R, 3)``, ``t >= 0``: ``(t (R,), part (R,))``,
         ``t = inf`` and ``part = -1`` for a miss; ``t = 0`` when the origin is inside a part."""
-        normals, offsets = self.planes[:, :3], self.planes[:, 3]
-        num = offsets - normals @ np.asarray(origin, np.float64)  # (P,): >= 0 where the origin is inside the plane
-        den = np.asarray(directions, np.float64) @ normals.T       # (R, P)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = num[None] / den
-        entering = np.where(den < 0, t, -np.inf)
-        leaving = np.where(den > 0, t, np.inf)
-        entering[(den == 0) & (num[None] < 0)] = np.inf  # parallel, outside that plane: never inside the part
-        t_in = np.maximum.reduceat(entering, self.starts, axis=1)
-        t_out = np.minimum.reduceat(leaving, self.starts, axis=1)
-        hit = (t_in <= t_out) & (t_out >= 0)
-        t_hit = np.where(hit, np.maximum(t_in, 0.0), np.inf)
-        part = np.argmin(t_hit, axis=1)
-        first = t_hit[np.arange(len(part)), part]
-        return first, np.where(np.isfinite(first), part, -1)
+        origin, directions = np.asarray(origin, np.float64), np.asarray(directions, np.float64)
+        first = np.full(len(directions), np.inf)
+        part = np.full(len(directions), -1)
+        rays = np.flatnonzero(enters_box(origin, directions, self.lo, self.hi))
+        for k, convex in enumerate(self.parts):
+            t = convex.hit(origin, directions[rays])
+            nearer = t < first[rays]
+            first[rays[nearer]], part[rays[nearer]] = t[nearer], k
+        return first, part
