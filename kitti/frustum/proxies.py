@@ -42,10 +42,19 @@ REMOVAL_QUANTILE = 0.9
 GROUND_CLEARANCE = 0.15
 #: local ground: scene points within this half-width (metres, rect x and z) of the placement ...
 GROUND_RADIUS = 4.0
-#: ... binned in square cells of this size (metres); the ground is the median of the cells' lowest points ...
+#: ... binned in square cells of this size (metres); the ground is this quantile of the cells' lowest points ...
 GROUND_CELL = 0.5
+#: (rect y points down: a high quantile leans to the lowest surface, away from cars' undersides; 0.75 measured on
+#: the demo world: median |error| <= 0.06 m in every distance bin, 0.26 m beyond 40 m for the median) ...
+GROUND_QUANTILE = 0.75
 #: ... when at least this many cells hold points
 GROUND_MIN_CELLS = 4
+#: real-object removal grows over points above the ground up to this far (metres, rect z) before / beyond the window,
+#: through voxels of this size (metres), at most this many times
+GROW_NEAR = 3.0
+GROW_FAR = 1.0
+GROW_VOXEL = 0.3
+GROW_STEPS = 12
 #: a scene point is hidden behind a proxy, or a proxy point behind a scene point, beyond this margin (metres)
 OCCLUSION_MARGIN = 0.1
 
@@ -100,7 +109,8 @@ def match_heading(centre: np.ndarray, size_lwh: np.ndarray, annotated_box2d: np.
 def ground_height(scene: np.ndarray, centre: np.ndarray) -> float | None:
     """Local ground height (rect y, metres, y down) under ``centre``: the scene points within
     :data:`GROUND_RADIUS` in x and z are binned in :data:`GROUND_CELL` cells, the lowest point of each cell (largest
-    y) is taken and the median over the cells returned; None with fewer than :data:`GROUND_MIN_CELLS` cells."""
+    y) is taken and their :data:`GROUND_QUANTILE` quantile returned; None with fewer than :data:`GROUND_MIN_CELLS`
+    cells."""
     dx, dz = scene[:, 0] - centre[0], scene[:, 2] - centre[2]
     near = (np.abs(dx) < GROUND_RADIUS) & (np.abs(dz) < GROUND_RADIUS)
     if not near.any():
@@ -113,7 +123,7 @@ def ground_height(scene: np.ndarray, centre: np.ndarray) -> float | None:
         return None
     lowest = np.full(len(cells), -np.inf)
     np.maximum.at(lowest, inverse, scene[near, 1].astype(np.float64))
-    return float(np.median(lowest))
+    return float(np.quantile(lowest, GROUND_QUANTILE))
 
 
 def clip_to_box(points: np.ndarray, box3d: np.ndarray) -> np.ndarray:
@@ -183,16 +193,39 @@ def proxy_object(class_name: str, centre: np.ndarray, annotated_box2d: np.ndarra
     return box3d, ProxyScan(templates[int(rng.integers(len(templates)))], box3d, sensor, rng)
 
 
+def grow(points: np.ndarray, seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``seed`` (bool over ``points``) grown over the ``allowed`` points: repeatedly adds those whose
+    :data:`GROW_VOXEL` voxel touches (26-neighbourhood) a voxel of the grown set, at most :data:`GROW_STEPS` times."""
+    mask = seed.copy()
+    voxels = np.floor(np.asarray(points, np.float64)[:, :3] / GROW_VOXEL).astype(np.int64)
+    keys = ((voxels[:, 0] + (1 << 20)) << 42) | ((voxels[:, 1] + (1 << 20)) << 21) | (voxels[:, 2] + (1 << 20))
+    shifts = np.array([(dx << 42) + (dy << 21) + dz for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)])
+    for _ in range(GROW_STEPS):
+        candidates = np.flatnonzero(allowed & ~mask)
+        if not len(candidates) or not mask.any():
+            break
+        near = np.unique((np.unique(keys[mask])[:, None] + shifts[None]).reshape(-1))
+        added = candidates[np.isin(keys[candidates], near)]
+        if not len(added):
+            break
+        mask[added] = True
+    return mask
+
+
 def real_object_mask(scene: np.ndarray, region: np.ndarray, window: tuple[float, float],
                      ground_y: float | None = None) -> np.ndarray:
     """Bool mask over ``scene`` of the points taken as the real object (removed before injection): points of
     ``region`` (bool, the frustums concerned) inside the weak depth window and, with a local ground height
-    ``ground_y`` (rect y), more than :data:`GROUND_CLEARANCE` above it; without one, when there are more than
+    ``ground_y`` (rect y), more than :data:`GROUND_CLEARANCE` above it, grown (:func:`grow`) over the region's
+    points above the ground up to :data:`GROW_NEAR` before and :data:`GROW_FAR` beyond the window (the parts of the
+    object that the window, centred on a biased depth estimate, cuts off); without a ground, when there are more than
     :data:`REMOVAL_MIN_FOR_QUANTILE`, those with rect y at or beyond the 90 % quantile (the lowest ~10 %, ground)
     are kept in the scene. 2D-only replacement of "points in the GT box"."""
     mask = region & in_window(scene, window)
     if ground_y is not None:
-        return mask & (scene[:, 1] < ground_y - GROUND_CLEARANCE)
+        above = region & (scene[:, 1] < ground_y - GROUND_CLEARANCE)
+        reach = (scene[:, 2] > window[0] - GROW_NEAR) & (scene[:, 2] < window[1] + GROW_FAR)
+        return grow(scene, mask & above, above & reach)
     idx = np.flatnonzero(mask)
     if len(idx) > REMOVAL_MIN_FOR_QUANTILE:
         ys = scene[idx, 1]
