@@ -2,11 +2,11 @@
 labels of the real objects, never on the labelling path).
 
     python benchmarks/proxy_realism.py --data D [--split train] [--frames 100] [--workers 2] [--class Car]
-                                       [--unoccluded]
+                                       [--unoccluded] [--points lidar]
 
 ``D`` is a KITTI-format world, e.g. the demo world ``python -m kitti.synthetic --out D --frames 100 --seed 0``, or
 real KITTI frames (``--split all``: every frame; nothing is written into ``D``). The step-0 training samples of the
-split are built in memory (:func:`kitti.frustum.engine.process_frame`, default configuration, LiDAR) and, per
+split are built in memory (:func:`kitti.frustum.engine.process_frame`, default configuration, ``--points``) and, per
 distance bin of the box centre (rect z, metres), printed for proxies and for the real objects of the class (points
 inside the GT box of the real frustum); ``--unoccluded`` keeps only objects labelled fully visible (occlusion 0) and
 their proxies:
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from kitti import geometry as g
+from kitti.depth.point_source import POINT_SOURCES
 from kitti.frustum.engine import ExtractConfig, process_frame, run_frames
 from kitti.frustum.store import KIND_PROXY, KIND_REAL
 from kitti.io.dataset import KittiDataset
@@ -115,11 +116,12 @@ def main() -> int:
     parser.add_argument("--class", dest="class_name", default="Car", choices=tuple(CLASS_ID))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--unoccluded", action="store_true", help="only objects labelled fully visible")
+    parser.add_argument("--points", choices=POINT_SOURCES, default="lidar", help="scene point source")
     args = parser.parse_args()
     dataset = KittiDataset(args.data)
     frames = dataset.frame_ids(None if args.split == "all" else args.split)[:args.frames]
-    cfg = ExtractConfig(data=str(args.data), seed=args.seed, classes=(args.class_name,))
-    print(f"{args.class_name}, {len(frames)} frames of {args.data} ({args.split}), step 0, LiDAR"
+    cfg = ExtractConfig(data=str(args.data), seed=args.seed, classes=(args.class_name,), points=args.points)
+    print(f"{args.class_name}, {len(frames)} frames of {args.data} ({args.split}), step 0, {args.points}"
           f"{', fully visible objects' if args.unoccluded else ''}")
     report(collect(cfg, frames, args.workers, args.class_name, args.unoccluded))
     return 0
