@@ -28,7 +28,8 @@ from kitti.frustum.proxy_shapes import TEMPLATES
 from kitti.frustum.sensor import HDL64_AZIMUTH_STEP_DEG, HDL64_ELEVATIONS_DEG, BeamSensor, PixelSensor, hdl64
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
-from kitti.priors import CLASSES, MEAN_SIZE, SIZE_STD, depth_window, sample_size
+from kitti.priors import CLASSES, MEAN_SIZE, SIZE_COVARIANCE, SIZE_STD, depth_window, sample_size
+from train.box_coding import ANCHORS
 
 P2 = np.array([[721.5, 0, 609.6, 44.9], [0, 721.5, 172.9, 0.2], [0, 0, 1, 0.003]])
 #: a KITTI-like calibration: velodyne 0.27 m behind and 0.08 m above the camera, axes swapped to x right, y down
@@ -48,8 +49,10 @@ def test_size_priors_are_l_w_h() -> None:
 
 
 def test_size_prior_is_shared_with_anchors_and_loss() -> None:
+    assert np.allclose(ANCHORS, [MEAN_SIZE[c] for c in CLASSES])  # anchors = the prior's means
     rng = np.random.default_rng(0)
     for c in CLASSES:
+        assert np.allclose(np.sqrt(np.diag(SIZE_COVARIANCE[c])), SIZE_STD[c])  # size-loss std = the prior's
         sizes = np.array([sample_size(c, rng) for _ in range(3000)])
         assert np.allclose(sizes.mean(0), MEAN_SIZE[c], atol=0.03)
         assert np.all((sizes.std(0) > 0.8 * np.array(SIZE_STD[c])) & (sizes.std(0) < 1.05 * np.array(SIZE_STD[c])))
