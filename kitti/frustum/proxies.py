@@ -195,20 +195,22 @@ def proxy_object(class_name: str, centre: np.ndarray, annotated_box2d: np.ndarra
 
 def grow(points: np.ndarray, seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """``seed`` (bool over ``points``) grown over the ``allowed`` points: repeatedly adds those whose
-    :data:`GROW_VOXEL` voxel touches (26-neighbourhood) a voxel of the grown set, at most :data:`GROW_STEPS` times."""
+    :data:`GROW_VOXEL` voxel touches (26-neighbourhood) a voxel of the points added last (breadth first), at most
+    :data:`GROW_STEPS` times."""
     mask = seed.copy()
     voxels = np.floor(np.asarray(points, np.float64)[:, :3] / GROW_VOXEL).astype(np.int64)
     keys = ((voxels[:, 0] + (1 << 20)) << 42) | ((voxels[:, 1] + (1 << 20)) << 21) | (voxels[:, 2] + (1 << 20))
     shifts = np.array([(dx << 42) + (dy << 21) + dz for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)])
+    frontier = mask
     for _ in range(GROW_STEPS):
         candidates = np.flatnonzero(allowed & ~mask)
-        if not len(candidates) or not mask.any():
+        if not len(candidates) or not frontier.any():
             break
-        near = np.unique((np.unique(keys[mask])[:, None] + shifts[None]).reshape(-1))
+        near = np.unique((np.unique(keys[frontier])[:, None] + shifts[None]).reshape(-1))
         added = candidates[np.isin(keys[candidates], near)]
-        if not len(added):
-            break
-        mask[added] = True
+        frontier = np.zeros_like(mask)
+        frontier[added] = True
+        mask = mask | frontier
     return mask
 
 

@@ -41,17 +41,19 @@ def planes_from_vertices(vertices: np.ndarray) -> np.ndarray:
     return np.array(planes)
 
 
-def enters_box(origin: np.ndarray, directions: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def inverse_directions(directions: np.ndarray) -> np.ndarray:
+    """``1 / directions`` with components below ``1e-12`` in magnitude replaced by ``1e-12`` (finite slabs)."""
+    d = np.asarray(directions, np.float64)
+    return 1.0 / np.where(np.abs(d) < 1e-12, 1e-12, d)
+
+
+def enters_box(origin: np.ndarray, inverse: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Bool ``(R,)``: the ray ``origin + t * directions[i]`` meets the axis-aligned box ``[lo, hi]`` at a ``t >= 0``
-    (slab test)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t0 = (lo - origin) / directions
-        t1 = (hi - origin) / directions
-    inside = (origin >= lo) & (origin <= hi)
-    near = np.where(np.isnan(t0), np.where(inside, -np.inf, np.inf), np.minimum(t0, t1))
-    far = np.where(np.isnan(t1), np.where(inside, np.inf, -np.inf), np.maximum(t0, t1))
-    far_min = far.min(axis=1)
-    return (near.max(axis=1) <= far_min) & (far_min >= 0)
+    (slab test; ``inverse`` from :func:`inverse_directions`)."""
+    t0 = (lo - origin) * inverse
+    t1 = (hi - origin) * inverse
+    far = np.maximum(t0, t1).min(axis=1)
+    return (np.minimum(t0, t1).max(axis=1) <= far) & (far >= 0)
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,11 @@ class ConvexPart:
         v = np.asarray(vertices, np.float64)
         return cls(planes_from_vertices(v), v.min(axis=0), v.max(axis=0))
 
-    def hit(self, origin: np.ndarray, directions: np.ndarray) -> np.ndarray:
-        """Entry ``t (R,)`` of the rays into the part (``0`` from inside, ``inf`` for a miss)."""
+    def hit(self, origin: np.ndarray, directions: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+        """Entry ``t (R,)`` of the rays into the part (``0`` from inside, ``inf`` for a miss); ``inverse`` from
+        :func:`inverse_directions`."""
         t_hit = np.full(len(directions), np.inf)
-        rays = np.flatnonzero(enters_box(origin, directions, self.lo, self.hi))
+        rays = np.flatnonzero(enters_box(origin, inverse, self.lo, self.hi))
         if not len(rays):
             return t_hit
         normals, offsets = self.planes[:, :3], self.planes[:, 3]
@@ -110,9 +113,11 @@ class ConvexShape:
         origin, directions = np.asarray(origin, np.float64), np.asarray(directions, np.float64)
         first = np.full(len(directions), np.inf)
         part = np.full(len(directions), -1)
-        rays = np.flatnonzero(enters_box(origin, directions, self.lo, self.hi))
+        inverse = inverse_directions(directions)
+        rays = np.flatnonzero(enters_box(origin, inverse, self.lo, self.hi))
+        directions, inverse = directions[rays], inverse[rays]
         for k, convex in enumerate(self.parts):
-            t = convex.hit(origin, directions[rays])
+            t = convex.hit(origin, directions, inverse)
             nearer = t < first[rays]
             first[rays[nearer]], part[rays[nearer]] = t[nearer], k
         return first, part
