@@ -7,9 +7,9 @@
 * :data:`APP_POS` - offset (rect x, y, z metres) from the centroid of the frustum points in the depth window to the
   proxy's bottom-face centre (Cyclist y corrected, see below).
 * :data:`FAKE_OBJECT_RANGE` - ``(ahead, behind)`` metres: the depth window is ``[d - behind, d + ahead]``.
-* :func:`sample_size` - proxy size sampler (Car and Pedestrian pick a sub-category first). The published people
-  sub-categories are written ``(L, H, W)`` and were consumed as ``(l, w, h)`` (people 1.7 m wide, 0.7 m tall); here
-  every table is stored in ``(l, w, h)`` order.
+* :data:`SIZE_COVARIANCE` / :func:`sample_size` - the shared size prior: one multivariate normal per class with the
+  anchors as mean and :data:`SIZE_STD` as standard deviations, from which proxy sizes are drawn (replaces the
+  published sub-category sampler, whose mean car was 4.35 x 1.84 x 1.57 m against the anchors' 3.88 x 1.63 x 1.53 m).
 """
 from __future__ import annotations
 
@@ -53,43 +53,36 @@ MIN_DEPTH = 2.0
 #: smallest sampled size component (metres)
 MIN_SIZE = 0.1
 
-#: (mean (l, w, h), std (l, w, h)) per sub-category. Car values as published (already (l, w, h)); people converted
-#: from the published (L, H, W) to (l, w, h).
-SUBCATEGORIES: dict[str, dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]] = {
-    "Car": {
-        "City car": ((3.07, 1.76, 1.51), (0.72, 0.63, 0.03)),
-        "Small car": ((3.07, 1.76, 1.51), (0.11, 0.03, 0.04)),
-        "Compact car": ((4.22, 1.80, 1.50), (0.08, 0.02, 0.04)),
-        "Family car": ((4.19, 2.10, 1.45), (0.85, 0.87, 0.04)),
-        "Executive car": ((4.79, 1.85, 1.44), (0.05, 0.02, 0.03)),
-        "Luxury car": ((4.99, 1.92, 1.42), (0.07, 0.02, 0.03)),
-        "Sports car": ((4.31, 1.85, 1.28), (0.22, 0.08, 0.08)),
-        "MPV": ((4.63, 1.81, 1.48), (0.04, 0.02, 0.03)),
-        "Small SUV": ((4.70, 1.87, 1.76), (0.35, 0.07, 0.17)),
-        "Compact SUV": ((3.93, 1.71, 1.53), (0.16, 0.06, 0.04)),
-        "Mid-size SUV": ((4.23, 1.80, 1.56), (0.03, 0.01, 0.04)),
-        "Large SUV": ((4.54, 1.83, 1.63), (0.03, 0.02, 0.03)),
-        "Pick-up": ((4.73, 1.91, 1.68), (0.02, 0.04, 0.09)),
-        "Passenger Van": ((5.35, 1.86, 1.83), (0.12, 0.03, 0.04)),
-        "Estate car": ((4.43, 1.84, 1.84), (0.05, 0.02, 0.03)),
-    },
-    "Pedestrian": {
-        "Pedestrian adult": ((0.70, 0.70, 1.73), (0.20, 0.20, 0.09)),
-        "Pedestrian kid": ((0.70, 0.70, 1.52), (0.20, 0.20, 0.05)),
-    },
-    "Cyclist": {
-        "Cyclist": ((1.80, 0.64, 1.73), (0.20, 0.20, 0.09)),
-    },
+#: correlation of (l, w, h) per class: Car from the legacy sampler's KITTI covariance (docs/design.md §5,
+#: [[0.1694, 0.0138, 0.0086], [0.0138, 0.0095, 0.0051], [0.0086, 0.0051, 0.0183]]); the published tables give only standard
+#: deviations for Pedestrian and Cyclist, so their dimensions are independent
+SIZE_CORRELATION: dict[str, np.ndarray] = {
+    "Car": (lambda cov: cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov))))(
+        np.array([[0.1694, 0.0138, 0.0086], [0.0138, 0.0095, 0.0051], [0.0086, 0.0051, 0.0183]])),
+    "Pedestrian": np.eye(3),
+    "Cyclist": np.eye(3),
 }
+#: the shared size prior: a multivariate normal per class over ``(l, w, h)`` metres with mean :data:`MEAN_SIZE` (the
+#: anchors) and standard deviations :data:`SIZE_STD` (the size-prior loss), covariance ``D C D``
+SIZE_COVARIANCE: dict[str, np.ndarray] = {
+    c: np.outer(SIZE_STD[c], SIZE_STD[c]) * SIZE_CORRELATION[c] for c in CLASSES
+}
+#: proxy sizes are drawn inside this Mahalanobis radius of the prior (redrawn beyond it)
+SIZE_TRUNCATION = 3.0
+SIZE_MAX_DRAWS = 32
+_SIZE_CHOLESKY = {c: np.linalg.cholesky(cov) for c, cov in SIZE_COVARIANCE.items()}
 
 
 def sample_size(class_name: str, rng: np.random.Generator) -> np.ndarray:
-    """Proxy size ``(l, w, h)`` metres (float64): uniform sub-category, then ``N(mean, std)`` clipped at
-    :data:`MIN_SIZE`."""
-    subcategories = SUBCATEGORIES[class_name]
-    names = list(subcategories)
-    mean, std = subcategories[names[int(rng.integers(len(names)))]]
-    return np.maximum(MIN_SIZE, rng.normal(mean, std))
+    """Proxy size ``(l, w, h)`` metres (float64) from the shared prior ``N(MEAN_SIZE, SIZE_COVARIANCE)`` of the
+    class, truncated at :data:`SIZE_TRUNCATION` (Mahalanobis; redrawn, the mean after :data:`SIZE_MAX_DRAWS`
+    draws) and clipped at :data:`MIN_SIZE`."""
+    mean, root = np.asarray(MEAN_SIZE[class_name]), _SIZE_CHOLESKY[class_name]
+    for _ in range(SIZE_MAX_DRAWS):
+        white = rng.standard_normal(3)
+        if white @ white <= SIZE_TRUNCATION ** 2:
+            return np.maximum(MIN_SIZE, mean + root @ white)
+    return mean.copy()
 
 
 def depth_estimate(class_name: str, box_height_px: float, focal_v: float) -> float:

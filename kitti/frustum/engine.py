@@ -48,7 +48,8 @@ from kitti.errors import KittiFormatError, cli
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
 from kitti.frustum.options import DataOptions, FrustumOptions, load_data_options
-from kitti.frustum.proxies import assemble, in_box2d, in_window, placement, proxy_object
+from kitti.frustum.proxies import assemble, ground_height, in_box2d, in_window, placement, proxy_object
+from kitti.frustum.sensor import sensor_for
 from kitti.frustum.store import (
     KIND_PASTED,
     KIND_PROXY,
@@ -228,22 +229,29 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
            rng: np.random.Generator) -> tuple[FrustumSample | None, str]:
     """The injected sample that follows a real training frustum, or ``(None, skip reason)``.
 
-    Placement from the real frustum's points in the weak depth window (:func:`kitti.frustum.proxies.placement`); step 0
-    always a proxy, steps >= 1 a proxy with probability ``ratio / 100`` and otherwise a pasted library instance
-    (a proxy when the library has no instance of the class; counted as ``pasted_fallback_proxy``)."""
+    Placement from the real frustum's points in the weak depth window (:func:`kitti.frustum.proxies.placement`), the
+    bottom on the local ground (:func:`kitti.frustum.proxies.ground_height`) when it can be estimated; step 0
+    always a proxy ray-cast with the frame's sensor model (:func:`kitti.frustum.sensor.sensor_for`), steps >= 1 a
+    proxy with probability ``ratio / 100`` and otherwise a pasted library instance (a proxy when the library has no
+    instance of the class; counted as ``pasted_fallback_proxy``)."""
     window_points = frustum_points[in_window(frustum_points, window)]
     options = cfg.frustum
     centre = placement(class_name, window_points, annotated, ctx.calib.focal_v, options.min_depth, options.min_points)
     if centre is None:
         return None, "injection_no_placement"
+    ground_y = ground_height(ctx.scene, centre)
+    if ground_y is not None:
+        centre[1] = round(ground_y, 2)
     use_proxy = cfg.step == 0 or rng.uniform() * 100.0 < cfg.ratio
     note = ""
     library = None if use_proxy else load_cached(str(cfg.library))
     if library is not None and not library.has_class(CLASS_ID[class_name]):
         use_proxy, note = True, "pasted_fallback_proxy"
+    scan = None
     if use_proxy:
-        per_face = options.proxy_points_per_face_step0 if cfg.step == 0 else options.proxy_points_per_face_later
-        box3d, object_points = proxy_object(class_name, centre, annotated, ctx.calib.P2, ctx.image_size, rng, per_face)
+        sensor = sensor_for(cfg.points, cfg.depth.beams64, ctx.calib, ctx.image_size)
+        box3d, scan = proxy_object(class_name, centre, annotated, ctx.calib.P2, ctx.image_size, rng, sensor)
+        object_points = scan.points
         # proxy reflectance: median of the real object's window points (constant 1.0 for pseudo-LiDAR anyway)
         intensity: np.ndarray | float = float(np.median(window_points[:, 3]))
         kind = KIND_PROXY
@@ -251,7 +259,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
         box3d, pasted = library.paste(CLASS_ID[class_name], centre, rng)
         object_points, intensity, kind = pasted[:, :3], pasted[:, 3], KIND_PASTED
     obj = assemble(box3d, object_points, intensity, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2,
-                   ctx.image_size, rng, jitter=True, min_points=options.min_points)
+                   ctx.image_size, rng, jitter=True, min_points=options.min_points, scan=scan, ground_y=ground_y)
     if obj is None:
         return None, "injection_too_few_points"
     target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v)

@@ -49,8 +49,6 @@ class FrustumOptions:
     #: smallest 2D-only depth estimate (metres) of a used object
     min_depth: float = MIN_DEPTH
     #: proxy points per visible face ``(low, high)`` inclusive: step 0 and steps >= 1
-    proxy_points_per_face_step0: tuple[int, int] = (60, 60)
-    proxy_points_per_face_later: tuple[int, int] = (50, 99)
 
 
 @dataclass(frozen=True)
@@ -94,17 +92,14 @@ class DataOptions:
     def stage_parameters(self, stage: str, points: str) -> dict[str, Any]:
         """The tunables a pipeline stage depends on (for its fingerprint), given its point source.
 
-        ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` (the proxy points per face of their own
-        step only) and, from step 1 on, ``library``; the refinement uses ``refine``. ``points`` settings count only
+        ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` and, from step 1 on, ``library``; the refinement uses ``refine``. ``points`` settings count only
         for depth-based sources (the fusion ones only for ``lidar+depth``)."""
         out: dict[str, Any] = {}
         if stage == "refinement":
             out["refine"] = dataclasses.asdict(self.refine)
         elif stage.startswith("step_"):
             step = int(stage[len("step_"):])
-            frustums = dataclasses.asdict(self.frustums)
-            frustums.pop("proxy_points_per_face_later" if step == 0 else "proxy_points_per_face_step0")
-            out["frustums"] = frustums
+            out["frustums"] = dataclasses.asdict(self.frustums)
             if step > 0:
                 out["library"] = dataclasses.asdict(self.library)
         else:
@@ -165,8 +160,6 @@ def _check(opts: DataOptions, source: str) -> None:
     problems = [
         (f.copies >= 1, "frustums.copies must be >= 1"),
         (f.min_points >= 1 and lib.min_points >= 1, "frustums.min_points and library.min_points must be >= 1"),
-        (all(1 <= lo <= hi for lo, hi in (f.proxy_points_per_face_step0, f.proxy_points_per_face_later)),
-         "frustums.proxy_points_per_face_*: expected [low, high] with 1 <= low <= high"),
         (lib.depth_range[0] < lib.depth_range[1], "library.depth_range: expected [near, far] with near < far"),
         (0.0 <= lib.min_iou <= 1.0, "library.min_iou must lie in [0, 1]"),
         (ref.copies >= 1 and ref.enlarge >= 1.0 and ref.jitter >= 0.0,
