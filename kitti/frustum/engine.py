@@ -17,6 +17,7 @@ and real samples get ``has_3d = False``, ``box3d = NaN``, ``seg = -1``. Only ``-
 fields (:func:`_read_objects_full`, the F-ConvNet upper bound). Replacements of the published code's 3D ground truth:
 a real frustum is kept when it holds >= :data:`kitti.priors.MIN_POINTS` points inside the weak depth window
 ``f_v * HEIGHT_PRIOR / h_box`` +- :data:`kitti.priors.FAKE_OBJECT_RANGE` (published: >= 1 point inside the GT box);
+the stored ``depth_window`` that shapes the slice labels grows with depth (:func:`kitti.priors.depth_window`);
 the proxy placement, heading and real-object removal are 2D-only too (see :mod:`kitti.frustum.proxies`).
 
 Determinism: every (frame, label line, copy) has its own RNG ``default_rng([seed, frame, line, copy])``, so the
@@ -95,6 +96,10 @@ class ExtractConfig:
     library: str | None = None
     pseudo_dir: str | None = None
     depth_dir: str = "depth_2"
+    #: stored ``depth_window`` (slice labels, 2D-loss slice, inference): :func:`kitti.priors.depth_window` relative to
+    #: the depth (True) or the fixed legacy window (False). The point decisions (proxy placement, real-object
+    #: removal, the minimum-points filter) always use the fixed window, where the object's own points lie.
+    relative_window: bool = True
 
     @property
     def training(self) -> bool:
@@ -184,8 +189,10 @@ class FrameContext:
     def sample(self, class_name: str, kind: int, box2d: np.ndarray, target: np.ndarray, window: tuple[float, float],
                points: np.ndarray, seg: np.ndarray, box3d: np.ndarray | None, label_line: int = -1,
                prev_box3d: np.ndarray = NAN7, score: float = 1.0, angle: float | None = None,
-               region_box3d: np.ndarray | None = None) -> FrustumSample:
-        """A sample of this frame; ``angle`` defaults to the frustum angle of ``box2d``."""
+               region_box3d: np.ndarray | None = None, occlusion: int = -1,
+               truncation: float = -1.0) -> FrustumSample:
+        """A sample of this frame; ``angle`` defaults to the frustum angle of ``box2d``; ``occlusion`` and
+        ``truncation`` are the annotated 2D box's label_2 fields (-1: not an annotated box)."""
         if angle is None:
             angle = float(g.frustum_angle(box2d, self.calib.P2)[0])
         return FrustumSample(
@@ -196,7 +203,8 @@ class FrameContext:
             depth_window=np.asarray(window, np.float32), prev_box3d=prev_box3d, score_2d=score,
             P2=self.calib.P2.astype(np.float32), image_size=np.asarray(self.image_size, np.int32),
             points=points, seg=seg,
-            region_box3d=None if region_box3d is None else np.asarray(region_box3d, np.float32))
+            region_box3d=None if region_box3d is None else np.asarray(region_box3d, np.float32),
+            occlusion=int(occlusion), truncation=float(truncation))
 
 
 def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np.ndarray,
@@ -229,7 +237,8 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
                    ctx.image_size, rng, jitter=True)
     if obj is None:
         return None, "injection_too_few_points"
-    target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v)
+    target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v,
+                                 cfg.relative_window)
     return ctx.sample(class_name, kind, obj.box2d, obj.box2d_target, target_window, obj.points, obj.seg,
                       obj.box3d), note
 
@@ -255,6 +264,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
             result.skipped["too_close"] += 1
             continue
         window = depth_window(class_name, height, ctx.calib.focal_v)
+        label_window = depth_window(class_name, height, ctx.calib.focal_v, cfg.relative_window)
         in_annotated = in_box2d(ctx.uv, annotated)
         prev = match_previous(annotated, class_name, pseudo)
         for copy in range(copies):
@@ -271,8 +281,9 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
                 if not seg.any():
                     result.skipped["no_points_in_box"] += 1
                     continue
-            result.samples.append(ctx.sample(class_name, KIND_REAL, box2d, annotated, window, points, seg, obj.box3d,
-                                             obj.label.line, prev))
+            result.samples.append(ctx.sample(class_name, KIND_REAL, box2d, annotated, label_window, points, seg,
+                                             obj.box3d, obj.label.line, prev, occlusion=obj.label.occlusion,
+                                             truncation=obj.label.truncation))
             if cfg.training:
                 injected, note = inject(cfg, ctx, class_name, annotated, window, points, in_annotated, rng)
                 if note:
@@ -397,11 +408,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-split", default="val", help="split of the validation frames")
     parser.add_argument("--copies", type=int, default=5, help="jittered copies per training object")
     parser.add_argument("--min-height", type=float, default=MIN_HEIGHT_PX, help="minimum 2D box height, pixels")
+    parser.add_argument("--fixed-window", dest="relative_window", action="store_false",
+                        help="store the fixed legacy depth window instead of the depth-relative one")
     args = parser.parse_args(argv)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
                             points=args.points, supervision=args.supervision, seed=args.seed, copies=args.copies,
-                            min_height=args.min_height, beams64=args.beams64, depth_dir=args.depth_dir)
+                            min_height=args.min_height, beams64=args.beams64, depth_dir=args.depth_dir,
+                            relative_window=args.relative_window)
         build_set(cfg, args.output, args.workers, args.force)
     return 0
 
