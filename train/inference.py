@@ -111,6 +111,21 @@ def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.de
                                                  a["score_2d"][missing] * PASS_THROUGH_CONFIDENCE, nan, nan, nan)])
 
 
+def choose_slices(fg: torch.Tensor, window: torch.Tensor | None, method: str) -> torch.Tensor:
+    """Bool (B, M) of the slices that give boxes: ``top`` the highest foreground probability ``fg (B, M)``, ``nms``
+    every slice with ``fg > 0.5`` (the top one if none), both among the slices of ``window (B, M)`` when given
+    (a sample without any window slice uses all of them)."""
+    allowed = torch.ones_like(fg, dtype=torch.bool) if window is None else window | ~window.any(1, keepdim=True)
+    top = torch.where(allowed, fg, torch.full_like(fg, -1.0)).argmax(1)
+    if method == "top":
+        keep = torch.zeros_like(fg, dtype=torch.bool)
+        keep[torch.arange(len(fg)), top] = True
+    else:
+        keep = (fg > 0.5) & allowed
+        keep[torch.arange(len(fg)), top] |= ~keep.any(1)
+    return keep
+
+
 def agreement_2d(boxes: np.ndarray, P2: np.ndarray, image_size: np.ndarray, box2d: np.ndarray) -> np.ndarray:
     """2D IoU (K,) of each KITTI box's (K, 7) projected hull (clipped to its image, ``image_size (K, 2)`` = H, W;
     ``P2 (K, 3, 4)``) with its 2D box ``box2d (K, 4)`` pixels."""
@@ -133,17 +148,7 @@ def _predict_model(model: FConvNet, frustums: FrustumSet, cfg: Config, device: t
         batch = _batch_to(batch, device)
         out = model(batch)
         fg = out["cls"].softmax(-1)[..., 1]                                # (B, M)
-        allowed = torch.ones_like(fg, dtype=torch.bool)
-        if restrict:
-            allowed = batch["window"] | ~batch["window"].any(1, keepdim=True)
-        top = torch.where(allowed, fg, torch.full_like(fg, -1.0)).argmax(1)
-        if method == "top":
-            keep = torch.zeros_like(fg, dtype=torch.bool)
-            keep[torch.arange(len(fg)), top] = True
-        else:
-            keep = (fg > 0.5) & allowed
-            keep[torch.arange(len(fg)), top] |= ~keep.any(1)
-        b, m = keep.nonzero(as_tuple=True)
+        b, m = choose_slices(fg, batch["window"] if restrict else None, method).nonzero(as_tuple=True)
         parts = split_regression(out["reg"], model.num_bins)
         centre, heading, size = decode_slices(parts, batch["ref1"], b, m, batch["class_id"][b], model.num_bins)
         index = batch["index"][b].cpu().numpy()
