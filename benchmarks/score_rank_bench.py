@@ -8,7 +8,8 @@
 object of the same class with the same 2D box (2D IoU >= 0.99: inference writes the input 2D box). ``--weights``:
 runs the model on the frustum set's samples of ``--split`` (method ``top``, no augmentation) and also prints the
 Spearman correlation of each factor of the ``quality`` score (:mod:`train.inference`): ``fg``, ``quality``,
-``agreement`` and their products; the box of sample ``i`` is compared with line ``label_line[i]`` of its label_2
+``agreement`` and their products (``--set test.window=false`` etc. override the checkpoint's inference
+settings); the box of sample ``i`` is compared with line ``label_line[i]`` of its label_2
 file. Both print, per class, the number of boxes, Spearman(score, IoU), the share of boxes with IoU >= 0.7 and the
 median signed depth error (predicted minus true rect z of the box centre, metres: > 0 = too far).
 
@@ -79,10 +80,15 @@ def from_predictions(dataset: KittiDataset, pred_dir: Path, frames: list[int], c
 
 
 def from_model(dataset: KittiDataset, weights: Path, frustums_path: Path, frames: list[int],
-               classes: list[str]) -> None:
+               classes: list[str], overrides: list[str]) -> None:
     from kitti.frustum.store import FrustumSet
+    from train.config import apply_override, config_from_dict
     from train.inference import load_model, predict
     model, cfg, _ = load_model(weights, torch.device("cpu"))
+    raw = cfg.to_dict()
+    for item in overrides:
+        apply_override(raw, item)
+    cfg = config_from_dict(raw, "--set")
     frustums = FrustumSet.load(frustums_path)
     a = frustums.arrays
     indices = np.flatnonzero(np.isin(a["frame_id"], frames))
@@ -114,6 +120,8 @@ def main() -> int:
     source.add_argument("--pred", type=Path, help="directory of KITTI prediction files")
     source.add_argument("--weights", type=Path, help="checkpoint to run on --frustums")
     parser.add_argument("--frustums", type=Path, help="frustum set of the split (with --weights)")
+    parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="inference config overrides with --weights, e.g. test.window=false")
     args = parser.parse_args()
     dataset = KittiDataset(args.data)
     frames = dataset.frame_ids(args.split)
@@ -122,7 +130,7 @@ def main() -> int:
     else:
         if args.frustums is None:
             parser.error("--weights needs --frustums")
-        from_model(dataset, args.weights, args.frustums, frames, args.classes)
+        from_model(dataset, args.weights, args.frustums, frames, args.classes, args.overrides)
     return 0
 
 

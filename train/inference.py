@@ -82,7 +82,10 @@ class Predictions:
 def load_model(weights: str | Path, device: torch.device) -> tuple[FConvNet, Config, dict]:
     """Model in eval mode, its config and the checkpoint's ``meta``."""
     state = load_checkpoint(weights)
-    cfg = config_from_dict(state["config"], str(weights))
+    raw = state["config"]
+    if "quality_head" not in raw.get("model", {}):  # a checkpoint written before the quality head existed
+        raw = {**raw, "model": {**raw.get("model", {}), "quality_head": False}}
+    cfg = config_from_dict(raw, str(weights))
     model = FConvNet(cfg)
     model.load_state_dict(state["model"])
     return model.to(device).eval(), cfg, state.get("meta", {})

@@ -1,11 +1,16 @@
 """Inference helpers: slice choice inside the depth window, the 2D agreement factor of the score."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from kitti import geometry as g
-from train.inference import agreement_2d, choose_slices
+from tests.train.fixtures import tiny_config
+from train.checkpoint import save_checkpoint
+from train.inference import agreement_2d, choose_slices, load_model
+from train.model import FConvNet
 
 P2 = np.array([[721.5, 0, 609.6, 44.9], [0, 721.5, 172.9, 0.2], [0, 0, 1, 0.003]])
 
@@ -26,3 +31,12 @@ def test_agreement_is_the_2d_iou_of_the_projected_box() -> None:
     shifted = hull + np.array([0.0, 0.0, (hull[2] - hull[0]), 0.0])  # twice as wide: IoU 1/2
     a = agreement_2d(boxes, np.stack([P2, P2]), sizes, np.stack([hull, shifted]))
     assert np.allclose(a, [1.0, 0.5])
+
+
+def test_a_checkpoint_from_before_the_quality_head_loads(tmp_path: Path) -> None:
+    cfg = tiny_config("model.quality_head=false")
+    config = cfg.to_dict()
+    del config["model"]["quality_head"]
+    save_checkpoint(tmp_path / "old.pth", {"model": FConvNet(cfg).state_dict(), "config": config})
+    model, loaded, _ = load_model(tmp_path / "old.pth", torch.device("cpu"))
+    assert model.quality_head is None and loaded.model.quality_head is False
