@@ -6,7 +6,8 @@
   (replaces the ground-truth ``obj.h`` of the published step-0 code; docs/design.md §1).
 * :data:`APP_POS` - offset (rect x, y, z metres) from the centroid of the frustum points in the depth window to the
   proxy's bottom-face centre (Cyclist y corrected, see below).
-* :data:`FAKE_OBJECT_RANGE` - ``(ahead, behind)`` metres: the depth window is ``[d - behind, d + ahead]``.
+* :data:`FAKE_OBJECT_RANGE` - ``(ahead, behind)`` metres: the depth window is ``[d - behind, d + ahead]``
+  (:data:`DEPTH_WINDOW_FRACTION`: the depth-relative variant, :func:`depth_window`).
 * :data:`SIZE_COVARIANCE` / :func:`sample_size` - the shared size prior: one multivariate normal per class with the
   anchors as mean and :data:`SIZE_STD` as standard deviations, from which proxy sizes are drawn (replaces the
   published sub-category sampler, whose mean car was 4.35 x 1.84 x 1.57 m against the anchors' 3.88 x 1.63 x 1.53 m).
@@ -43,6 +44,14 @@ FAKE_OBJECT_RANGE: dict[str, tuple[float, float]] = {
     "Car": (4.0, 2.0),
     "Pedestrian": (1.5, 1.5),
     "Cyclist": (2.0, 2.0),
+}
+#: ``(behind, ahead)`` fractions of the depth estimate ``d`` for the depth-relative window. ``d`` scales with the
+#: class height, whose spread is ~9 % (Car 0.14 / 1.53 m, :data:`SIZE_STD`): ~2 std behind; ahead also covers the box
+#: centre lying half a length behind the near face that sets the 2D box height (Car ~0.5 l / d, still ~0.1 at 20 m)
+DEPTH_WINDOW_FRACTION: dict[str, tuple[float, float]] = {
+    "Car": (0.2, 0.3),
+    "Pedestrian": (0.15, 0.15),
+    "Cyclist": (0.15, 0.2),
 }
 #: minimum 2D box height (pixels) of a labelled object to make a frustum
 MIN_HEIGHT_PX = 25.0
@@ -90,9 +99,15 @@ def depth_estimate(class_name: str, box_height_px: float, focal_v: float) -> flo
     return float(focal_v * HEIGHT_PRIOR[class_name] / max(float(box_height_px), 1e-6))
 
 
-def depth_window(class_name: str, box_height_px: float, focal_v: float) -> tuple[float, float]:
-    """Weak depth window ``(d_lo, d_hi)`` metres (rect z) around :func:`depth_estimate`, from
-    :data:`FAKE_OBJECT_RANGE`."""
+def depth_window(class_name: str, box_height_px: float, focal_v: float,
+                 relative: bool = False) -> tuple[float, float]:
+    """Weak depth window ``(d_lo, d_hi)`` metres (rect z) around the estimate ``d`` of :func:`depth_estimate`:
+    ``[d - behind, d + ahead]`` with :data:`FAKE_OBJECT_RANGE`; with ``relative`` each side grows with depth,
+    ``behind = max(behind, f_b d)``, ``ahead = max(ahead, f_a d)`` (:data:`DEPTH_WINDOW_FRACTION`), since the
+    height-prior estimate's error is a fraction of ``d``."""
     d = depth_estimate(class_name, box_height_px, focal_v)
     ahead, behind = FAKE_OBJECT_RANGE[class_name]
+    if relative:
+        frac_behind, frac_ahead = DEPTH_WINDOW_FRACTION[class_name]
+        behind, ahead = max(behind, frac_behind * d), max(ahead, frac_ahead * d)
     return d - behind, d + ahead

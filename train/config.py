@@ -42,9 +42,12 @@ class DataConfig:
     flip_prob: float = 0.5
     #: depth-shift std as a fraction of the box diagonal sqrt(l^2 + w^2) (only samples with a 3D target)
     depth_shift: float = 0.2
-    #: weak real objects: the depth window is widened by this many metres on each side; slices outside it are
-    #: negatives, slices inside it are ignored at step 0 (no positives from reals)
+    #: weak real objects: the sample's ``depth_window`` is widened on each side by an ignore band of
+    #: ``max(window_margin, window_band * d)`` metres (``d`` = the window's mid depth: the band grows with depth like
+    #: the height-prior depth error); slices outside the widened window are negatives, slices inside it are ignored
+    #: at step 0 (no positives from reals). ``window_band: 0`` restores the fixed 1 m margin.
     window_margin: float = 1.0
+    window_band: float = 0.1
     #: slice labels: inside the box scaled by ``positive_scale`` -> positive, by ``ignore_scale`` -> ignored
     #: (step models 0.5 / 1.0; refinement 0.3 / 0.6)
     positive_scale: float = 0.5
@@ -59,6 +62,8 @@ class ModelConfig:
     #: width of each of the three deconvolution branches (the head input is 3x this)
     deconv: int = 256
     num_heading_bins: int = 12
+    #: box-quality head: predicts the 3D IoU of the slice's own decoded box (trained on injected objects only)
+    quality_head: bool = True
 
 
 @dataclass
@@ -75,6 +80,15 @@ class LossConfig:
     box2d_weight: float = 0.1
     #: Smooth-L1 transition of the 2D loss, in units of the target box size (relative error; depth invariant)
     box2d_beta: float = 0.05
+    #: 2D-loss weight per KITTI occlusion level 0 (fully visible) .. 3 (unknown); a sample without an annotated
+    #: level (-1) takes the weight of level 3. Default: the loss only where the 2D box is the full object's hull
+    box2d_occlusion_weights: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
+    #: truncation levels: level i holds truncations ``t`` with ``edges[i-1] < t <= edges[i]`` (level 0: ``t <=
+    #: edges[0]``, i.e. untruncated); one weight per level (len(edges) + 1), multiplied with the occlusion weight
+    box2d_truncation_edges: list[float] = field(default_factory=lambda: [0.0, 0.5])
+    box2d_truncation_weights: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0])
+    #: box-quality (3D IoU) regression weight: binary cross entropy of the quality logit against the IoU
+    quality_weight: float = 1.0
     #: batch size-prior loss weight at step 0 and at steps >= 1 (legacy: 0.5 then 0; docs/design.md §7.4)
     size_prior_step0: float = 0.5
     size_prior_later: float = 0.0
@@ -100,6 +114,12 @@ class TestConfig:
     method: str = "top"
     #: 3D IoU above which NMS suppresses a box
     nms_thresh: float = 0.1
+    #: box score (:mod:`train.inference`): ``fg`` = foreground probability; ``quality`` = foreground probability x
+    #: predicted 3D IoU (omitted without ``model.quality_head``) x 2D agreement (IoU of the projected box with the
+    #: input 2D box)
+    score: str = "quality"
+    #: choose slices only inside the sample's depth window widened by the ignore band (as in training)
+    window: bool = True
 
 
 @dataclass
@@ -121,6 +141,10 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         (inner,) = typing.get_args(hint)
         return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
@@ -163,6 +187,20 @@ def _validate(cfg: Config, source: str) -> None:
         raise ConfigError(f"{source}: data.kind must be 'frustum' or 'refine', got {cfg.data.kind!r}")
     if cfg.test.method not in ("top", "nms"):
         raise ConfigError(f"{source}: test.method must be 'top' or 'nms', got {cfg.test.method!r}")
+    if cfg.test.score not in ("fg", "quality"):
+        raise ConfigError(f"{source}: test.score must be 'fg' or 'quality', got {cfg.test.score!r}")
+    loss = cfg.loss
+    if len(loss.box2d_occlusion_weights) != 4:
+        raise ConfigError(f"{source}: loss.box2d_occlusion_weights needs 4 entries (KITTI occlusion 0..3)")
+    if len(loss.box2d_truncation_weights) != len(loss.box2d_truncation_edges) + 1:
+        raise ConfigError(f"{source}: loss.box2d_truncation_weights needs len(loss.box2d_truncation_edges) + 1 "
+                          f"entries")
+    if list(loss.box2d_truncation_edges) != sorted(loss.box2d_truncation_edges):
+        raise ConfigError(f"{source}: loss.box2d_truncation_edges must be increasing")
+    if any(w < 0 for w in [*loss.box2d_occlusion_weights, *loss.box2d_truncation_weights]):
+        raise ConfigError(f"{source}: loss.box2d_*_weights must be >= 0")
+    if cfg.data.window_band < 0:
+        raise ConfigError(f"{source}: data.window_band must be >= 0")
     if cfg.train.batch_size < 2:
         raise ConfigError(f"{source}: train.batch_size must be >= 2 (batch norm)")
     for key, value, least in (("train.epochs", cfg.train.epochs, 1), ("data.num_samples", cfg.data.num_samples, 1),

@@ -12,13 +12,18 @@ index])``: a sample is the same whatever the worker count, order or resume point
 * A real object (``kind == real``) never has a 3D target in weak mode: ``box3d`` and ``seg`` are not read, even if
   present (``target3d = False``; its box fields are zeros, never NaN).
 * Slice labels of real objects: at step 0 the slices whose camera depth lies outside the sample's ``depth_window``
-  widened by ``data.window_margin`` are negatives (0) and those inside are ignored (-1): reals give no positives.
+  widened by the ignore band (:func:`widened_window`: ``max(data.window_margin, data.window_band * d)`` metres on
+  each side, ``d`` the window's mid depth) are negatives (0) and those inside are ignored (-1): reals give no
+  positives.
   When the sample has a previous-step pseudo-box (``prev_box3d`` finite, steps >= 1) the labels come from that box
   (half box positive, full box ignored, as for injected objects). Injected objects (proxy, pasted) use their 3D box,
   known by construction; so do real objects with a trusted geometric fit (``kind == trusted``, beyond ALPI: the box
   of the 2D-only geometric labeller, :mod:`kitti.geometric`), which count as ``is_proxy`` for the losses.
 * ``window`` marks the slices inside the widened depth window: the 2D loss of a real object uses the slice of
-  highest predicted foreground probability among them (:mod:`train.losses`).
+  highest predicted foreground probability among them (:mod:`train.losses`), and inference chooses its slices
+  there (``test.window``, :mod:`train.inference`).
+* ``occlusion`` / ``truncation``: the annotated 2D box's label_2 fields (-1 when not annotated), which weight the
+  2D loss (:func:`train.losses.box2d_weights`).
 * Depth shift moves points along z and would break the agreement between a real object's points and its annotated
   2D box, so it is applied only to samples with a 3D target; flip is undone before the 2D projection.
 
@@ -55,6 +60,14 @@ def reference_centres(box2d: np.ndarray, P2: np.ndarray, frustum_angle: float,
     rect = g.image_to_rect(np.repeat(centre, len(all_depths), axis=0), all_depths, np.asarray(P2, np.float64))
     rotated = g.rotate_to_center(rect, frustum_angle)
     return np.split(rotated, np.cumsum([len(d) for d in depths])[:-1])
+
+
+def widened_window(depth_window: np.ndarray, margin: float, band: float) -> tuple[float, float]:
+    """``(lo, hi)`` metres: the sample's depth window widened on each side by ``max(margin, band * d)`` metres,
+    ``d`` = the window's mid depth (the ignore band grows with depth like the depth estimate's error)."""
+    lo, hi = (float(v) for v in depth_window)
+    pad = max(margin, band * (lo + hi) / 2)
+    return lo - pad, hi + pad
 
 
 def inside_box(points: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray,
@@ -120,7 +133,7 @@ class FrustumDataset(Dataset):
         """Keys: ``points (3, N)``, ``ref0..ref3 (3, M_s)`` (frustum frame, metres), ``cls_label (M2,)`` (1/0/-1),
         ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
         ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
-        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
+        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``occlusion`` int, ``truncation`` float (label_2 2D fields), ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
         ``frustum_angle`` radians (the frame angle of :meth:`_frame`: decode boxes with it), ``flipped`` bool,
         ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes and references are relative to it)."""
         sample = self.frustums[index]
@@ -152,9 +165,9 @@ class FrustumDataset(Dataset):
                 shift = float(np.clip(shift, span.min() - centre[2], span.max() - centre[2]))
                 points[:, 2] += shift
                 centre[2] += shift
-        lo, hi = sample.depth_window
+        lo, hi = widened_window(sample.depth_window, self.cfg.window_margin, self.cfg.window_band)
         depth2 = self.depths[1]
-        window = (depth2 >= lo - self.cfg.window_margin) & (depth2 <= hi + self.cfg.window_margin)
+        window = (depth2 >= lo) & (depth2 <= hi)
         if label_box is not None:
             labels = slice_labels(refs[1], centre, heading, size, self.cfg.positive_scale, self.cfg.ignore_scale)
         else:  # weak real object at step 0: negatives outside the widened window, ignored inside
@@ -172,6 +185,7 @@ class FrustumDataset(Dataset):
             "one_hot": torch.as_tensor(one_hot), "box2d_target": f32(sample.box2d_target), "P2": f32(sample.P2),
             "image_size": f32(sample.image_size), "frustum_angle": f32(angle),
             "flipped": torch.tensor(flipped), "index": torch.tensor(index), "origin": f32(origin),
+            "occlusion": torch.tensor(int(sample.occlusion)), "truncation": f32(sample.truncation),
         }
         for s, ref in enumerate(refs):
             out[f"ref{s}"] = f32(ref.T)

@@ -4,9 +4,20 @@
 * ``nms``: every slice with ``p_fg > p_bg`` (or the top slice if none), then greedy 3D NMS per frame and class
   (:func:`ops.nms_3d`, suppress when 3D IoU > ``test.nms_thresh``, 0.1).
 
-Score = foreground probability of the kept slice times the 2D-box confidence ``score_2d`` (1 for annotated boxes,
-so the score is ``p_fg``; the input pseudo-box score for refinement sets, so the score ranks by input score and
-refinement confidence together). Boxes with a dimension below 0.01 m are dropped; a refinement set keeps the
+Slices: with ``test.window`` (frustum sets) only the slices inside the sample's depth window widened by the ignore
+band (the ``window`` of :class:`train.frustum_dataset.FrustumDataset`, the region whose slices were not trained as
+negatives) are candidates; a sample without any such slice uses all of them.
+
+Score (``test.score``), always times the 2D-box confidence ``score_2d`` (1 for annotated boxes; the input pseudo-box
+score for refinement sets, so the score ranks by input score and refinement confidence together):
+
+* ``fg``: ``p_fg``, the foreground probability of the kept slice (ALPI);
+* ``quality`` (default): ``p_fg * q * a`` with ``q = sigmoid(quality logit)``, the 3D IoU the quality head predicts
+  for the kept slice's own box (trained on injected objects, whose boxes are known), and ``a`` the 2D agreement:
+  the IoU of the box's projected, image-clipped hull with the sample's 2D box ``box2d``. Each factor is in
+  ``[0, 1]``; a box scores high only when it is foreground, looks well fitted and reprojects onto its 2D box.
+  Without a quality head (``model.quality_head: false``) the score is ``p_fg * a``.
+ Boxes with a dimension below 0.01 m are dropped; a refinement set keeps the
 input box of a sample without points or without a valid box (:func:`predict`), so the refinement never lowers
 recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class,
 truncation -1, occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre
@@ -17,7 +28,7 @@ handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates aft
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -54,17 +65,33 @@ LABEL_DECIMALS = 4
 @dataclass
 class Predictions:
     """Boxes predicted on a frustum set: ``sample (K,)`` index into the set, ``box (K, 7)`` KITTI bottom-centre
-    ``(x, y_bottom, z, h, w, l, ry)`` rect frame, ``score (K,)``."""
+    ``(x, y_bottom, z, h, w, l, ry)`` rect frame, ``score (K,)``, and the score's factors (K,): ``fg`` foreground
+    probability, ``quality`` predicted 3D IoU (NaN without a quality head), ``agreement`` 2D IoU of the projected
+    box with ``box2d`` (all NaN for the pass-through boxes of a refinement set)."""
 
     sample: np.ndarray
     box: np.ndarray
     score: np.ndarray
+    fg: np.ndarray
+    quality: np.ndarray
+    agreement: np.ndarray
+
+    def select(self, keep: np.ndarray) -> "Predictions":
+        """The rows ``keep`` (bool mask or indices)."""
+        return Predictions(*(getattr(self, f.name)[keep] for f in fields(self)))
+
+    @staticmethod
+    def concat(parts: Sequence["Predictions"]) -> "Predictions":
+        return Predictions(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Predictions)))
 
 
 def load_model(weights: str | Path, device: torch.device) -> tuple[FConvNet, Config, dict]:
     """Model in eval mode, its config and the checkpoint's ``meta``."""
     state = load_checkpoint(weights)
-    cfg = config_from_dict(state["config"], str(weights))
+    raw = state["config"]
+    if "quality_head" not in raw.get("model", {}):  # a checkpoint written before the quality head existed
+        raw = {**raw, "model": {**raw.get("model", {}), "quality_head": False}}
+    cfg = config_from_dict(raw, str(weights))
     model = FConvNet(cfg)
     try:
         model.load_state_dict(state["model"])
@@ -92,9 +119,34 @@ def predict(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.de
         return pred
     missing = np.setdiff1d(indices, pred.sample)
     a = frustums.arrays
-    return Predictions(np.concatenate([pred.sample, missing]),
-                       np.concatenate([pred.box, a["box3d"][missing].astype(np.float64)]),
-                       np.concatenate([pred.score, a["score_2d"][missing] * PASS_THROUGH_CONFIDENCE]))
+    nan = np.full(len(missing), np.nan)
+    return Predictions.concat([pred, Predictions(missing, a["box3d"][missing].astype(np.float64),
+                                                 a["score_2d"][missing] * PASS_THROUGH_CONFIDENCE, nan, nan, nan)])
+
+
+def choose_slices(fg: torch.Tensor, window: torch.Tensor | None, method: str) -> torch.Tensor:
+    """Bool (B, M) of the slices that give boxes: ``top`` the highest foreground probability ``fg (B, M)``, ``nms``
+    every slice with ``fg > 0.5`` (the top one if none), both among the slices of ``window (B, M)`` when given
+    (a sample without any window slice uses all of them)."""
+    allowed = torch.ones_like(fg, dtype=torch.bool) if window is None else window | ~window.any(1, keepdim=True)
+    top = torch.where(allowed, fg, torch.full_like(fg, -1.0)).argmax(1)
+    if method == "top":
+        keep = torch.zeros_like(fg, dtype=torch.bool)
+        keep[torch.arange(len(fg)), top] = True
+    else:
+        keep = (fg > 0.5) & allowed
+        keep[torch.arange(len(fg)), top] |= ~keep.any(1)
+    return keep
+
+
+def agreement_2d(boxes: np.ndarray, P2: np.ndarray, image_size: np.ndarray, box2d: np.ndarray) -> np.ndarray:
+    """2D IoU (K,) of each KITTI box's (K, 7) projected hull (clipped to its image, ``image_size (K, 2)`` = H, W;
+    ``P2 (K, 3, 4)``) with its 2D box ``box2d (K, 4)`` pixels."""
+    out = np.zeros(len(boxes))
+    for i, (box, p, size, b2d) in enumerate(zip(boxes, P2, image_size, box2d)):
+        hull = g.project_boxes_to_image(box[None], p.astype(np.float64), (int(size[0]), int(size[1])))
+        out[i] = g.box2d_iou(hull, b2d)[0, 0]
+    return out
 
 
 def _predict_model(model: FConvNet, frustums: FrustumSet, cfg: Config, device: torch.device, indices: np.ndarray,
@@ -103,31 +155,31 @@ def _predict_model(model: FConvNet, frustums: FrustumSet, cfg: Config, device: t
     dataset = build_dataset(frustums, cfg.data, "weak", augment=False, seed=cfg.train.seed)
     loader = DataLoader(Subset(dataset, list(indices)), batch_size=cfg.test.batch_size, shuffle=False,
                         num_workers=cfg.train.workers)
-    samples, boxes, scores = [], [], []
+    restrict = cfg.test.window and cfg.data.kind == "frustum"
+    parts_out: list[Predictions] = []
     for batch in tqdm(loader, desc="inference", unit="batch", disable=not progress):
         batch = _batch_to(batch, device)
         out = model(batch)
         fg = out["cls"].softmax(-1)[..., 1]                                # (B, M)
-        if method == "top":
-            keep = torch.zeros_like(fg, dtype=torch.bool)
-            keep[torch.arange(len(fg)), fg.argmax(1)] = True
-        else:
-            keep = fg > 0.5
-            keep[torch.arange(len(fg)), fg.argmax(1)] |= ~keep.any(1)
-        b, m = keep.nonzero(as_tuple=True)
+        b, m = choose_slices(fg, batch["window"] if restrict else None, method).nonzero(as_tuple=True)
         parts = split_regression(out["reg"], model.num_bins)
         centre, heading, size = decode_slices(parts, batch["ref1"], b, m, batch["class_id"][b], model.num_bins)
         index = batch["index"][b].cpu().numpy()
         centre = centre + batch["origin"][b]
-        boxes.append(frustum_to_kitti(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy(),
-                                      batch["frustum_angle"][b].cpu().numpy()))
-        scores.append(fg[b, m].cpu().numpy() * frustums.arrays["score_2d"][index])
-        samples.append(index)
-    if not samples:
-        return Predictions(np.zeros(0, np.int64), np.zeros((0, 7)), np.zeros(0))
-    pred = Predictions(np.concatenate(samples), np.concatenate(boxes), np.concatenate(scores))
-    ok = (pred.box[:, 3:6] >= MIN_DIM).all(axis=1)
-    return Predictions(pred.sample[ok], pred.box[ok], pred.score[ok])
+        box = frustum_to_kitti(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy(),
+                               batch["frustum_angle"][b].cpu().numpy())
+        p_fg = fg[b, m].cpu().numpy().astype(np.float64)
+        quality = (out["quality"][b, m].sigmoid().cpu().numpy().astype(np.float64) if "quality" in out
+                   else np.full(len(index), np.nan))
+        a = frustums.arrays
+        agreement = agreement_2d(box, a["P2"][index], a["image_size"][index], a["box2d"][index])
+        factor = p_fg * np.nan_to_num(quality, nan=1.0) * agreement if cfg.test.score == "quality" else p_fg
+        parts_out.append(Predictions(index, box, factor * a["score_2d"][index], p_fg, quality, agreement))
+    if not parts_out:
+        empty = np.zeros(0)
+        return Predictions(np.zeros(0, np.int64), np.zeros((0, 7)), empty, empty, empty, empty)
+    pred = Predictions.concat(parts_out)
+    return pred.select((pred.box[:, 3:6] >= MIN_DIM).all(axis=1))
 
 
 def frame_labels(pred: Predictions, frustums: FrustumSet, rows: np.ndarray, method: str,

@@ -12,12 +12,19 @@ Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
   annotated 2D box ``box2d_target``: ``SmoothL1_beta((b_hat - b) / s)``, ``s = (w, h, w, h)`` of the target, mean
   over the 4 coordinates. The normalisation comes *before* the Smooth-L1 (``beta`` relative), so the loss is
   exactly depth invariant (docs/design.md §7.3: the published order is not).
+  Each row is weighted by ``w_occ[occlusion] * w_trunc[truncation level]`` (:func:`box2d_weights`, config
+  ``loss.box2d_*``): by default only fully visible, untruncated objects, whose annotated box is the hull of the whole
+  object like the projected box; an occluded or truncated object's box is the hull of its visible pixels only. The
+  term is the weighted mean over rows (zero when every weight is zero).
+* Quality (``model.quality_head``): at the positive and ignored slices of the ``mask3d`` samples (injected objects
+  in weak mode; never a real object), binary cross entropy of the quality logit against the 3D IoU of the box
+  decoded there (predicted heading bin, as at inference; detached) with the known box.
 * The focal loss covers every non-ignored slice of every sample (reals contribute negatives outside the window).
 * Size prior (docs/design.md §7.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per
   class.
 
 Total: ``focal + box_weight (centre + heading_cls + size_cls_weight size_cls + 20 heading_res + 20 size_res +
-10 corner) + box2d_weight 2D + size_prior_weight size_prior``.
+10 corner) + box2d_weight 2D + size_prior_weight size_prior + quality_weight quality``.
 """
 from __future__ import annotations
 
@@ -67,11 +74,27 @@ def project_hull(corners: torch.Tensor, P2: torch.Tensor, image_size: torch.Tens
     return torch.minimum(torch.clamp(hull, min=0), hi)
 
 
-def box2d_loss(pred: torch.Tensor, target: torch.Tensor, beta: float) -> torch.Tensor:
-    """Mean ``SmoothL1_beta((pred - target) / (w, h, w, h))`` over boxes and coordinates (pixels in, unitless)."""
+def box2d_loss(pred: torch.Tensor, target: torch.Tensor, beta: float,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``SmoothL1_beta((pred - target) / (w, h, w, h))`` averaged over the 4 coordinates, then over boxes with
+    ``weight (n,)`` (uniform when None; zero when every weight is zero). Pixels in, unitless out."""
     wh = torch.clamp(target[:, 2:] - target[:, :2], min=1.0)
     scale = torch.cat([wh, wh], dim=1)
-    return F.smooth_l1_loss(pred / scale, target / scale, beta=beta)
+    per_box = F.smooth_l1_loss(pred / scale, target / scale, beta=beta, reduction="none").mean(dim=1)
+    if weight is None:
+        return per_box.mean()
+    return (per_box * weight).sum() / weight.sum().clamp(min=1e-6)
+
+
+def box2d_weights(occlusion: torch.Tensor, truncation: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
+    """Per-sample 2D-loss weight ``w_occ[occlusion] * w_trunc[level(truncation)]`` (see the module docstring).
+    ``occlusion`` int (n,) KITTI level 0..3 or -1 (not annotated: level 3); ``truncation`` float (n,) in [0, 1]."""
+    occ_w = truncation.new_tensor(cfg.box2d_occlusion_weights)
+    trunc_w = truncation.new_tensor(cfg.box2d_truncation_weights)
+    level = torch.where(occlusion < 0, 3, occlusion).clamp(0, 3).long()
+    edges = truncation.new_tensor(cfg.box2d_truncation_edges)
+    trunc_level = torch.searchsorted(edges, truncation.contiguous(), side="left")
+    return occ_w[level] * trunc_w[trunc_level]
 
 
 def frustum_to_rect(corners: torch.Tensor, frustum_angle: torch.Tensor, flipped: torch.Tensor,
@@ -146,19 +169,49 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         corners = frustum_to_rect(box_corners(centre, size, heading), batch["frustum_angle"][rows],
                                   batch["flipped"][rows], batch["origin"][rows])
         hull = project_hull(corners, batch["P2"][rows], batch["image_size"][rows])
-        terms["box2d"] = box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta)
+        weight = box2d_weights(batch["occlusion"][rows], batch["truncation"][rows], cfg)
+        terms["box2d"] = box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta, weight)
         sizes.append(size)
         size_cls.append(cls)
     else:
         terms["box2d"] = zero
     terms["size_prior"] = _size_prior(torch.cat(sizes), torch.cat(size_cls)) if sizes else zero
+    if "quality" in out:
+        terms["quality"] = quality_loss(out, batch, mask3d, num_bins)
 
     total = (terms["focal"] + cfg.box_weight * (
         terms["centre"] + terms["heading_cls"] + cfg.size_cls_weight * terms["size_cls"]
         + cfg.heading_res_weight * terms["heading_res"] + cfg.size_res_weight * terms["size_res"]
         + cfg.corner_weight * terms["corner"]) + cfg.box2d_weight * terms["box2d"]
         + size_prior_weight * terms["size_prior"])
+    if "quality" in terms:
+        total = total + cfg.quality_weight * terms["quality"]
     return total, terms
+
+
+def iou3d_frustum(centre: torch.Tensor, heading: torch.Tensor, size: torch.Tensor, centre_t: torch.Tensor,
+                  heading_t: torch.Tensor, size_t: torch.Tensor) -> torch.Tensor:
+    """3D IoU (n,) of pairs of centre-based frustum-frame boxes (metres, radians; no gradient), as a tensor on the
+    inputs' device. IoU is invariant to the frame rotation and flip, so no conversion to the rect frame is needed."""
+    as_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    box_p = kitti_from_frustum_frame(as_np(centre), as_np(heading), as_np(size))
+    box_t = kitti_from_frustum_frame(as_np(centre_t), as_np(heading_t), as_np(size_t))
+    box_p[:, 3:6] = np.maximum(box_p[:, 3:6], 1e-3)
+    return centre.new_tensor(ops.iou_3d_pairs(box_p, box_t))
+
+
+def quality_loss(out: dict[str, torch.Tensor], batch: dict[str, Any], mask3d: torch.Tensor,
+                 num_bins: int) -> torch.Tensor:
+    """BCE of ``out["quality"]`` logits against the 3D IoU of the box decoded at every positive or ignored slice
+    of the ``mask3d`` samples (boxes with a known target); zero (in the graph) when there is none."""
+    labels = batch["cls_label"]
+    b, m = ((labels != 0) & mask3d[:, None]).nonzero(as_tuple=True)
+    if not len(b):
+        return out["quality"].sum() * 0
+    parts = split_regression(out["reg"].detach(), num_bins)
+    centre, heading, size = decode_slices(parts, batch["ref1"], b, m, batch["class_id"][b], num_bins)
+    iou = iou3d_frustum(centre, heading, size, batch["centre"][b], batch["heading"][b], batch["size"][b])
+    return F.binary_cross_entropy_with_logits(out["quality"][b, m], iou.to(out["quality"].dtype))
 
 
 @torch.no_grad()
@@ -177,9 +230,8 @@ def training_metrics(out: dict[str, torch.Tensor], batch: dict[str, Any], num_bi
         parts = split_regression(out["reg"], num_bins)
         cls = batch["class_id"][rows]
         centre, heading, size = decode_slices(parts, batch["ref1"], rows, m, cls, num_bins)
-        box_p = kitti_from_frustum_frame(centre.cpu().numpy(), heading.cpu().numpy(), size.cpu().numpy())
-        box_t = kitti_from_frustum_frame(batch["centre"][rows].cpu().numpy(), batch["heading"][rows].cpu().numpy(),
-                                         batch["size"][rows].cpu().numpy())
-        box_p[:, 3:6] = np.maximum(box_p[:, 3:6], 1e-3)
-        metrics["iou3d"] = float(np.mean(ops.iou_3d_pairs(box_p, box_t)))
+        iou = iou3d_frustum(centre, heading, size, batch["centre"][rows], batch["heading"][rows], batch["size"][rows])
+        metrics["iou3d"] = float(iou.mean())
+        if "quality" in out:  # mean |predicted - true| IoU of the top slice
+            metrics["quality_err"] = float((out["quality"][rows, m].sigmoid() - iou).abs().mean())
     return metrics

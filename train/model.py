@@ -5,7 +5,8 @@ paper model and a CPU-sized model share the code.
 Input batch (from :class:`train.frustum_dataset.FrustumDataset`): ``points (B, 3, N)`` and ``ref0..ref3
 (B, 3, M_s)`` in the frustum frame (metres), ``one_hot (B, V)``. Output: ``cls (B, M2, 2)`` logits
 (background, object) and ``reg (B, M2, 3 + 2 NB + 4 S)`` = [centre offset (3) | heading scores (NB) | heading
-residuals (NB) | size scores (S) | size residuals (3 S)], aligned with ``ref1``.
+residuals (NB) | size scores (S) | size residuals (3 S)], aligned with ``ref1``; with ``model.quality_head`` also
+``quality (B, M2)``: the logit of the predicted 3D IoU of the box decoded at that slice (sigmoid -> [0, 1]).
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class SlabPointNet(nn.Module):
 
 
 class FConvNet(nn.Module):
-    """The detector; ``forward(batch)`` returns ``{"cls": (B, M2, 2), "reg": (B, M2, R)}``."""
+    """The detector; ``forward(batch)`` returns ``{"cls": (B, M2, 2), "reg": (B, M2, R)}`` (+ ``"quality": (B, M2)``
+    logits with ``model.quality_head``)."""
 
     def __init__(self, cfg: Config) -> None:
         super().__init__()
@@ -84,12 +86,13 @@ class FConvNet(nn.Module):
             for cin, k in ((c[1], 1), (c[2], 2), (c[3], 4)))
         self.cls_head = nn.Conv1d(3 * d, 2, 1)
         self.reg_head = nn.Conv1d(3 * d, 3 + 2 * self.num_bins + 4 * NUM_CLASSES, 1)
+        self.quality_head = nn.Conv1d(3 * d, 1, 1) if model.quality_head else None
         self._init_weights()
 
     def _init_weights(self) -> None:
         for module in self.modules():
             if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d)):
-                if module in (self.cls_head, self.reg_head):
+                if module in (self.cls_head, self.reg_head, self.quality_head):
                     nn.init.kaiming_uniform_(module.weight)
                 else:
                     nn.init.kaiming_normal_(module.weight, mode="fan_in")
@@ -108,7 +111,10 @@ class FConvNet(nn.Module):
         xx3 = self.merge4(torch.cat([self.block4(xx2), feats[3]], dim=1))
         m = self.out_length
         x = torch.cat([deconv(t)[:, :, :m] for deconv, t in zip(self.deconvs, (xx1, xx2, xx3))], dim=1)
-        return {"cls": self.cls_head(x).transpose(1, 2), "reg": self.reg_head(x).transpose(1, 2)}
+        out = {"cls": self.cls_head(x).transpose(1, 2), "reg": self.reg_head(x).transpose(1, 2)}
+        if self.quality_head is not None:
+            out["quality"] = self.quality_head(x)[:, 0]
+        return out
 
 
 def split_regression(reg: torch.Tensor, num_bins: int) -> dict[str, torch.Tensor]:

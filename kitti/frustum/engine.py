@@ -17,6 +17,7 @@ and real samples get ``has_3d = False``, ``box3d = NaN``, ``seg = -1``. Only ``-
 fields (:func:`_read_objects_full`, the F-ConvNet upper bound). Replacements of the published code's 3D ground truth:
 a real frustum is kept when it holds >= ``frustums.min_points`` (5) points inside the weak depth window
 ``f_v * HEIGHT_PRIOR / h_box`` +- :data:`kitti.priors.FAKE_OBJECT_RANGE` (published: >= 1 point inside the GT box);
+the stored ``depth_window`` that shapes the slice labels grows with depth (:func:`kitti.priors.depth_window`);
 the proxy placement, heading and real-object removal are 2D-only too (see :mod:`kitti.frustum.proxies`).
 
 The tunables (``frustums.*``, the ``points.*`` settings of depth sources) come from the data config
@@ -98,6 +99,10 @@ class ExtractConfig:
     depth: DepthOptions = field(default_factory=DepthOptions)
     trusted_dir: str | None = None
     trusted_min_score: float = 0.6
+    #: stored ``depth_window`` (slice labels, 2D-loss slice, inference): :func:`kitti.priors.depth_window` relative to
+    #: the depth (True) or the fixed legacy window (False). The point decisions (proxy placement, real-object
+    #: removal, the minimum-points filter) always use the fixed window, where the object's own points lie.
+    relative_window: bool = True
 
     @property
     def training(self) -> bool:
@@ -209,8 +214,10 @@ class FrameContext:
     def sample(self, class_name: str, kind: int, box2d: np.ndarray, target: np.ndarray, window: tuple[float, float],
                points: np.ndarray, seg: np.ndarray, box3d: np.ndarray | None, label_line: int = -1,
                prev_box3d: np.ndarray = NAN7, score: float = 1.0, angle: float | None = None,
-               region_box3d: np.ndarray | None = None) -> FrustumSample:
-        """A sample of this frame; ``angle`` defaults to the frustum angle of ``box2d``."""
+               region_box3d: np.ndarray | None = None, occlusion: int = -1,
+               truncation: float = -1.0) -> FrustumSample:
+        """A sample of this frame; ``angle`` defaults to the frustum angle of ``box2d``; ``occlusion`` and
+        ``truncation`` are the annotated 2D box's label_2 fields (-1: not an annotated box)."""
         if angle is None:
             angle = float(g.frustum_angle(box2d, self.calib.P2)[0])
         return FrustumSample(
@@ -221,7 +228,8 @@ class FrameContext:
             depth_window=np.asarray(window, np.float32), prev_box3d=prev_box3d, score_2d=score,
             P2=self.calib.P2.astype(np.float32), image_size=np.asarray(self.image_size, np.int32),
             points=points, seg=seg,
-            region_box3d=None if region_box3d is None else np.asarray(region_box3d, np.float32))
+            region_box3d=None if region_box3d is None else np.asarray(region_box3d, np.float32),
+            occlusion=int(occlusion), truncation=float(truncation))
 
 
 def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np.ndarray,
@@ -262,7 +270,8 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
                    ctx.image_size, rng, jitter=True, min_points=options.min_points, scan=scan, ground_y=ground_y)
     if obj is None:
         return None, "injection_too_few_points"
-    target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v)
+    target_window = depth_window(class_name, obj.box2d_target[3] - obj.box2d_target[1], ctx.calib.focal_v,
+                                 cfg.relative_window)
     return ctx.sample(class_name, kind, obj.box2d, obj.box2d_target, target_window, obj.points, obj.seg,
                       obj.box3d), note
 
@@ -290,6 +299,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
             result.skipped["too_close"] += 1
             continue
         window = depth_window(class_name, height, ctx.calib.focal_v)
+        label_window = depth_window(class_name, height, ctx.calib.focal_v, cfg.relative_window)
         in_annotated = in_box2d(ctx.uv, annotated)
         prev = match_previous(annotated, class_name, pseudo)
         trusted = match_previous(annotated, class_name, trusted_fits)
@@ -315,8 +325,9 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
                 if not seg.any():
                     result.skipped["no_points_in_box"] += 1
                     continue
-            result.samples.append(ctx.sample(class_name, kind, box2d, annotated, window, points, seg, box3d,
-                                             obj.label.line, prev))
+            result.samples.append(ctx.sample(class_name, kind, box2d, annotated, label_window, points, seg, box3d,
+                                             obj.label.line, prev, occlusion=obj.label.occlusion,
+                                             truncation=obj.label.truncation))
             if cfg.training:
                 injected, note = inject(cfg, ctx, class_name, annotated, window, points, in_annotated, rng)
                 if note:
@@ -476,13 +487,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "config's frustums.copies)")
     parser.add_argument("--min-height", type=float, help="minimum 2D box height, pixels (overrides the data "
                         "config's frustums.min_height_px)")
+    parser.add_argument("--fixed-window", dest="relative_window", action="store_false",
+                        help="store the fixed legacy depth window instead of the depth-relative one")
     args = parser.parse_args(argv)
     options, depth = data_options(args)
     frustum = frustum_options(options, args.copies, args.min_height)
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
                             points=args.points, supervision=args.supervision, seed=args.seed, frustum=frustum,
-                            depth=depth, trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
+                            depth=depth, trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score,
+                            relative_window=args.relative_window)
         build_set(cfg, args.output, args.workers, args.force)
     return 0
 

@@ -1,13 +1,13 @@
 """On-disk frustum sets (``.npz``, no pickle) and their ``manifest.json``; the loader issue 6's Dataset uses.
 
-Format (``format_version`` 1). S samples, T points in total; every array is a plain numpy array
+Format (``format_version`` 2: 1 plus ``occlusion`` and ``truncation``). S samples, T points in total; every array is a plain numpy array
 (``np.load(path, allow_pickle=False)``). Frames: rect camera frame (x right, y down, z forward, metres), image_2
 pixels; boxes3d are KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
 
 ==================  ==============  ==============================================================================
 name                dtype, shape    meaning
 ==================  ==============  ==============================================================================
-format_version      int64 ()        1
+format_version      int64 ()        2
 points              float32 (T, 4)  x, y, z (rect, metres), intensity (LiDAR reflectance; 1.0 for pseudo-LiDAR)
 point_offsets       int64 (S+1,)    sample i owns ``points[point_offsets[i]:point_offsets[i+1]]`` (CSR)
 seg                 int8 (T,)       per point: 1 inside the sample's 3D box, 0 outside, -1 unknown (weak reals)
@@ -27,6 +27,8 @@ prev_box3d          float32 (S, 7)  steps >= 1: previous step's pseudo-box match
 score_2d            float32 (S,)    2D box confidence (1.0 for annotated boxes; pseudo-label score in refinement)
 P2                  float32 (S,3,4) camera-2 projection of the frame
 image_size          int32 (S, 2)    ``H, W`` pixels
+occlusion           int8 (S,)       KITTI occlusion level 0..3 of the annotated 2D box (a 2D field), -1 if none
+truncation          float32 (S,)    KITTI truncation in [0, 1] of the annotated 2D box (a 2D field), -1 if none
 region_box3d        float32 (S, 7)  refinement sets only: the enlarged, jittered box whose points form the sample
                                     (val/pseudo refinement sets keep boxes without points as zero-point samples;
                                     the refinement provider works in this box's frame, not ``frustum_angle``'s)
@@ -49,7 +51,7 @@ from kitti.atomic import atomic_save_npz, atomic_write_text, file_digest, read_j
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KIND_REAL, KIND_PROXY, KIND_PASTED, KIND_TRUSTED = 0, 1, 2, 3
 KIND_NAMES: tuple[str, ...] = ("real", "proxy", "pasted", "trusted")
 NAN7 = np.full(7, np.nan, np.float32)
@@ -60,7 +62,7 @@ _FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "box2d": (np.float32, (4,)), "box2d_target": (np.float32, (4,)), "frustum_angle": (np.float32, ()),
     "has_3d": (np.bool_, ()), "box3d": (np.float32, (7,)), "depth_window": (np.float32, (2,)),
     "prev_box3d": (np.float32, (7,)), "score_2d": (np.float32, ()), "P2": (np.float32, (3, 4)),
-    "image_size": (np.int32, (2,)),
+    "image_size": (np.int32, (2,)), "occlusion": (np.int8, ()), "truncation": (np.float32, ()),
 }
 _OPTIONAL = {"region_box3d": (np.float32, (7,))}
 
@@ -86,6 +88,8 @@ class FrustumSample:
     points: np.ndarray
     seg: np.ndarray
     region_box3d: np.ndarray | None = None
+    occlusion: int = -1
+    truncation: float = -1.0
 
     @property
     def class_name(self) -> str:

@@ -54,3 +54,16 @@ def test_overrides_parse_yaml_values() -> None:
     assert cfg.train.epochs == 2 and cfg.model.pointnet == [[8], [8], [8], [8]] and cfg.test.method == "nms"
     assert load_config(None, ["train.lr=1"]).train.lr == 1.0  # int accepted for a float
     assert "num_samples: 1024" in dump_config(load_config(None))
+
+
+def test_switches_are_validated_booleans_and_lists() -> None:
+    cfg = load_config(None, ["model.quality_head=false", "test.window=false", "test.score=fg"])
+    assert cfg.model.quality_head is False and cfg.test.window is False and cfg.test.score == "fg"
+    with pytest.raises(ConfigError, match="test.window"):
+        load_config(None, ["test.window=1"])
+    with pytest.raises(ConfigError, match="test.score"):
+        load_config(None, ["test.score=iou"])
+    with pytest.raises(ConfigError, match="box2d_occlusion_weights"):
+        load_config(None, ["loss.box2d_occlusion_weights=[1, 0]"])
+    with pytest.raises(ConfigError, match="box2d_truncation_weights"):
+        load_config(None, ["loss.box2d_truncation_edges=[0.0]"])

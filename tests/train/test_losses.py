@@ -13,11 +13,11 @@ from kitti import geometry as g
 from kitti.frustum.store import KIND_REAL, FrustumSet
 from tests.train.fixtures import tiny_config
 from train.frustum_dataset import FrustumDataset
-from train.losses import box2d_loss, compute_losses, focal_loss
+from train.losses import box2d_loss, box2d_weights, compute_losses, focal_loss
 from train.model import FConvNet
 
 P2 = np.array([[721.5, 0, 609.6, 44.9], [0, 721.5, 172.9, 0.2], [0, 0, 1, 0.003]])
-TERMS_3D = ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "corner")
+TERMS_3D = ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "corner", "quality")
 
 
 def test_2d_loss_is_depth_invariant() -> None:
@@ -65,14 +65,56 @@ def test_weak_real_objects_get_no_3d_gradient(train_world: Path) -> None:
     assert torch.isfinite(total)
     proxy_grad = 0.0
     for name in TERMS_3D:
-        grad_reg, grad_cls = torch.autograd.grad(terms[name], [out["reg"], out["cls"]], retain_graph=True,
-                                                 allow_unused=True, materialize_grads=True)
+        grad_reg, grad_cls, grad_q = torch.autograd.grad(terms[name], [out["reg"], out["cls"], out["quality"]],
+                                                         retain_graph=True, allow_unused=True,
+                                                         materialize_grads=True)
         assert torch.all(grad_reg[real] == 0) and torch.all(grad_cls[real] == 0), name
+        assert torch.all(grad_q[real] == 0), name
         proxy_grad += float(grad_reg[~real].abs().sum())
     assert proxy_grad > 0
-    # the 2D loss does reach real objects
+    # the quality head learns from injected objects only, and its target is detached from the box regression
+    grad_q, grad_reg = torch.autograd.grad(terms["quality"], [out["quality"], out["reg"]], retain_graph=True,
+                                           allow_unused=True, materialize_grads=True)
+    assert grad_q[~real].abs().sum() > 0 and torch.all(grad_reg == 0)
+    # the 2D loss does reach real objects (all of them when every occlusion / truncation level is weighted)
+    batch["occlusion"][:] = 0
+    batch["truncation"][:] = 0.0
+    _, terms = compute_losses(out, batch, tiny_config().loss, 12, "weak", 0.5)
     grad_2d = torch.autograd.grad(terms["box2d"], out["reg"], retain_graph=True)[0]
     assert grad_2d[real].abs().sum() > 0 and torch.all(grad_2d[~real] == 0)
+
+
+def test_2d_loss_skips_occluded_and_truncated_objects_by_default(train_world: Path) -> None:
+    batch = _batch(FrustumSet.load(train_world / "weak" / "frustums_train.npz"))
+    real = batch["is_real"].nonzero(as_tuple=True)[0]
+    assert len(real) >= 3
+    batch["occlusion"][real] = 0
+    batch["truncation"][real] = 0.0
+    batch["occlusion"][real[0]] = 2          # largely occluded
+    batch["truncation"][real[1]] = 0.3       # truncated
+    out = _outputs(batch)
+    _, terms = compute_losses(out, batch, tiny_config().loss, 12, "weak", 0.5)
+    grad = torch.autograd.grad(terms["box2d"], out["reg"])[0].abs().sum(dim=(1, 2))
+    assert grad[real[0]] == 0 and grad[real[1]] == 0 and (grad[real[2:]] > 0).all()
+    # weights per level: everything weighted -> the occluded and truncated objects are back in
+    cfg = tiny_config("loss.box2d_occlusion_weights=[1, 0.5, 0.5, 0.5]",
+                      "loss.box2d_truncation_weights=[1, 0.5, 0.5]")
+    _, terms = compute_losses(out, batch, cfg.loss, 12, "weak", 0.5)
+    grad = torch.autograd.grad(terms["box2d"], out["reg"])[0].abs().sum(dim=(1, 2))
+    assert (grad[real] > 0).all()
+
+
+def test_box2d_weights_per_level() -> None:
+    cfg = tiny_config("loss.box2d_occlusion_weights=[1, 0.5, 0.25, 0.1]",
+                      "loss.box2d_truncation_edges=[0.0, 0.5]", "loss.box2d_truncation_weights=[1, 0.4, 0.2]").loss
+    occ = torch.tensor([0, 1, 2, 3, -1, 0, 0, 0])
+    trunc = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.5, 0.9])
+    assert torch.allclose(box2d_weights(occ, trunc, cfg), torch.tensor([1, 0.5, 0.25, 0.1, 0.1, 0.4, 0.4, 0.2]))
+    pred = torch.tensor([[0.0, 0, 10, 10], [0, 0, 20, 10]])
+    target = torch.tensor([[0.0, 0, 10, 10], [0, 0, 10, 10]])
+    assert float(box2d_loss(pred, target, 0.05, torch.tensor([1.0, 0.0]))) == 0
+    assert float(box2d_loss(pred, target, 0.05, torch.tensor([0.0, 0.0]))) == 0
+    assert float(box2d_loss(pred, target, 0.05, torch.tensor([0.0, 1.0]))) > 0
 
 
 def test_scrambled_real_3d_fields_leave_the_weak_loss_unchanged(train_world: Path) -> None:

@@ -30,8 +30,10 @@ def test_slice_depths() -> None:
 
 
 def test_paper_model_parameter_count() -> None:
-    model = FConvNet(load_config(None))
+    model = FConvNet(load_config(None, ["model.quality_head=false"]))
     assert sum(p.numel() for p in model.parameters()) == 3_316_777  # docs/design.md §6.2, 3 classes
+    with_head = FConvNet(load_config(None))  # + the quality head: one 1x1 conv on the 3 x 256 head input
+    assert sum(p.numel() for p in with_head.parameters()) == 3_316_777 + 3 * 256 + 1
 
 
 def test_forward_shapes_and_empty_slabs() -> None:
@@ -45,6 +47,7 @@ def test_forward_shapes_and_empty_slabs() -> None:
         batch[f"ref{s}"] = torch.stack([torch.zeros_like(z), torch.zeros_like(z), z])[None].expand(b, -1, -1)
     out = model(batch)
     assert out["cls"].shape == (b, 36, 2) and out["reg"].shape == (b, 36, 3 + 24 + 12)
+    assert out["quality"].shape == (b, 36)
     parts = split_regression(out["reg"], 12)
     assert parts["size_res"].shape == (b, 36, 3, 3)
     # slabs beyond the points are empty: their PointNet features are zero (only the one-hot remains)

@@ -9,7 +9,7 @@ import torch
 
 from kitti.frustum.store import KIND_REAL, FrustumSet
 from tests.train.fixtures import tiny_config
-from train.frustum_dataset import FrustumDataset
+from train.frustum_dataset import FrustumDataset, widened_window
 from train.grouping import slice_depths
 
 
@@ -25,7 +25,8 @@ def test_step0_real_objects_have_no_positive_slices(train_world: Path) -> None:
     for i in np.flatnonzero(frustums.arrays["kind"] == KIND_REAL):
         item = dataset[int(i)]
         lo, hi = frustums.arrays["depth_window"][i]
-        inside = (depths >= lo - cfg.data.window_margin) & (depths <= hi + cfg.data.window_margin)
+        pad = max(cfg.data.window_margin, cfg.data.window_band * (lo + hi) / 2)  # the ignore band grows with depth
+        inside = (depths >= lo - pad) & (depths <= hi + pad)
         assert not item["target3d"] and not item["is_proxy"]
         assert torch.equal(item["window"], torch.as_tensor(inside))
         assert torch.equal(item["cls_label"], torch.as_tensor(np.where(inside, -1, 0)))
@@ -53,3 +54,20 @@ def test_per_sample_randomness_is_deterministic(train_world: Path) -> None:
     assert a["points"].shape == (3, 64)
     dataset.set_epoch(1)
     assert not torch.equal(dataset[3]["points"], a["points"])
+
+
+def test_ignore_band_is_proportional_to_depth() -> None:
+    assert widened_window(np.array([8.0, 12.0]), 1.0, 0.1) == (7.0, 13.0)      # 1 m floor close in
+    assert widened_window(np.array([36.0, 44.0]), 1.0, 0.1) == (32.0, 48.0)    # 0.1 x 40 m far away
+    assert widened_window(np.array([36.0, 44.0]), 1.0, 0.0) == (35.0, 45.0)    # window_band 0: fixed margin
+
+
+def test_label_2_occlusion_and_truncation_reach_the_batch(train_world: Path) -> None:
+    frustums = _weak(train_world)
+    dataset = FrustumDataset(frustums, tiny_config().data, "weak")
+    a = frustums.arrays
+    real = a["kind"] == KIND_REAL
+    assert (a["occlusion"][real] >= 0).all() and (a["occlusion"][~real] == -1).all()
+    i = int(np.flatnonzero(real)[0])
+    item = dataset[i]
+    assert int(item["occlusion"]) == a["occlusion"][i] and float(item["truncation"]) == a["truncation"][i]
