@@ -462,8 +462,14 @@ def test_failed_rebuild_keeps_the_finished_stage(ctx: Ctx, capsys: pytest.Captur
     from train.pipeline.__main__ import main
     stage = step_dir(ctx.tmp / "out", 0, 100)
     before = _finished_stage(stage, "f" * 64)
-    _put(ctx.file("label_2"), "Car 0.00 0 -1.57 not numbers\n")  # only the data phase reads it
+    _put(ctx.file("label_2"), "Car 0.00 0 -1.57 not numbers\n")  # only the data phases read it
+    # with trusted geometric fits (the default) the geometric stage reads the labels first and fails
     assert main(_pipeline(ctx)) == 2
+    err = capsys.readouterr().err
+    assert "error: geometric failed" in err and f"label_2/{ctx.train:06d}.txt:1" in err
+    assert _digests(stage) == before
+    # ALPI as published: the step's own data phase fails, beside the finished stage
+    assert main(_pipeline(ctx, "--trusted-fits", "none")) == 2
     err = capsys.readouterr().err
     assert "error: frustums failed" in err and f"label_2/{ctx.train:06d}.txt:1" in err
     assert _digests(stage) == before
