@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from kitti.atomic import atomic_write_bytes, atomic_write_text
+from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none
 from kitti.errors import KittiFormatError
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_labels
@@ -77,6 +77,19 @@ def index_script(run: Path, labels: Path, data: Path, split: str | None, review_
     return f"REVIEW_INDEX = JSON.parse({json.dumps(json.dumps(index, separators=(',', ':')))});\n"
 
 
+def inputs_key(dataset: KittiDataset, labels: Path, split: str | None, frames: list[int]) -> str:
+    """sha256 over what the page shows: the label files and their source sidecars, the data set's label_2 files
+    (the GT display) of the reviewed frames, the split and the page assets; a rebuild with the same key is skipped."""
+    digest = hashlib.sha256(json.dumps([str(labels.resolve()), str(dataset.root.resolve()), split]).encode())
+    for frame in frames:
+        for path in (labels / f"{frame:06d}.txt", labels / f"{frame:06d}.source.json",
+                     dataset.root / "training" / "label_2" / f"{frame:06d}.txt"):
+            digest.update(path.read_bytes() if path.is_file() else b"-")
+    for name in STATIC:
+        digest.update((ASSETS / name).read_bytes())
+    return digest.hexdigest()
+
+
 def build_review(run: Path, data: Path | None = None, split: str | None = None, labels: Path | None = None,
                  workers: int = 2) -> Path:
     """Write ``<run>/review/`` for the labels in ``labels`` (default ``<run>/label_2_pseudo``); returns the path of
@@ -88,6 +101,11 @@ def build_review(run: Path, data: Path | None = None, split: str | None = None, 
     dataset = KittiDataset(data if data is not None else _default_data(run))
     frames = review_frames(dataset, labels, split)
     review = run / "review"
+    key = inputs_key(dataset, labels, split, frames)
+    previous = read_json_or_none(review / MANIFEST)
+    if previous is not None and previous.get("inputs_key") == key and (review / "index.html").is_file():
+        print(f"review page up to date (same labels, data and page assets): {review / 'index.html'}")
+        return review / "index.html"
     inputs = export.FrameInputs(data=dataset.root, labels=labels, review=review)
     names = {f"{frame:06d}" for frame in frames}
     for stale in (review / "frames").glob("*"):
@@ -104,7 +122,7 @@ def build_review(run: Path, data: Path | None = None, split: str | None = None, 
     review_id = hashlib.sha256(json.dumps(
         [str(labels.resolve()), sorted(digests.items())]).encode()).hexdigest()[:16]
     manifest = {"format": "kitti-review", "version": 1, "review_id": review_id, "labels": str(labels.resolve()),
-                "data": str(dataset.root.resolve()), "split": split,
+                "data": str(dataset.root.resolve()), "split": split, "inputs_key": key,
                 "frames": {name: {"sha256": sha, "boxes": count} for name, (sha, count) in digests.items()}}
     atomic_write_text(review / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     atomic_write_text(review / "index_data.js", index_script(run, labels, dataset.root, split, review_id, entries))

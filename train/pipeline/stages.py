@@ -127,14 +127,16 @@ def _rebuild_reason(stage: Path, stage_fingerprint: str, force: bool) -> str | N
     return None
 
 
-def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool) -> Path | None:
-    """The directory the stage must be built in, or None when it is finished with the same inputs (skip it).
+def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool, quiet: bool = False) -> Path | None:
+    """The directory the stage must be built in, or None when it is finished with the same inputs (skip it; said
+    unless ``quiet``).
 
     That is ``stage`` itself for a new or interrupted stage (resumed), else ``<stage>.rebuild`` beside it: the old
     stage stays untouched until :func:`_promote` replaces it with the finished rebuild."""
     reason = _rebuild_reason(stage, stage_fingerprint, force)
     if reason is None and is_finished(stage, stage_fingerprint):
-        print(f"[{name}] finished with the same inputs: skipped ({stage})")
+        if not quiet:
+            print(f"[{name}] finished with the same inputs: skipped ({stage})")
         return None
     if reason is None:
         stage.mkdir(parents=True, exist_ok=True)
@@ -186,7 +188,7 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
         inputs["previous_pseudo_labels"] = hash_dir(previous / TRAIN_DIR / "data", "*.txt")
     trusted: tuple[str | Path, ...] = ()
     if opts.uses_trusted_fits:
-        fits = run_geometric(opts)
+        fits = run_geometric(opts, quiet=True)
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
         trusted = ("--trusted-dir", fits, "--trusted-min-score", str(opts.trusted_min_score))
     parameters = opts.parameters(f"step_{step}")
@@ -251,7 +253,7 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
               "pseudo_labels": hash_dir(train_labels, "*.txt"), "val_predictions": hash_dir(val_labels, "*.txt")}
     fits: Path | None = None
     if opts.fuses_final_labels:
-        fits = run_geometric(opts)
+        fits = run_geometric(opts, quiet=True)
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
     parameters = {**opts.parameters("refinement"), "from_step": from_step}
     work = _prepare(stage, name, fingerprint(parameters, inputs), force)
@@ -287,9 +289,10 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     return final
 
 
-def run_geometric(opts: RunOptions, force: bool = False) -> Path:
+def run_geometric(opts: RunOptions, force: bool = False, quiet: bool = False) -> Path:
     """The geometric labeller (:mod:`kitti.geometric`, training-free, 2D boxes only) on the train frames into
-    ``<output>/geometric_labels/%06d.txt``: a baseline the summary compares the pseudo-labels with."""
+    ``<output>/geometric_labels/%06d.txt``: the baseline of the summary, and the trusted fits of the steps and the
+    fused final labels (which call it ``quiet``: a finished labeller stage is reused without a message)."""
     stage = opts.output / GEOMETRIC_DIR
     name = stage.name
     data = opts.data
@@ -297,7 +300,7 @@ def run_geometric(opts: RunOptions, force: bool = False) -> Path:
               "split": hash_files([data / "ImageSets" / f"{opts.train_split}.txt"]), "labeller_code": code_digest()}
     parameters = {"data": str(data.resolve()), "points": opts.points, "train_split": opts.train_split,
                   "stage": "geometric", **({"depth_dir": opts.depth_dir} if opts.points != "lidar" else {})}
-    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    work = _prepare(stage, name, fingerprint(parameters, inputs), force, quiet)
     if work is None:
         return stage
     stage, final = work, stage

@@ -204,3 +204,16 @@ def test_pseudo_lidar_points_without_a_scan(built_run: tuple[Path, dict], review
     assert payload["has_points"] and max(box["points"] for box in payload["boxes"]) > 20
     bev = cv2.imread(str(run / "review" / "frames" / "000000_bev.png"), cv2.IMREAD_GRAYSCALE)
     assert (bev > 0).sum() > 1000
+
+
+def test_rebuild_skips_unchanged_inputs_and_redoes_changed_ones(run_copy: Path, review_world: Path,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    manifest = run_copy / "review" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    capsys.readouterr()
+    build_review(run_copy, review_world, workers=1)
+    assert "up to date" in capsys.readouterr().out and manifest.stat().st_mtime_ns == before
+    label = sorted((run_copy / "label_2_pseudo").glob("*.txt"))[0]
+    label.write_text("".join(label.read_text().splitlines(keepends=True)[1:]))  # drop one box
+    build_review(run_copy, review_world, workers=1)
+    assert "up to date" not in capsys.readouterr().out and manifest.stat().st_mtime_ns != before
