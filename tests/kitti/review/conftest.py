@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,16 +9,12 @@ import pytest
 from kitti.io.labels import ObjectLabel
 from kitti.review.build import build_review
 from tests.kitti.review.fake_run import make_fake_run
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.worlds import synthetic_world
 
 
 @pytest.fixture(scope="session")
 def review_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("review_world")
-    subprocess.run([sys.executable, "-m", "kitti.synthetic", "--out", str(root), "--frames", "3", "--seed", "2",
-                    "--workers", "1"], check=True, cwd=REPO, capture_output=True)
-    return root
+    return synthetic_world(tmp_path_factory.mktemp("review_world"), frames=3, seed=2)
 
 
 @pytest.fixture(scope="session")
