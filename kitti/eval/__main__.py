@@ -10,19 +10,15 @@ import sys
 from typing import Sequence
 
 from kitti.errors import cli
+from kitti.eval.annos import add_label_dir_arguments
 from kitti.eval.evaluate import evaluate_dirs
-from kitti.eval.protocol import EVAL_CLASSES
 from kitti.eval.report import format_table, write_json
 
 
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kitti.eval", description="KITTI object evaluation: AP (percent) at 40 and 11 recall points for 2D, BEV, 3D and AOS.")
-    parser.add_argument("--gt-dir", required=True, help="ground-truth label_2 directory (<id>.txt, 15 columns)")
-    parser.add_argument("--pred-dir", required=True, help="prediction directory (<id>.txt, 16 columns with score)")
-    parser.add_argument("--split", help="file of frame ids to evaluate (default: every ground-truth file)")
-    parser.add_argument("--classes", nargs="+", default=list(EVAL_CLASSES), choices=EVAL_CLASSES, help="classes (default: %(default)s)")
-    parser.add_argument("--json", help="write the result JSON here (atomically)")
+    add_label_dir_arguments(parser, "prediction directory (<id>.txt, 16 columns with score)", "write the result JSON here (atomically)")
     args = parser.parse_args(argv)
     result = evaluate_dirs(args.gt_dir, args.pred_dir, split=args.split, classes=args.classes)
     if args.json:

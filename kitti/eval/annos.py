@@ -18,6 +18,7 @@ key            shape     meaning
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -25,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from kitti.errors import KittiFormatError
-from kitti.eval.protocol import DONTCARE
+from kitti.eval.protocol import DONTCARE, EVAL_CLASSES
 from kitti.io.dataset import read_split
 from kitti.io.labels import ObjectLabel, read_labels
 
@@ -166,3 +167,14 @@ def load_dirs(gt_dir: str | Path, pred_dir: str | Path,
               f"{len(inverted)} files of {pred_dir} (first: {inverted[0][0]}.txt); evaluated as by the official "
               f"devkit (no 2D overlap)", file=sys.stderr)
     return ids, gt, pred
+
+
+def add_label_dir_arguments(parser: argparse.ArgumentParser, pred_help: str, json_help: str) -> None:
+    """The arguments shared by the label-set commands (``kitti.eval``, ``kitti.eval.diagnose``): ``--gt-dir``,
+    ``--pred-dir``, ``--split``, ``--classes`` and ``--json``."""
+    parser.add_argument("--gt-dir", required=True, help="ground-truth label_2 directory (<id>.txt, 15 columns)")
+    parser.add_argument("--pred-dir", required=True, help=pred_help)
+    parser.add_argument("--split", help="file of frame ids (default: every ground-truth file)")
+    parser.add_argument("--classes", nargs="+", default=list(EVAL_CLASSES), choices=EVAL_CLASSES,
+                        help="classes (default: %(default)s)")
+    parser.add_argument("--json", help=json_help)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from kitti.errors import cli
-from kitti.eval.annos import load_dirs
+from kitti.eval.annos import add_label_dir_arguments, load_dirs
 from kitti.eval.budget import Budget, budget_from_annos
 from kitti.eval.budget_report import format_budget, write_budget_json
 from kitti.eval.protocol import EVAL_CLASSES
@@ -35,11 +35,7 @@ def diagnose(gt_dir: str | Path, pred_dir: str | Path, frames: str | Path | Sequ
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kitti.eval.diagnose", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gt-dir", required=True, help="ground-truth label_2 directory (<id>.txt, 15 columns)")
-    parser.add_argument("--pred-dir", required=True, help="label directory to diagnose (<id>.txt, 16 columns)")
-    parser.add_argument("--split", help="file of frame ids (default: every ground-truth file)")
-    parser.add_argument("--classes", nargs="+", default=list(EVAL_CLASSES), help="classes (default: %(default)s)")
-    parser.add_argument("--json", help="write the full budget as JSON here (atomically)")
+    add_label_dir_arguments(parser, "label directory to diagnose (<id>.txt, 16 columns)", "write the full budget as JSON here (atomically)")
     args = parser.parse_args(argv)
     budget = diagnose(args.gt_dir, args.pred_dir, args.split, args.classes)
     if args.json:
