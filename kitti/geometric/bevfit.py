@@ -8,8 +8,9 @@ sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the
    al., 2017): each point scores ``1 / max(d, d0)`` where ``d`` is its distance to the nearest edge of the
    enclosing rectangle at that heading; the best heading maximises the sum. It favours rectangles whose edges the
    points hug (the visible faces), unlike the minimum-area rectangle which is biased by partial views.
-2. Two candidates per fit (the length axis along either rectangle axis). The visible extent on each axis becomes a
-   size with :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
+2. Two candidates per fit (the length axis along either rectangle axis). The visible extent on each axis, grown by
+   the scan's sampling gap on the face spanning that axis (:func:`sampling_gap`), becomes a size with
+   :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
    it (:func:`place_interval`), since the far faces are not seen.
 """
 from __future__ import annotations
@@ -31,11 +32,12 @@ CLOSENESS_D0 = 0.05
 PARTIAL_STDS = 2.5
 #: sizes are clipped to ``mean +- CLIP_STDS * std``
 CLIP_STDS = 3.0
-#: surface points lie inside the box and a scan samples a face every ``ANGULAR_STEP * range`` metres, so the
-#: visible extent falls short of the face: it is grown by ``EXTENT_MARGIN + ANGULAR_STEP * range`` (metres) before
-#: the prior is applied (ANGULAR_STEP: radians, about the horizontal spacing of a 64-beam scan)
-EXTENT_MARGIN = 0.05
+#: horizontal angular spacing (radians) of consecutive returns of a 64-beam scan (0.18 deg, as recorded in KITTI)
 ANGULAR_STEP = 0.003
+#: smallest cosine of the incidence angle used by :func:`sampling_gap` (caps the gap on faces seen edge-on)
+MIN_INCIDENCE_COS = 0.3
+#: metres added to the visible vertical extent (top point to ground) before the height prior is applied
+HEIGHT_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,14 @@ def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float
     return float(fine[k]), float(d[:, k].mean())
 
 
-def prior_size(extent: float, mean: float, std: float, margin: float = EXTENT_MARGIN) -> float:
+def sampling_gap(range_m: float, incidence_cos: float) -> float:
+    """Expected shortfall (metres) of a face's visible extent: a scan samples a face at range ``range_m`` every
+    ``ANGULAR_STEP * range_m / cos(incidence)`` metres, so its outermost returns fall on average half that spacing
+    inside each end. ``incidence_cos`` is ``|cos|`` of the angle between the ray and the face normal."""
+    return ANGULAR_STEP * range_m / max(incidence_cos, MIN_INCIDENCE_COS)
+
+
+def prior_size(extent: float, mean: float, std: float, margin: float) -> float:
     """Size (metres) along one axis from the visible ``extent``: the prior ``mean`` for a partial view
     (``extent < mean - PARTIAL_STDS std``), else the extent grown by ``margin`` clipped to ``mean +- CLIP_STDS
     std``."""
@@ -105,7 +114,9 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
     ``sensor`` is the BEV position of the sensor (default the camera origin)."""
     sensor = np.zeros(2) if sensor is None else np.asarray(sensor, np.float64)
     phi, residual = closeness_heading(xz)
-    margin = EXTENT_MARGIN + ANGULAR_STEP * float(np.linalg.norm(xz.mean(axis=0) - sensor))
+    to_object = xz.mean(axis=0) - sensor
+    range_m = float(np.linalg.norm(to_object))
+    ray = to_object / max(range_m, 1e-6)
     mean_l, mean_w, _ = MEAN_SIZE[class_name]
     std_l, std_w, _ = SIZE_STD[class_name]
     out = []
@@ -114,8 +125,9 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         e_w = np.array([-e_l[1], e_l[0]])
         cl, cw = xz @ e_l, xz @ e_w
         ext_l, ext_w = float(np.ptp(cl)), float(np.ptp(cw))
-        l = prior_size(ext_l, mean_l, std_l, margin)
-        w = prior_size(ext_w, mean_w, std_w, margin)
+        # the face spanning the length axis has normal e_w, the one spanning the width axis e_l
+        l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
+        w = prior_size(ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))))
         l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
         w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
         centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.geometric.bevfit import bev_candidates, prior_size
+from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import canonical_heading, choose, projected_iou
 from kitti.geometric.score import fit_score, prior_score
@@ -112,7 +112,7 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
     boxes = []
     for cand in candidates:
         y_bottom = float(ground.y_at(cand.centre[0], cand.centre[1])) + lift * ground.normal[1]
-        h = prior_size(y_bottom - top, mean_h, std_h)
+        h = prior_size(y_bottom - top, mean_h, std_h, HEIGHT_MARGIN)
         boxes.append([cand.centre[0], y_bottom, cand.centre[1], h, cand.w, cand.l, canonical_heading(cand.ry)])
     boxes_arr = np.array(boxes)
     best, iou = choose(boxes_arr, np.array([c.excess for c in candidates]), box2d, calib.P2, image_size)

@@ -6,7 +6,14 @@ import pytest
 
 from kitti import geometry as g
 from kitti.geometric import FrameInputs, label_frame
-from kitti.geometric.bevfit import bev_candidates, place_interval, prior_size
+from kitti.geometric.bevfit import (
+    ANGULAR_STEP,
+    MIN_INCIDENCE_COS,
+    bev_candidates,
+    place_interval,
+    prior_size,
+    sampling_gap,
+)
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading
 from kitti.io.calib import Calibration
@@ -73,12 +80,32 @@ def test_ground_plane_recovered_despite_objects() -> None:
 
 
 def test_prior_size_and_interval() -> None:
-    assert prior_size(0.1, 3.9, 0.4) == 3.9                # partial view -> prior mean
-    assert prior_size(4.2, 3.9, 0.4) == pytest.approx(4.25)  # seen extent (+ margin)
-    assert prior_size(9.0, 3.9, 0.4) == pytest.approx(3.9 + 3 * 0.4)
+    assert prior_size(0.1, 3.9, 0.4, 0.05) == 3.9                # partial view -> prior mean
+    assert prior_size(4.2, 3.9, 0.4, 0.05) == pytest.approx(4.25)  # seen extent (+ margin)
+    assert prior_size(9.0, 3.9, 0.4, 0.05) == pytest.approx(3.9 + 3 * 0.4)
     assert place_interval(10.0, 10.5, 4.0, 0.0) == (10.0, 14.0)    # grows away from the sensor
     assert place_interval(-10.5, -10.0, 4.0, 0.0) == (-14.0, -10.0)
     assert place_interval(-1.0, 1.0, 3.0, 0.0) == (-1.5, 1.5)      # sensor between the edges: centred
+
+
+def test_sampling_gap_grows_with_range_and_incidence() -> None:
+    assert sampling_gap(20.0, 1.0) == pytest.approx(ANGULAR_STEP * 20.0)       # face seen head-on
+    assert sampling_gap(20.0, 0.5) == pytest.approx(2 * ANGULAR_STEP * 20.0)   # oblique face: sparser returns
+    assert sampling_gap(20.0, 0.0) == pytest.approx(ANGULAR_STEP * 20.0 / MIN_INCIDENCE_COS)
+
+
+def test_rear_view_width_gets_the_head_on_gap() -> None:
+    """A car straight ahead seen from behind (rear face only, sampled every ANGULAR_STEP * range): the width is the
+    visible extent plus one head-on sampling gap, not more."""
+    z, width = 20.0, 1.6
+    spacing = ANGULAR_STEP * z
+    xs = np.arange(-width / 2 + spacing / 2, width / 2, spacing)
+    rear = np.stack([xs, np.full_like(xs, z)], axis=1)
+    side = np.stack([np.full(5, xs[-1]), z + np.linspace(0.0, 0.3, 5)], axis=1)  # a sliver of one side
+    xz = np.concatenate([rear, side])
+    best = min(bev_candidates(xz, "Car"), key=lambda c: abs(c.w - width))
+    assert best.w == pytest.approx(np.ptp(xs) + spacing, abs=0.02)
+    assert abs(best.w - width) < 0.03
 
 
 @pytest.mark.parametrize("ry", [0.4, -1.2, 1.5707])
