@@ -29,7 +29,7 @@ from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
 from train.pipeline.checks import check_run
 from train.pipeline.label_quality import PRODUCT_NAME, label_quality, label_sets
-from train.pipeline.layout import FINAL_LABELS_DIR, refine_dir, step_dir
+from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
 from train.pipeline.runner import StageFailed
@@ -42,7 +42,7 @@ from train.pipeline.stages import (
     run_refinement,
     run_step,
 )
-from train.pipeline.summary import write_summary
+from train.pipeline.summary import stage_timings, write_summary
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
@@ -92,7 +92,9 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
     if labels_dir.is_dir():
         quality = label_quality(opts.data / "training" / "label_2", dataset.split_path(opts.train_split),
                                 label_sets(opts.output, labels_dir, labels_name))
-    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality)
+    timings = stage_timings([("geometric labeller", opts.output / GEOMETRIC_DIR), *stages])
+    return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality,
+                         timings)
 
 
 @cli

@@ -88,15 +88,45 @@ def _distance_table(by_distance: Sequence[tuple[str, dict[str, Metrics]]]) -> li
     return lines
 
 
+def stage_timings(stages: Sequence[tuple[str, Path]]) -> list[tuple[str, dict[str, float]]]:
+    """Seconds per phase of each stage that recorded them (``timings_s`` of its ``manifest.json``)."""
+    out = []
+    for name, directory in stages:
+        manifest = read_json_or_none(directory / "manifest.json")
+        timings = manifest.get("timings_s") if isinstance(manifest, dict) else None
+        if isinstance(timings, dict) and timings:
+            out.append((name, {phase: float(seconds) for phase, seconds in timings.items()}))
+    return out
+
+
+def timing_section(timings: Sequence[tuple[str, dict[str, float]]]) -> list[str]:
+    """Markdown lines: seconds per stage and phase, each stage's share of the total (the last build of each stage;
+    a stage skipped by a rerun keeps the time of the run that built it)."""
+    if not timings:
+        return []
+    total = sum(sum(phases.values()) for _, phases in timings)
+    lines = ["## Where the time goes", "",
+             "Seconds per stage as recorded in each stage's `manifest.json` (the run that built it).", "",
+             "| stage | phases (s) | total (s) | share |", "|---|---|---|---|"]
+    for name, phases in timings:
+        spent = sum(phases.values())
+        detail = ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in phases.items())
+        lines.append(f"| {name} | {detail} | {spent:.0f} | {spent / max(total, 1e-9):.0%} |")
+    lines += [f"| all stages | | {total:.0f} | 100% |", ""]
+    return lines
+
+
 def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str, Path]],
                   val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = (),
-                  val_by_distance: Sequence[dict[str, Metrics]] = (), label_quality: Metrics | None = None) -> str:
+                  val_by_distance: Sequence[dict[str, Metrics]] = (), label_quality: Metrics | None = None,
+                  timings: Sequence[tuple[str, dict[str, float]]] = ()) -> str:
     """Write ``summary.json``, ``summary.md`` and ``ap_by_stage.png`` into ``output``; returns the Markdown.
 
     ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
     to a stage directory (evaluator JSON shape); ``val_by_distance`` per stage the Car results by distance bin
     (:func:`kitti.eval.distance.evaluate_by_distance`); ``label_quality`` the train frames' label sets against
-    ground truth (:func:`train.pipeline.label_quality.label_quality`; None: no 3D ground truth)."""
+    ground truth (:func:`train.pipeline.label_quality.label_quality`; None: no 3D ground truth); ``timings`` the
+    seconds per stage and phase (:func:`stage_timings`)."""
     val = [(name, read_json_or_none(directory / val_metrics)) for name, directory in stages]
     pseudo = [(name, read_json_or_none(directory / pseudo_metrics)) for name, directory in stages]
     by_distance = list(zip((name for name, _ in stages), val_by_distance))
@@ -104,7 +134,8 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
         {"run": run, "label_quality": label_quality,
          "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
                      "val_car_by_distance": dict(by_distance).get(name)}
-                    for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)]}, indent=2) + "\n")
+                    for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)],
+         "timings_s": dict(timings)}, indent=2) + "\n")
     plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
     lines = ["# ALPI run summary", ""]
     lines += [f"- {key}: {value}" for key, value in run.items()]
@@ -118,6 +149,7 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
               *_table(pseudo, "strict", "R40"), ""]
     lines += ["## Train pseudo-labels per stage against ground truth, R11, strict", "",
               *_table(pseudo, "strict", "R11"), ""]
+    lines += timing_section(timings)
     lines += ["[Label review page](review/index.html)", ""] if (output / "review" / "index.html").is_file() else []
     lines += ["![AP by stage](ap_by_stage.png)", ""]
     lines += [f"![{path.stem}]({path.relative_to(output)})" for path in renders]

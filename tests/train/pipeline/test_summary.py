@@ -10,7 +10,7 @@ import pytest
 
 from kitti.io.labels import ObjectLabel, write_labels
 from train.pipeline.label_quality import GEOMETRIC_LABELS_DIR, label_quality, label_sets
-from train.pipeline.summary import write_summary
+from train.pipeline.summary import stage_timings, write_summary
 
 #: five easy cars (2D boxes 60 px high, unoccluded, untruncated): (x, z); three of them nearer than 10 m
 CARS = [(-2.0, 6.0), (1.0, 8.0), (3.0, 4.0), (2.0, 15.0), (-4.0, 25.0)]
@@ -98,3 +98,20 @@ def test_train_frames_without_3d_ground_truth(tmp_path: Path) -> None:
     assert "The train frames have no 3D ground truth" in markdown and "What limits" not in markdown
     assert json.loads((output / "summary.json").read_text())["label_quality"] is None
     assert "| step 0 | 50.0 / 40.0 / 30.0 | 20.0 / 10.0 / 5.0 |" in markdown
+
+
+def test_summary_shows_where_the_time_goes(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    step0, geometric, unfinished = output / "step0", output / "geometric_labels", output / "step1"
+    for directory in (step0, geometric, unfinished):
+        directory.mkdir(parents=True)
+    (step0 / "manifest.json").write_text(json.dumps({"timings_s": {"data": 15.0, "train": 135.0}}))
+    (geometric / "manifest.json").write_text(json.dumps({"timings_s": {"labels": 50.0}}))
+    (unfinished / "manifest.json").write_text("[]")  # unknown state: no timings, no row
+    timings = stage_timings([("geometric labeller", geometric), ("step 0", step0), ("step 1", unfinished)])
+    assert timings == [("geometric labeller", {"labels": 50.0}), ("step 0", {"data": 15.0, "train": 135.0})]
+    markdown = write_summary(output, {"data": "test"}, [], "val.json", "pseudo.json", timings=timings)
+    assert "| step 0 | data 15, train 135 | 150 | 75% |" in markdown
+    assert "| geometric labeller | labels 50 | 50 | 25% |" in markdown
+    assert "| all stages | | 200 | 100% |" in markdown
+    assert json.loads((output / "summary.json").read_text())["timings_s"]["step 0"] == {"data": 15.0, "train": 135.0}
