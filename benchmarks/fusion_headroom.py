@@ -1,0 +1,119 @@
+"""Where the fused final labels lose AP: per source, and what each source would add if it were perfect (evaluation only).
+
+    python benchmarks/fusion_headroom.py --gt-dir DATA/training/label_2 --labels OUTPUT/label_2_pseudo \\
+        --split DATA/ImageSets/train.txt [--fits OUTPUT/geometric_labels]
+
+The fused labels carry a ``<frame>.source.json`` sidecar (``geometric`` or ``alpi`` per line,
+:mod:`train.pipeline.fusion`). For each class this prints the boxes per source with their median 3D IoU and share
+at the strict IoU (each box paired with the ground-truth object whose 2D box it matches at IoU >= 0.7), then the
+3D AP R40 moderate (strict) of:
+
+- the labels as published;
+- ``learned oracle``: every ``alpi`` box replaced by its ground-truth box (same score): the most a better learned path
+  can add on top of the confident fits;
+- ``fits oracle``: every ``geometric`` box replaced by its ground-truth box;
+- with ``--fits``: the geometric labeller's own labels, the baseline the product is compared with.
+
+Ground-truth 3D boxes are read here for reporting only; nothing is selected with them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+import ops
+from kitti import geometry as g
+from kitti.eval import annos_from_labels, evaluate
+from kitti.eval.protocol import MIN_OVERLAP
+from kitti.io.dataset import read_split
+from kitti.io.labels import ObjectLabel, read_labels
+from kitti.priors import CLASSES
+
+PAIR_IOU_2D = 0.7
+
+
+def _pair(label: ObjectLabel, gt: Sequence[ObjectLabel]) -> ObjectLabel | None:
+    same = [obj for obj in gt if obj.type == label.type]
+    if not same:
+        return None
+    iou = g.box2d_iou(np.array(label.box2d), np.array([obj.box2d for obj in same]))[0]
+    k = int(np.argmax(iou))
+    return same[k] if iou[k] >= PAIR_IOU_2D else None
+
+
+def _box(label: ObjectLabel) -> np.ndarray:
+    return np.array([*label.location, *label.dims, label.ry], np.float64)
+
+
+def _moderate_ap(gt_annos: list, labels: list[list[ObjectLabel]], cls: str) -> float:
+    result = evaluate(gt_annos, [annos_from_labels(frame) for frame in labels], [cls], metrics=("3d",))
+    return float(result["strict"][cls]["3d"]["R40"][1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gt-dir", type=Path, required=True, help="ground-truth label_2 directory")
+    parser.add_argument("--labels", type=Path, required=True, help="fused labels with <frame>.source.json sidecars")
+    parser.add_argument("--split", type=Path, required=True, help="file of frame ids (the labelled frames)")
+    parser.add_argument("--fits", type=Path, help="the geometric labeller's labels (baseline row)")
+    args = parser.parse_args(argv)
+    frames = read_split(args.split)
+    gt = [read_labels(args.gt_dir / f"{f:06d}.txt") for f in frames]
+    gt_annos = [annos_from_labels(frame) for frame in gt]
+    published, sources = [], []
+    for f in frames:
+        path = args.labels / f"{f:06d}.txt"
+        labels = read_labels(path, inverted_ok=True) if path.is_file() else []
+        sidecar = path.with_suffix(".source.json")
+        tags = json.loads(sidecar.read_text()) if sidecar.is_file() else ["alpi"] * len(labels)
+        if len(tags) != len(labels):
+            parser.error(f"{sidecar}: {len(tags)} sources for {len(labels)} label lines")
+        published.append(labels)
+        sources.append(tags)
+
+    def oracle(source: str) -> list[list[ObjectLabel]]:
+        out = []
+        for labels, tags, truth in zip(published, sources, gt):
+            frame = []
+            for label, tag in zip(labels, tags):
+                match = _pair(label, truth) if tag == source else None
+                frame.append(label if match is None else replace(match, score=label.score))
+            out.append(frame)
+        return out
+
+    fits = None
+    if args.fits is not None:
+        fits = [read_labels(args.fits / f"{f:06d}.txt", inverted_ok=True) if (args.fits / f"{f:06d}.txt").is_file()
+                else [] for f in frames]
+    for cls in CLASSES:
+        strict = MIN_OVERLAP["strict"]["3d"][cls]
+        print(f"{cls} (strict 3D IoU {strict:g})")
+        for source in ("geometric", "alpi"):
+            ious = []
+            for labels, tags, truth in zip(published, sources, gt):
+                for label, tag in zip(labels, tags):
+                    if label.type != cls or tag != source:
+                        continue
+                    match = _pair(label, truth)
+                    if match is not None:
+                        ious.append(float(np.asarray(ops.iou_3d(_box(label)[None], _box(match)[None]))[0, 0]))
+            if ious:
+                print(f"  {source:9s} boxes paired {len(ious):4d}   median 3D IoU {np.median(ious):.2f}   "
+                      f"share >= {strict:g} {np.mean(np.array(ious) >= strict):.2f}")
+            else:
+                print(f"  {source:9s} boxes paired    0")
+        rows = [("published", published), ("learned oracle", oracle("alpi")), ("fits oracle", oracle("geometric"))]
+        if fits is not None:
+            rows.append(("geometric labeller", fits))
+        for name, labels in rows:
+            print(f"  3D AP R40 moderate, {name:18s} {_moderate_ap(gt_annos, labels, cls):6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
