@@ -1,11 +1,12 @@
 """The training-free geometric labeller: one 3D box per 2D box of a frame, from the scene points and 2D labels only.
 
-Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class: frustum points above the ground,
-the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
+Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class, nearest first (least occluded,
+then lowest bottom edge in the image): frustum points above the ground that no nearer fitted box has claimed
+(:func:`claim_order`; an occluder's points never become the occluded object), the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
 (from the points around the fitted footprint; a raised sidewalk lifts the box and the fit is redone without
 the sidewalk's points), the prior-constrained BEV rectangles
 (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
-2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`). Where no cluster is found, a box of the class mean
+2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded 2D labels). Where no cluster is found, a box of the class mean
 size is placed along the ray through the 2D box centre at the prior depth ``f_v H / h_box`` (``source="prior"``,
 low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
 Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
@@ -38,6 +39,8 @@ SOURCES = ("fit", "prior")
 BORDER_PX = 2.0
 #: points projecting up to this fraction of the image width beyond its left / right border are kept (truncated boxes)
 OUTSIDE_IMAGE = 0.5
+#: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`)
+CLAIM_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,13 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
     return boxes_arr[best], iou, candidates[best].residual
 
 
+def claim_order(labels: Sequence[Label2D]) -> list[int]:
+    """Indices of ``labels`` in the order their boxes are fitted: the occlusion level (0 = fully visible) first,
+    then the 2D box's bottom edge, lowest in the image first (nearer on a flat road). An occluder is thus fitted
+    before the objects it hides and claims its points."""
+    return sorted(range(len(labels)), key=lambda i: (max(labels[i].occlusion, 0), -labels[i].box2d[3]))
+
+
 def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     """One :class:`GeometricBox` per 2D label of a wanted class, in label order (module docstring)."""
     calib, size = inputs.calib, inputs.image_size
@@ -131,12 +141,14 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
-    out = []
-    for label in inputs.labels:
+    claimed = np.zeros(len(points), bool)
+    results: dict[int, GeometricBox] = {}
+    for index in claim_order(inputs.labels):
+        label = inputs.labels[index]
         if label.type not in inputs.classes:
             continue
         class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
-        in_box = frustum_mask(uv, search_box(box2d, size))
+        in_box = frustum_mask(uv, search_box(box2d, size)) & ~claimed
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
@@ -150,8 +162,10 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                     segment.points = raised
                 box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
             n = len(segment.points)
-            out.append(GeometricBox(box, class_name, fit_score(class_name, n, residual, iou), n, "fit", label))
+            results[index] = GeometricBox(box, class_name, fit_score(class_name, n, residual, iou, label.occlusion), n,
+                                          "fit", label)
+            claimed |= g.points_in_boxes_mask(points, box[None], CLAIM_MARGIN)[:, 0]
         else:
             box, iou = prior_box(class_name, box2d, calib, size, ground)
-            out.append(GeometricBox(box, class_name, prior_score(iou), 0, "prior", label))
-    return out
+            results[index] = GeometricBox(box, class_name, prior_score(iou), 0, "prior", label)
+    return [results[i] for i in sorted(results)]

@@ -1,8 +1,10 @@
 """Fit-quality score in ``[0, 1]`` of a geometric box (higher = more trustworthy).
 
-``score = s_points^0.3 * s_residual^0.2 * iou^0.5`` where ``s_points = 1 - exp(-n / N0[class])`` grows with the
+``score = s_points^0.3 * s_residual^0.2 * iou^0.5 * t_occlusion`` where ``s_points = 1 - exp(-n / N0[class])`` grows with the
 points the fit used, ``s_residual = exp(-r / R0)`` falls with the mean distance ``r`` (metres) of those points to
-the fitted visible edges, and ``iou`` is the 2D IoU of the projected box with the annotated 2D box. A box placed
+the fitted visible edges, ``iou`` is the 2D IoU of the projected box with the annotated 2D box, and
+``t_occlusion = 1 - OCCLUSION_STEP * level`` lowers the trust in the partial view of an object whose 2D label is
+occluded (KITTI level 0 fully visible, 1 partly, 2 largely occluded, 3 unknown: a 2D annotation field). A box placed
 from the prior alone (no fit) scores ``PRIOR_SCALE * iou``, below every fitted box with a sound projection.
 """
 from __future__ import annotations
@@ -14,13 +16,22 @@ N0 = {"Car": 15.0, "Pedestrian": 6.0, "Cyclist": 6.0}
 #: residual scale (metres)
 R0 = 0.15
 PRIOR_SCALE = 0.1
+#: trust lost per KITTI occlusion level of the 2D label
+OCCLUSION_STEP = 0.2
 
 
-def fit_score(class_name: str, n_points: int, residual: float, iou2d: float) -> float:
-    """Score of a fitted box (module docstring)."""
+def occlusion_trust(level: int) -> float:
+    """``t_occlusion`` of a 2D label's occlusion level (module docstring); levels outside 0..3 count as 3."""
+    level = level if 0 <= level <= 3 else 3
+    return 1.0 - OCCLUSION_STEP * level
+
+
+def fit_score(class_name: str, n_points: int, residual: float, iou2d: float, occlusion: int = 0) -> float:
+    """Score of a fitted box (module docstring); ``occlusion`` is the 2D label's KITTI occlusion level."""
     s_points = 1.0 - np.exp(-n_points / N0[class_name])
     s_residual = np.exp(-max(residual, 0.0) / R0)
-    return float(np.clip(s_points ** 0.3 * s_residual ** 0.2 * max(iou2d, 0.0) ** 0.5, 0.0, 1.0))
+    quality = s_points ** 0.3 * s_residual ** 0.2 * max(iou2d, 0.0) ** 0.5
+    return float(np.clip(quality * occlusion_trust(occlusion), 0.0, 1.0))
 
 
 def prior_score(iou2d: float) -> float:

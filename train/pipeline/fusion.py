@@ -1,7 +1,8 @@
 """Final labels from two labellers (beyond ALPI): the learned pipeline's pseudo-labels and the geometric labeller's
 fits (:mod:`kitti.geometric`), both computed from 2D boxes and points only.
 
-Per 2D box, a confident geometric fit (fit quality >= ``min_fit_score``) replaces the learned box of the same class
+Per 2D box, a confident geometric box (score >= ``min_fit_score``, the run's ``--fusion-min-score``) replaces the
+learned box of the same class
 whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`); every other learned box is kept.
 Scores keep one ranking over the frame set: confident fits first (``0.5 + 0.5 * quality``), then the learned boxes
 (``0.5 * score``), so a detector trained on the labels sees the most reliable boxes as the most confident.

@@ -63,6 +63,8 @@ class RunOptions:
     final_labels: str = _option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
                                 "geometric fits in place of the boxes they match (fused), or the pseudo-labels "
                                 "alone (alpi)", FINAL_LABELS)
+    fusion_min_score: float = _option(0.2, "fused final labels: a geometric box with at least this score replaces "
+                                      "the learned box of its 2D box (0..1; lower = more geometric boxes)")
     points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
     depth_dir: str = _option("depth_2", "depth maps of --points depth|lidar+depth", DEPTH_DIRS)
     da3_model: str = _option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
@@ -84,6 +86,7 @@ class RunOptions:
             (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
             (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
             (0.0 <= self.trusted_min_score <= 1.0, f"--trusted-min-score lies in [0, 1], got {self.trusted_min_score}"),
+            (0.0 <= self.fusion_min_score <= 1.0, f"--fusion-min-score lies in [0, 1], got {self.fusion_min_score}"),
             (all("=" in item for item in self.overrides), f"overrides must be KEY=VALUE, got {self.overrides}"),
         ]
         for item in fields(self):
@@ -126,6 +129,8 @@ class RunOptions:
         keep["data_options"] = self.data_options.stage_parameters(stage, self.points)
         if stage != "refinement":
             keep.pop("final_labels")  # only the refinement stage publishes the final labels
+        if stage != "refinement" or not self.fuses_final_labels:
+            keep.pop("fusion_min_score")
         if not self.uses_trusted_fits:
             keep.pop("trusted_min_score")
         keep["stage"] = stage

@@ -16,6 +16,7 @@ from kitti.geometric.bevfit import (
 )
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading
+from kitti.geometric.score import OCCLUSION_STEP, fit_score
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D
 from kitti.priors import MEAN_SIZE, depth_estimate
@@ -150,3 +151,33 @@ def test_empty_frustum_gets_a_prior_box_along_the_ray() -> None:
     assert result.box[1] == pytest.approx(CAMERA_HEIGHT, abs=0.05)  # stands on the ground
     uv, _ = g.project_rect_to_image(result.box[None, :3] - [0, result.box[3] / 2, 0], calib.P2)
     assert uv[0, 0] == pytest.approx(615.0, abs=1.0)  # on the ray through the 2D box centre (standing on the road)
+
+
+def test_occluder_points_are_not_the_occluded_car() -> None:
+    """A large car 5 m behind another, mostly hidden by it (its 2D box spans the occluder): the occluder is fitted
+    first and claims its points, so the occluded car's box lands on its own visible part (without the claim it lands
+    on the occluder, 5.2 m short), with a lower score (occlusion level 2)."""
+    calib = calibration()
+    rng = np.random.default_rng(4)
+    front = np.array([0.0, CAMERA_HEIGHT, 12.0, 1.5, 1.7, 4.2, np.pi / 2])
+    behind = np.array([0.3, CAMERA_HEIGHT, 17.0, 2.0, 2.2, 4.5, np.pi / 2])  # taller and wider: it shows around
+    front_label = label_for(front, calib)
+    hidden_points = visible_box_points(behind, rng)
+    uv, _ = g.project_rect_to_image(hidden_points, calib.P2)
+    x1, y1, x2, y2 = front_label.box2d
+    shadowed = (uv[:, 0] > x1) & (uv[:, 0] < x2) & (uv[:, 1] > y1) & (uv[:, 1] < y2)
+    points = np.concatenate([ground_points(rng), visible_box_points(front, rng), hidden_points[~shadowed]])
+    seen = uv[~shadowed]  # the occluded car's 2D box spans its visible pixels (as a KITTI 2D label)
+    behind_label = Label2D("Car", 0.0, 2, (*seen.min(axis=0), *seen.max(axis=0)))
+    fitted_behind, fitted_front = label_frame(FrameInputs(calib, IMAGE, points, [behind_label, front_label]))
+    assert np.linalg.norm(fitted_front.box[[0, 2]] - front[[0, 2]]) < 0.3
+    assert fitted_behind.source == "fit"
+    assert np.linalg.norm(fitted_behind.box[[0, 2]] - behind[[0, 2]]) < 0.6
+    assert fitted_behind.score < fitted_front.score
+
+
+def test_occlusion_lowers_the_fit_score() -> None:
+    visible = fit_score("Car", 200, 0.02, 0.9, occlusion=0)
+    assert fit_score("Car", 200, 0.02, 0.9, occlusion=1) == pytest.approx(visible * (1 - OCCLUSION_STEP))
+    assert fit_score("Car", 200, 0.02, 0.9, occlusion=2) == pytest.approx(visible * (1 - 2 * OCCLUSION_STEP))
+    assert fit_score("Car", 200, 0.02, 0.9, occlusion=-1) == fit_score("Car", 200, 0.02, 0.9, occlusion=3)
