@@ -26,18 +26,42 @@ from kitti.io.labels import ObjectLabel, format_label_line
 FIT_BAND, LEARNED_BAND = 0.5, 0.5
 
 
+def _pairs(learned: list[ObjectLabel], fits: list[ObjectLabel]) -> dict[int, int]:
+    """One-to-one pairs ``{learned index: fit index}`` of the same class whose 2D boxes overlap with IoU >=
+    ``PREV_MATCH_IOU``, the most overlapping pairs first: each box stands for its own 2D label, so a fit never
+    displaces the learned box of a neighbouring, overlapping 2D box."""
+    candidates = []
+    for i, label in enumerate(learned):
+        for j, fit in enumerate(fits):
+            if fit.type == label.type:
+                iou = float(g.box2d_iou(np.array(label.box2d), np.array(fit.box2d))[0, 0])
+                if iou >= PREV_MATCH_IOU:
+                    candidates.append((iou, i, j))
+    pairs: dict[int, int] = {}
+    for _, i, j in sorted(candidates, reverse=True):
+        if i not in pairs and j not in pairs.values():
+            pairs[i] = j
+    return pairs
+
+
 def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel],
                min_fit_score: float) -> list[tuple[ObjectLabel, str]]:
-    """``(label, source)`` pairs of one frame: confident fits in place of the learned boxes they match, the other
-    learned boxes with their score scaled into the lower band. Scores of both inputs lie in [0, 1]."""
-    confident = [fit for fit in fits if fit.score is not None and fit.score >= min_fit_score]
+    """``(label, source)`` pairs of one frame: confident fits (score >= ``min_fit_score``) in place of the learned
+    boxes of their 2D boxes, the other learned boxes with their score scaled into the lower band, and a fit of a 2D
+    box that has no learned box kept whatever its score (in the band of its confidence). Scores of both inputs lie
+    in [0, 1]."""
+    pairs = _pairs(learned, fits)
+    confident = {j for j, fit in enumerate(fits) if fit.score is not None and fit.score >= min_fit_score}
     fused: list[tuple[ObjectLabel, str]] = []
-    for label in learned:
-        same = [fit.box2d for fit in confident if fit.type == label.type]
-        if same and g.box2d_iou(np.array(label.box2d), np.array(same)).max() >= PREV_MATCH_IOU:
-            continue
-        fused.append((replace(label, score=LEARNED_BAND * float(label.score or 0.0)), "alpi"))
-    fused += [(replace(fit, score=FIT_BAND + (1 - FIT_BAND) * float(fit.score)), "geometric") for fit in confident]
+    for i, label in enumerate(learned):
+        if pairs.get(i) not in confident:
+            fused.append((replace(label, score=LEARNED_BAND * float(label.score or 0.0)), "alpi"))
+    paired = set(pairs.values())
+    for j, fit in enumerate(fits):
+        if j in confident:
+            fused.append((replace(fit, score=FIT_BAND + (1 - FIT_BAND) * float(fit.score)), "geometric"))
+        elif j not in paired:
+            fused.append((replace(fit, score=LEARNED_BAND * float(fit.score or 0.0)), "geometric"))
     return fused
 
 

@@ -31,10 +31,28 @@ def test_fuse_frame_replaces_matches_and_ranks_fits_first() -> None:
         lab.score for lab, src in fused if src == "alpi")
 
 
+def test_a_fit_replaces_only_the_learned_box_of_its_own_2d_box() -> None:
+    """Two overlapping 2D boxes (a car partly behind another, 2D IoU 0.63): the confident fit of one must not
+    displace the learned box of the other."""
+    learned = [label("Car", (655, 176, 674, 196), 55.0, 0.2), label("Car", (659, 177, 674, 199), 48.0, 0.3)]
+    fits = [label("Car", (659, 177, 674, 199), 47.8, 0.7), label("Car", (655, 176, 674, 196), 55.2, 0.05)]
+    fused = fuse_frame(learned, fits, min_fit_score=0.2)
+    got = sorted((lab.location[2], src) for lab, src in fused)
+    assert got == [(47.8, "geometric"), (55.0, "alpi")]
+
+
+def test_a_2d_box_without_learned_box_keeps_its_fit() -> None:
+    fits = [label("Car", (100, 100, 200, 180), 21.0, 0.1), label("Car", (400, 100, 480, 160), 33.0, 0.1)]
+    fused = fuse_frame(LEARNED[:1], fits, min_fit_score=0.6)
+    got = sorted((lab.location[2], round(lab.score, 4), src) for lab, src in fused)
+    assert got == [(20.0, 0.4, "alpi"), (33.0, 0.05, "geometric")]  # weak fit: in the learned band
+
+
 def test_fuse_frame_without_confident_fits_keeps_the_learned_boxes() -> None:
     fused = fuse_frame(LEARNED, FITS, min_fit_score=0.99)
-    assert [lab.location[2] for lab, _ in fused] == [20.0, 30.0, 12.0]
-    assert {src for _, src in fused} == {"alpi"}
+    assert [(lab.location[2], src) for lab, src in fused] == [(20.0, "alpi"), (30.0, "alpi"), (12.0, "alpi"),
+                                                                (9.0, "geometric")]  # the cyclist has no learned box
+    assert fused[-1][0].score == pytest.approx(0.475)
 
 
 @pytest.mark.parametrize("with_fits", [True, False])
