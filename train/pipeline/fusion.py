@@ -6,6 +6,9 @@ learned box of the same class
 whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`); every other learned box is kept.
 Scores keep one ranking over the frame set: confident fits first (``0.5 + 0.5 * quality``), then the learned boxes
 (``0.5 * score``), so a detector trained on the labels sees the most reliable boxes as the most confident.
+With ``agreement_classes``, a geometric box of those classes that has a learned box for the same 2D box is first
+rescored by their agreement, ``score * (1 - AGREEMENT_WEIGHT + AGREEMENT_WEIGHT * BEV IoU)``: two independent
+estimates that agree are more likely right (the learned path's second opinion, worth it where its boxes are good).
 Each published label file gets a sidecar ``<frame>.source.json``: the source of each line (``geometric`` or
 ``alpi``), which the review page shows.
 """
@@ -14,9 +17,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Collection
 
 import numpy as np
 
+import ops
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
 from kitti.frustum.engine import PREV_MATCH_IOU, read_pseudo_labels
@@ -24,6 +29,28 @@ from kitti.io.labels import ObjectLabel, format_label_line
 
 #: fused score bands: confident geometric fits in [0.5, 1], learned boxes in [0, 0.5]
 FIT_BAND, LEARNED_BAND = 0.5, 0.5
+#: share of a geometric box's score that depends on its agreement with the learned box
+AGREEMENT_WEIGHT = 0.5
+
+
+def _bev(label: ObjectLabel) -> np.ndarray:
+    """``(1, 5)`` BEV box ``(x, z, l, w, ry)`` of a label (rect frame, metres, radians)."""
+    h, w, l = label.dims
+    return np.array([[label.location[0], label.location[2], l, w, label.ry]], np.float64)
+
+
+def agreement_rescored(learned: list[ObjectLabel], fits: list[ObjectLabel], pairs: dict[int, int],
+                       classes: Collection[str]) -> list[ObjectLabel]:
+    """``fits`` with the score of each fit of ``classes`` paired with a learned box scaled by their agreement
+    (module docstring); the others unchanged."""
+    partner = {j: i for i, j in pairs.items()}
+    out = []
+    for j, fit in enumerate(fits):
+        if fit.type in classes and j in partner and fit.score is not None:
+            agreement = float(np.asarray(ops.iou_bev(_bev(fit), _bev(learned[partner[j]])))[0, 0])
+            fit = replace(fit, score=fit.score * (1 - AGREEMENT_WEIGHT + AGREEMENT_WEIGHT * agreement))
+        out.append(fit)
+    return out
 
 
 def _pairs(learned: list[ObjectLabel], fits: list[ObjectLabel]) -> dict[int, int]:
@@ -44,13 +71,14 @@ def _pairs(learned: list[ObjectLabel], fits: list[ObjectLabel]) -> dict[int, int
     return pairs
 
 
-def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel],
-               min_fit_score: float) -> list[tuple[ObjectLabel, str]]:
+def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel], min_fit_score: float,
+               agreement_classes: Collection[str] = ()) -> list[tuple[ObjectLabel, str]]:
     """``(label, source)`` pairs of one frame: confident fits (score >= ``min_fit_score``) in place of the learned
     boxes of their 2D boxes, the other learned boxes with their score scaled into the lower band, and a fit of a 2D
     box that has no learned box kept whatever its score (in the band of its confidence). Scores of both inputs lie
-    in [0, 1]."""
+    in [0, 1]. ``agreement_classes``: see the module docstring."""
     pairs = _pairs(learned, fits)
+    fits = agreement_rescored(learned, fits, pairs, agreement_classes)
     confident = {j for j, fit in enumerate(fits) if fit.score is not None and fit.score >= min_fit_score}
     fused: list[tuple[ObjectLabel, str]] = []
     for i, label in enumerate(learned):
@@ -65,7 +93,8 @@ def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel],
     return fused
 
 
-def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fit_score: float) -> dict[str, int]:
+def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fit_score: float,
+                  agreement_classes: Collection[str] = ()) -> dict[str, int]:
     """Write the final label files of every frame of ``learned_dir`` into ``target`` (atomically, stale files
     removed), fused with the fits in ``fits_dir`` when given; returns the count of boxes per source."""
     target.mkdir(parents=True, exist_ok=True)
@@ -81,7 +110,7 @@ def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fi
         if fits_dir is None:
             pairs = [(label, "alpi") for label in learned]
         else:
-            pairs = fuse_frame(learned, read_pseudo_labels(fits_dir, frame), min_fit_score)
+            pairs = fuse_frame(learned, read_pseudo_labels(fits_dir, frame), min_fit_score, agreement_classes)
         for _, source in pairs:
             counts[source] += 1
         atomic_write_text(target / name, "".join(format_label_line(label) + "\n" for label, _ in pairs))

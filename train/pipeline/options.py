@@ -17,6 +17,7 @@ from typing import Any
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
 from kitti.frustum.engine import SUPERVISION
 from kitti.frustum.options import DataOptions, load_data_options
+from kitti.priors import CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
 #: the options ``--demo`` changes when they are not given (the output directory also gets ``_full`` for
@@ -65,6 +66,8 @@ class RunOptions:
                                 "alone (alpi)", FINAL_LABELS)
     fusion_min_score: float = _option(0.2, "fused final labels: a geometric box with at least this score replaces "
                                       "the learned box of its 2D box (0..1; lower = more geometric boxes)")
+    fusion_agreement: str = _option("none", "fused final labels: classes (comma-separated, or none) whose geometric "
+                                    "boxes are rescored by their BEV IoU with the learned box of the same 2D box")
     points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
     depth_dir: str = _option("depth_2", "depth maps of --points depth|lidar+depth", DEPTH_DIRS)
     da3_model: str = _option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
@@ -87,6 +90,9 @@ class RunOptions:
             (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
             (0.0 <= self.trusted_min_score <= 1.0, f"--trusted-min-score lies in [0, 1], got {self.trusted_min_score}"),
             (0.0 <= self.fusion_min_score <= 1.0, f"--fusion-min-score lies in [0, 1], got {self.fusion_min_score}"),
+            (self.fusion_agreement == "none" or set(self.agreement_classes) <= set(CLASSES),
+             f"--fusion-agreement takes none or classes of {', '.join(CLASSES)} separated by commas, "
+             f"got {self.fusion_agreement!r}"),
             (all("=" in item for item in self.overrides), f"overrides must be KEY=VALUE, got {self.overrides}"),
         ]
         for item in fields(self):
@@ -103,6 +109,13 @@ class RunOptions:
     def uses_trusted_fits(self) -> bool:
         """Trusted geometric fits shape the training sets (weak supervision with ``--trusted-fits geometric``)."""
         return self.supervision == "weak" and self.trusted_fits == "geometric"
+
+    @property
+    def agreement_classes(self) -> tuple[str, ...]:
+        """The classes of ``--fusion-agreement`` (empty for ``none``)."""
+        if self.fusion_agreement == "none":
+            return ()
+        return tuple(name.strip() for name in self.fusion_agreement.split(",") if name.strip())
 
     @property
     def fuses_final_labels(self) -> bool:
@@ -131,6 +144,7 @@ class RunOptions:
             keep.pop("final_labels")  # only the refinement stage publishes the final labels
         if stage != "refinement" or not self.fuses_final_labels:
             keep.pop("fusion_min_score")
+            keep.pop("fusion_agreement")
         if not self.uses_trusted_fits:
             keep.pop("trusted_min_score")
         keep["stage"] = stage

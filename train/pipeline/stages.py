@@ -280,7 +280,7 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
         ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
                                                          stage / "refine_val.npz", stage / "refine_pseudo.npz")),
         ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, opts.output / FINAL_LABELS_DIR,
-                                               opts.fusion_min_score)),
+                                               opts.fusion_min_score, opts.agreement_classes)),
     ])
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",

@@ -69,3 +69,17 @@ def test_publish_fused_writes_labels_and_sources(tmp_path: Path, with_fits: bool
     sources = json.loads((target / "000007.source.json").read_text())
     assert len(written) == len(sources) == sum(counts.values())
     assert counts == ({"alpi": 2, "geometric": 2} if with_fits else {"alpi": 3, "geometric": 0})
+
+
+def test_agreement_rescores_fits_of_the_chosen_classes() -> None:
+    """A fit that disagrees with the learned box of its 2D box (BEV IoU 0) keeps half its score; one that agrees
+    exactly keeps all of it; classes outside the agreement set are left alone."""
+    learned = [label("Car", (100, 100, 200, 180), 20.0, 0.5), label("Car", (400, 100, 480, 160), 30.0, 0.5),
+               label("Pedestrian", (600, 90, 630, 170), 12.0, 0.5)]
+    fits = [label("Car", (100, 100, 200, 180), 20.0, 0.8), label("Car", (400, 100, 480, 160), 40.0, 0.8),
+            label("Pedestrian", (600, 90, 630, 170), 15.0, 0.8)]
+    fused = {(lab.type, lab.location[2]): lab.score for lab, src in fuse_frame(learned, fits, 0.2, ("Car",))
+             if src == "geometric"}
+    assert fused[("Car", 20.0)] == pytest.approx(0.5 + 0.5 * 0.8)
+    assert fused[("Car", 40.0)] == pytest.approx(0.5 + 0.5 * 0.4)
+    assert fused[("Pedestrian", 15.0)] == pytest.approx(0.5 + 0.5 * 0.8)

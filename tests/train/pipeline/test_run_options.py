@@ -40,7 +40,13 @@ def test_given_values_and_overrides() -> None:
     ({"ratio": 101}, "--ratio"), ({"gpu": -2}, "--gpu"), ({"seed": -1}, "--seed"), ({"workers": 0}, "--workers"),
     ({"points": "radar"}, "--points"), ({"supervision": "none"}, "--supervision"),
     ({"depth_dir": "depth_3"}, "--depth-dir"), ({"overrides": ("epochs",)}, "KEY=VALUE"),
+    ({"fusion_min_score": 1.5}, "--fusion-min-score"), ({"fusion_agreement": "Car,Truck"}, "--fusion-agreement"),
 ])
 def test_bad_values_name_the_option(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RunOptions(**kwargs)
+
+
+def test_fusion_agreement_classes() -> None:
+    assert RunOptions(fusion_agreement="none").agreement_classes == ()
+    assert RunOptions(fusion_agreement="Car, Cyclist").agreement_classes == ("Car", "Cyclist")
