@@ -27,27 +27,20 @@ from typing import Sequence
 import numpy as np
 
 import ops
-from kitti import geometry as g
 from kitti.eval import annos_from_labels, evaluate
+from kitti.eval.pairing import pair_by_2d_iou
 from kitti.eval.protocol import MIN_OVERLAP
 from kitti.io.dataset import read_split
 from kitti.io.labels import ObjectLabel, read_labels
 from kitti.priors import CLASSES
 
-PAIR_IOU_2D = 0.7
-
 
 def _pair(label: ObjectLabel, gt: Sequence[ObjectLabel]) -> ObjectLabel | None:
+    """The ground-truth object of the label's class whose 2D box matches it (IoU >= 0.7, the error budget's pairing), or None."""
     same = [obj for obj in gt if obj.type == label.type]
-    if not same:
-        return None
-    iou = g.box2d_iou(np.array(label.box2d), np.array([obj.box2d for obj in same]))[0]
-    k = int(np.argmax(iou))
-    return same[k] if iou[k] >= PAIR_IOU_2D else None
-
-
-def _box(label: ObjectLabel) -> np.ndarray:
-    return np.array([*label.location, *label.dims, label.ry], np.float64)
+    _, paired = pair_by_2d_iou(np.array([label.box2d], np.float64),
+                               np.array([obj.box2d for obj in same], np.float64).reshape(-1, 4))
+    return same[int(paired[0])] if len(paired) else None
 
 
 def _moderate_ap(gt_annos: list, labels: list[list[ObjectLabel]], cls: str) -> float:
@@ -101,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         continue
                     match = _pair(label, truth)
                     if match is not None:
-                        ious.append(float(np.asarray(ops.iou_3d(_box(label)[None], _box(match)[None]))[0, 0]))
+                        ious.append(float(np.asarray(ops.iou_3d(label.box3d[None], match.box3d[None]))[0, 0]))
             if ious:
                 print(f"  {source:9s} boxes paired {len(ious):4d}   median 3D IoU {np.median(ious):.2f}   "
                       f"share >= {strict:g} {np.mean(np.array(ious) >= strict):.2f}")

@@ -22,8 +22,8 @@ from typing import Collection
 import numpy as np
 
 import ops
-from kitti import geometry as g
 from kitti.atomic import atomic_write_text
+from kitti.eval.pairing import pair_by_2d_iou
 from kitti.frustum.engine import PREV_MATCH_IOU, read_pseudo_labels
 from kitti.io.labels import ObjectLabel, format_label_line
 
@@ -33,10 +33,8 @@ FIT_BAND, LEARNED_BAND = 0.5, 0.5
 AGREEMENT_WEIGHT = 0.5
 
 
-def _bev(label: ObjectLabel) -> np.ndarray:
-    """``(1, 5)`` BEV box ``(x, z, l, w, ry)`` of a label (rect frame, metres, radians)."""
-    h, w, l = label.dims
-    return np.array([[label.location[0], label.location[2], l, w, label.ry]], np.float64)
+#: columns of a KITTI box ``(x, y, z, h, w, l, ry)`` that make its BEV box ``(x, z, l, w, ry)``
+BEV_COLUMNS = [0, 2, 5, 4, 6]
 
 
 def agreement_rescored(learned: list[ObjectLabel], fits: list[ObjectLabel], pairs: dict[int, int],
@@ -44,30 +42,31 @@ def agreement_rescored(learned: list[ObjectLabel], fits: list[ObjectLabel], pair
     """``fits`` with the score of each fit of ``classes`` paired with a learned box scaled by their agreement
     (module docstring); the others unchanged."""
     partner = {j: i for i, j in pairs.items()}
-    out = []
-    for j, fit in enumerate(fits):
-        if fit.type in classes and j in partner and fit.score is not None:
-            agreement = float(np.asarray(ops.iou_bev(_bev(fit), _bev(learned[partner[j]])))[0, 0])
-            fit = replace(fit, score=fit.score * (1 - AGREEMENT_WEIGHT + AGREEMENT_WEIGHT * agreement))
-        out.append(fit)
+    chosen = [j for j, fit in enumerate(fits) if fit.type in classes and j in partner and fit.score is not None]
+    out = list(fits)
+    if not chosen:
+        return out
+    agreement = ops.iou_bev_pairs(np.array([fits[j].box3d[BEV_COLUMNS] for j in chosen]),
+                                  np.array([learned[partner[j]].box3d[BEV_COLUMNS] for j in chosen]))
+    for j, a in zip(chosen, np.asarray(agreement, np.float64)):
+        out[j] = replace(fits[j], score=fits[j].score * (1 - AGREEMENT_WEIGHT + AGREEMENT_WEIGHT * float(a)))
     return out
 
 
 def _pairs(learned: list[ObjectLabel], fits: list[ObjectLabel]) -> dict[int, int]:
     """One-to-one pairs ``{learned index: fit index}`` of the same class whose 2D boxes overlap with IoU >=
-    ``PREV_MATCH_IOU``, the most overlapping pairs first: each box stands for its own 2D label, so a fit never
-    displaces the learned box of a neighbouring, overlapping 2D box."""
-    candidates = []
-    for i, label in enumerate(learned):
-        for j, fit in enumerate(fits):
-            if fit.type == label.type:
-                iou = float(g.box2d_iou(np.array(label.box2d), np.array(fit.box2d))[0, 0])
-                if iou >= PREV_MATCH_IOU:
-                    candidates.append((iou, i, j))
+    ``PREV_MATCH_IOU``, the most overlapping pairs first (:func:`kitti.eval.pairing.pair_by_2d_iou`): each box
+    stands for its own 2D label, so a fit never displaces the learned box of a neighbouring, overlapping 2D box."""
     pairs: dict[int, int] = {}
-    for _, i, j in sorted(candidates, reverse=True):
-        if i not in pairs and j not in pairs.values():
-            pairs[i] = j
+    for cls in {label.type for label in learned}:
+        mine = [i for i, label in enumerate(learned) if label.type == cls]
+        theirs = [j for j, fit in enumerate(fits) if fit.type == cls]
+        if not theirs:
+            continue
+        rows, cols = pair_by_2d_iou(np.array([learned[i].box2d for i in mine], np.float64).reshape(-1, 4),
+                                    np.array([fits[j].box2d for j in theirs], np.float64).reshape(-1, 4),
+                                    PREV_MATCH_IOU)
+        pairs.update({mine[r]: theirs[c] for r, c in zip(rows, cols)})
     return pairs
 
 
