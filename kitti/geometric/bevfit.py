@@ -12,6 +12,9 @@ sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the
    the scan's sampling gap on the face spanning that axis (:func:`sampling_gap`), becomes a size with
    :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
    it (:func:`place_interval`), since the far faces are not seen.
+3. People (:func:`placed_as_person`): a pedestrian's points give neither a reliable heading nor a near face, and a
+   cyclist seen end-on shows a thin wheel that the scan often misses, so their centre is moved along the sensor ray
+   to :data:`PERSON_SURFACE_DEPTH` behind the points' median range (:func:`centre_behind_surface`).
 """
 from __future__ import annotations
 
@@ -36,6 +39,12 @@ CLIP_STDS = 3.0
 ANGULAR_STEP = 0.003
 #: smallest cosine of the incidence angle used by :func:`sampling_gap` (caps the gap on faces seen edge-on)
 MIN_INCIDENCE_COS = 0.3
+#: median depth (metres, along the sensor ray) of a person's visible surface in front of the box centre: the body
+#: seen as a round cylinder of radius half an adult chest depth (~0.24 m / 2), whose visible half lies on average
+#: ``pi / 4`` of the radius in front of its axis
+PERSON_SURFACE_DEPTH = 0.12 * np.pi / 4
+#: a cyclist whose length axis lies within this angle (degrees) of the sensor ray is seen end-on
+END_ON_DEG = 30.0
 #: metres added to the visible vertical extent (top point to ground) before the height prior is applied
 HEIGHT_MARGIN = 0.05
 
@@ -109,6 +118,21 @@ def place_interval(lo: float, hi: float, size: float, sensor: float) -> tuple[fl
     return mid - size / 2, mid + size / 2
 
 
+def centre_behind_surface(xz: np.ndarray, sensor: np.ndarray, depth: float) -> np.ndarray:
+    """BEV centre ``(x, z)`` metres of an object whose points are ``xz (N, 2)``: on the ray from ``sensor`` through
+    the points' mean, ``depth`` metres beyond their median range."""
+    offset = xz - sensor
+    ray = offset.mean(axis=0)
+    ray /= max(float(np.linalg.norm(ray)), 1e-6)
+    return sensor + ray * (float(np.median(np.linalg.norm(offset, axis=1))) + depth)
+
+
+def placed_as_person(class_name: str, ray_cos: float) -> bool:
+    """Whether a box is centred from the points' median range (:func:`centre_behind_surface`): pedestrians
+    always, cyclists seen end-on (``ray_cos`` = ``|cos|`` of the angle between the sensor ray and the length axis)."""
+    return class_name == "Pedestrian" or (class_name == "Cyclist" and ray_cos > np.cos(np.radians(END_ON_DEG)))
+
+
 def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = None) -> list[BevCandidate]:
     """The two prior-constrained rectangles (length along either fitted axis) of BEV points ``(N, 2)`` (rect x, z);
     ``sensor`` is the BEV position of the sensor (default the camera origin)."""
@@ -131,6 +155,8 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
         w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
         centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
+        if placed_as_person(class_name, abs(float(ray @ e_l))):
+            centre = centre_behind_surface(xz, sensor, PERSON_SURFACE_DEPTH)
         excess = max(0.0, ext_l - l) + max(0.0, ext_w - w)
         out.append(BevCandidate(centre, l, w, float(-length_phi), residual, excess))
     return out

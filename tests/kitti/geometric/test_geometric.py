@@ -9,8 +9,10 @@ from kitti.geometric import FrameInputs, label_frame
 from kitti.geometric.bevfit import (
     ANGULAR_STEP,
     MIN_INCIDENCE_COS,
+    PERSON_SURFACE_DEPTH,
     bev_candidates,
     place_interval,
+    placed_as_person,
     prior_size,
     sampling_gap,
 )
@@ -107,6 +109,45 @@ def test_rear_view_width_gets_the_head_on_gap() -> None:
     best = min(bev_candidates(xz, "Car"), key=lambda c: abs(c.w - width))
     assert best.w == pytest.approx(np.ptp(xs) + spacing, abs=0.02)
     assert abs(best.w - width) < 0.03
+
+
+def scanned_cylinder(centre: np.ndarray, radius: float) -> np.ndarray:
+    """BEV points ``(N, 2)`` of a vertical cylinder's visible half seen from the origin, one return every
+    ``ANGULAR_STEP`` radians of azimuth (the nearest surface point of each ray)."""
+    range_c = float(np.linalg.norm(centre))
+    bearing = np.arctan2(centre[1], centre[0])
+    half = np.arcsin(radius / range_c)
+    rays = bearing + np.arange(-half, half, ANGULAR_STEP)
+    u = np.stack([np.cos(rays), np.sin(rays)], axis=1)
+    along = u @ centre
+    t = along - np.sqrt(np.maximum(radius**2 - (range_c**2 - along**2), 0.0))
+    return u * t[:, None]
+
+
+@pytest.mark.parametrize("range_m", [8.0, 15.0, 25.0])
+def test_pedestrian_centre_is_behind_the_visible_surface(range_m: float) -> None:
+    """A body of radius half a chest depth, anywhere in a 0.84 x 0.66 m box: its centre is found along the ray to a
+    few cm at every range (the near-edge rule put it half a box length behind the nearest point, ~0.3 m too far)."""
+    centre = range_m * np.array([np.sin(0.2), np.cos(0.2)])
+    xz = scanned_cylinder(centre, 0.12)
+    for cand in bev_candidates(xz, "Pedestrian"):
+        assert np.linalg.norm(cand.centre) - range_m == pytest.approx(0.0, abs=0.03)
+        assert np.arctan2(cand.centre[1], cand.centre[0]) == pytest.approx(np.arctan2(centre[1], centre[0]), abs=0.01)
+    assert PERSON_SURFACE_DEPTH == pytest.approx(0.094, abs=0.001)
+
+
+def test_end_on_cyclist_is_placed_like_a_person() -> None:
+    """A cyclist seen from behind whose thin rear wheel the scan missed (only the rider returns): centred on the
+    rider, not half a bicycle length behind him."""
+    range_m = 30.0
+    rider = scanned_cylinder(np.array([0.0, range_m]), 0.12)
+    bike_side = np.stack([np.full(6, 0.02), range_m + np.linspace(-0.6, 0.6, 6)], axis=1)  # frame seen edge-on
+    xz = np.concatenate([rider, bike_side])
+    along = min(bev_candidates(xz, "Cyclist"), key=lambda c: abs(np.cos(c.ry)))  # length axis along the ray (z)
+    assert along.centre[1] == pytest.approx(range_m, abs=0.1)
+    assert placed_as_person("Cyclist", np.cos(np.radians(10.0)))
+    assert not placed_as_person("Cyclist", np.cos(np.radians(60.0)))  # seen from the side: the rectangle fit
+    assert not placed_as_person("Car", 1.0)
 
 
 @pytest.mark.parametrize("ry", [0.4, -1.2, 1.5707])
