@@ -11,7 +11,8 @@ sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the
 2. Two candidates per fit (the length axis along either rectangle axis). The visible extent on each axis, grown by
    the scan's sampling gap on the face spanning that axis (:func:`sampling_gap`), becomes a size with
    :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
-   it (:func:`place_interval`), since the far faces are not seen.
+   it (:func:`place_interval`), since the far faces are not seen. Pedestrians take the prior mean size
+   (:data:`PRIOR_BEV_SIZE`).
 3. People (:func:`placed_as_person`): a pedestrian's points give neither a reliable heading nor a near face, and a
    cyclist seen end-on shows a thin wheel that the scan often misses, so their centre is moved along the sensor ray
    to :data:`PERSON_SURFACE_DEPTH` behind the points' median range (:func:`centre_behind_surface`).
@@ -43,6 +44,9 @@ MIN_INCIDENCE_COS = 0.3
 #: seen as a round cylinder of radius half an adult chest depth (~0.24 m / 2), whose visible half lies on average
 #: ``pi / 4`` of the radius in front of its axis
 PERSON_SURFACE_DEPTH = 0.12 * np.pi / 4
+#: classes whose BEV size is always the prior mean: a pedestrian's box spans the swing of arms and legs, which the
+#: scan of the body cannot measure (its visible extent is the body's)
+PRIOR_BEV_SIZE = ("Pedestrian",)
 #: a cyclist whose length axis lies within this angle (degrees) of the sensor ray is seen end-on
 END_ON_DEG = 30.0
 #: metres added to the visible vertical extent (top point to ground) before the height prior is applied
@@ -150,8 +154,11 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         cl, cw = xz @ e_l, xz @ e_w
         ext_l, ext_w = float(np.ptp(cl)), float(np.ptp(cw))
         # the face spanning the length axis has normal e_w, the one spanning the width axis e_l
-        l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
-        w = prior_size(ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))))
+        if class_name in PRIOR_BEV_SIZE:
+            l, w = mean_l, mean_w
+        else:
+            l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
+            w = prior_size(ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))))
         l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
         w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
         centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w

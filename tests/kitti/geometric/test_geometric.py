@@ -127,12 +127,14 @@ def scanned_cylinder(centre: np.ndarray, radius: float) -> np.ndarray:
 @pytest.mark.parametrize("range_m", [8.0, 15.0, 25.0])
 def test_pedestrian_centre_is_behind_the_visible_surface(range_m: float) -> None:
     """A body of radius half a chest depth, anywhere in a 0.84 x 0.66 m box: its centre is found along the ray to a
-    few cm at every range (the near-edge rule put it half a box length behind the nearest point, ~0.3 m too far)."""
+    few cm at every range (the near-edge rule put it half a box length behind the nearest point, ~0.3 m too far),
+    and the box takes the prior size."""
     centre = range_m * np.array([np.sin(0.2), np.cos(0.2)])
     xz = scanned_cylinder(centre, 0.12)
     for cand in bev_candidates(xz, "Pedestrian"):
         assert np.linalg.norm(cand.centre) - range_m == pytest.approx(0.0, abs=0.03)
         assert np.arctan2(cand.centre[1], cand.centre[0]) == pytest.approx(np.arctan2(centre[1], centre[0]), abs=0.01)
+        assert (cand.l, cand.w) == pytest.approx(MEAN_SIZE["Pedestrian"][:2])  # the body's extent is not the box's
     assert PERSON_SURFACE_DEPTH == pytest.approx(0.094, abs=0.001)
 
 
