@@ -13,12 +13,12 @@ The error budget of a label set (coverage, per-box IoU, signed errors, ranking, 
 :mod:`~kitti.eval.budget_report`.
 """
 from kitti.eval.annos import Anno, annos_from_labels, check_anno, empty_anno, load_dirs, read_gt_file, read_pred_file
-from kitti.eval.evaluate import ALL_METRICS, Result, evaluate, evaluate_dirs
+from kitti.eval.evaluate import ALL_METRICS, Result, ap_ceiling, evaluate, evaluate_dirs
 from kitti.eval.protocol import DIFFICULTIES, EVAL_CLASSES
 from kitti.eval.report import format_table, write_json
 
 __all__ = [
-    "ALL_METRICS", "Anno", "DIFFICULTIES", "EVAL_CLASSES", "Result", "annos_from_labels", "check_anno",
+    "ALL_METRICS", "Anno", "DIFFICULTIES", "EVAL_CLASSES", "Result", "annos_from_labels", "ap_ceiling", "check_anno",
     "empty_anno", "evaluate", "evaluate_dirs", "format_table", "load_dirs", "read_gt_file", "read_pred_file",
     "write_json",
 ]

@@ -139,6 +139,15 @@ def evaluate(gt_annos: Sequence[Mapping[str, np.ndarray]], dt_annos: Sequence[Ma
     return result
 
 
+def ap_ceiling(gt_annos: Sequence[Mapping[str, np.ndarray]], classes: Sequence[str] = EVAL_CLASSES,
+               metrics: Sequence[str] = ("3d",), overlap_sets: Sequence[str] = ("strict",)) -> Result:
+    """The AP of perfect labels on these frames: the ground truth scored as predictions (score 1), layout as
+    :func:`evaluate`. It is below 100 where a class has ``n <= 40`` valid boxes at a difficulty: the protocol's R40
+    score thresholds then step recall by ``1 / n`` each, and AP is at most ``(n - 1) / 40`` (21 cyclists give 50)."""
+    perfect = [dict(anno, score=np.ones(len(anno["name"]))) for anno in gt_annos]
+    return evaluate(gt_annos, perfect, classes=classes, metrics=metrics, overlap_sets=overlap_sets)
+
+
 def evaluate_dirs(gt_dir: str | Path, pred_dir: str | Path, split: str | Path | Sequence[str] | None = None,
                   classes: Sequence[str] = EVAL_CLASSES, metrics: Sequence[str] = ALL_METRICS,
                   overlap_sets: Sequence[str] = ("strict", "loose")) -> Result:

@@ -4,10 +4,11 @@ Each label set (the run's final pseudo-labels, and the geometric labeller's labe
 exists) gets the KITTI AP (R40/R11, BEV and 3D, strict and loose: :func:`kitti.eval.evaluate`) and the error budget
 (:mod:`kitti.eval.budget`). Layout (also ``summary.json["label_quality"]``)::
 
-    {"frames": F, "gt_dir": "...", "limits": "Car: ...; Pedestrian: ...",
+    {"frames": F, "gt_dir": "...", "limits": "Car: ...; Pedestrian: ...", "ap_ceiling": Result,
      "label_sets": [{"name": "ALPI final pseudo-labels", "dir": "...", "ap": Result, "budget": Budget}, ...]}
 
-``limits`` names what limits the first set (the product). Ground truth is read in full here: this is reporting,
+``limits`` names what limits the first set (the product); ``ap_ceiling`` is the 3D strict AP of perfect labels on
+these frames (:func:`kitti.eval.evaluate.ap_ceiling`: below 100 for a class with fewer than 40 boxes). Ground truth is read in full here: this is reporting,
 nothing on the labelling path reads it.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from kitti.eval.annos import load_dirs
 from kitti.eval.budget import budget_from_annos
 from kitti.eval.budget_report import limits_line
-from kitti.eval.evaluate import evaluate
+from kitti.eval.evaluate import ap_ceiling, evaluate
 from kitti.eval.protocol import EVAL_CLASSES
 
 #: the geometric labeller's output under the run's output root (KITTI label_2 files of the train frames)
@@ -62,4 +63,4 @@ def label_quality(gt_dir: Path, split: Path, sets: Sequence[tuple[str, Path]]) -
     if not entries:
         return None
     return {"frames": frames, "gt_dir": str(gt_dir), "limits": limits_line(entries[0]["budget"]),
-            "label_sets": entries}
+            "ap_ceiling": ap_ceiling(gt), "label_sets": entries}

@@ -43,6 +43,12 @@ def _row(cls: str, label_set: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _ceiling_line(ceiling: Mapping[str, Any]) -> str:
+    cells = ", ".join(f"{cls} {_ap(ceiling, 'strict', cls, '3d')}" for cls in EVAL_CLASSES if cls in ceiling["strict"])
+    return (f"AP ceiling of these frames (perfect labels, 3D R40 strict): {cells}. The protocol caps AP at "
+            f"(n - 1) / 40 where a class has n <= 40 boxes of a difficulty.")
+
+
 def product_section(quality: Mapping[str, Any] | None) -> list[str]:
     """Markdown lines of the section (a note when the train frames have no 3D ground truth)."""
     title = "## The product: final pseudo-labels of the train frames against ground truth"
@@ -58,7 +64,7 @@ def product_section(quality: Mapping[str, Any] | None) -> list[str]:
     for cls in EVAL_CLASSES:
         for label_set in quality["label_sets"]:
             lines.append("| " + " | ".join(_row(cls, label_set)) + " |")
-    lines += ["", f"**What limits the labels:** {quality['limits']}", "",
+    lines += ["", _ceiling_line(quality["ap_ceiling"]), "", f"**What limits the labels:** {quality['limits']}", "",
               "Full error budgets (by distance and occlusion): `summary.json` (`label_quality`), or "
               "`python -m kitti.eval.diagnose --gt-dir <label_2> --pred-dir <labels> --split <train split>`.", ""]
     return lines

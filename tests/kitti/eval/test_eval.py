@@ -14,7 +14,7 @@ import pytest
 
 import ops
 from kitti.errors import KittiFormatError
-from kitti.eval import annos_from_labels, empty_anno, evaluate, evaluate_dirs, format_table
+from kitti.eval import annos_from_labels, ap_ceiling, empty_anno, evaluate, evaluate_dirs, format_table
 from kitti.eval.__main__ import main
 from kitti.eval.overlaps import IOU, OVER_FIRST, bev_boxes, box_overlap, boxes_3d
 from kitti.eval.synthetic import synthetic_annos
@@ -82,6 +82,12 @@ def test_small_set_cap_with_identical_boxes(n_gt: int, r40: float, r11: float) -
             assert ap(result, metric, overlap_set=overlap_set)["R11"] == pytest.approx([r11] * 3, abs=1e-9)
     assert ops.iou_3d(np.array([[1.0, 1.65, 20.0, 1.5, 1.6, 3.9, 0.3]]),
                       np.array([[1.0, 1.65, 20.0, 1.5, 1.6, 3.9, 0.3]]))[0, 0] == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_gt, ceiling", [(10, 9 / 40 * 100), (60, 100.0)])
+def test_ap_ceiling_is_the_ap_of_perfect_labels(n_gt: int, ceiling: float) -> None:
+    gt = [frame(obj("Car", car_row(0), x=float(i))) for i in range(n_gt)]
+    assert ap(ap_ceiling(gt), "3d")["R40"] == pytest.approx([ceiling] * 3, abs=1e-9)
 
 
 def test_duplicate_detection_is_a_false_positive() -> None:

@@ -66,6 +66,7 @@ def test_summary_leads_with_the_labels_and_the_geometric_baseline(tmp_path: Path
     product_row = next(line for line in markdown.splitlines() if line.startswith("| Car | ALPI final pseudo-labels |"))
     assert "| 1.00 | 0.53 | 0.40 / 1.00 |" in product_row  # coverage, median IoU; 2 of 5 pairs reach 3D IoU 0.7
     assert "| Pedestrian | ALPI final pseudo-labels | - |" in markdown
+    assert "AP ceiling of these frames (perfect labels, 3D R40 strict): Car 10.0 / 10.0 / 10.0." in markdown
     assert ("**What limits the labels:** Car: depth +0.50 m median bias at 0-10 m (removing it: recall at 3D IoU >= "
             "0.7 0.40 -> 1.00)") in markdown
 
