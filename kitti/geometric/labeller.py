@@ -35,6 +35,9 @@ PRIOR_HEADINGS = 12
 #: local ground higher than this above the plane (metres) lifts the box (kerb-high sidewalks)
 LIFT_MIN = 0.05
 SOURCES = ("fit", "prior")
+#: classes whose largely occluded 2D boxes (KITTI level >= 2) bound the depth from above only: a person hidden from
+#: below (behind a parked car) has a 2D box shorter than the body, so the height prior ``f_v H / h_box`` lies too far
+DEPTH_BOUND_CLASSES = ("Pedestrian", "Cyclist")
 #: a 2D box edge this close (pixels) to the left or right image border is truncated there
 BORDER_PX = 2.0
 #: points projecting up to this fraction of the image width beyond its left / right border are kept (truncated boxes)
@@ -152,7 +155,8 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
-                                 fully_visible=label.occlusion == 0 and label.truncation < 0.1)
+                                 fully_visible=label.occlusion == 0 and label.truncation < 0.1,
+                                 depth_bound=label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
         if segment is not None:
             box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
             lift = local_offset(band, box)

@@ -4,7 +4,8 @@ Clustering: the candidate points are rasterised on a BEV grid (rect x, z) of :da
 dilated so that cells closer than a distance-dependent gap join, and connected components are the clusters.
 The chosen cluster maximises ``points * coverage * prior``: ``coverage`` is the share of the 2D box's width that the
 cluster's pixels span, ``prior`` a log-normal likelihood of the cluster's depth around the class depth prior
-``f_v H / h_box`` (:func:`kitti.priors.depth_estimate`). Nothing here reads 3D labels.
+``f_v H / h_box`` (:func:`kitti.priors.depth_estimate`), or, where the 2D box may be shorter than the object (hidden
+from below), flat up to that depth and log-normal beyond it (``depth_bound``). Nothing here reads 3D labels.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ MIN_HEIGHT_ABOVE_GROUND = {"Car": 0.25, "Pedestrian": 0.15, "Cyclist": 0.15}
 MAX_ABOVE_PRIOR = 0.8
 #: depth range searched around the class depth prior: ``[lo * d, hi * d + 5 m]``
 DEPTH_RANGE = (0.35, 1.6)
+#: nearest depth (metres) searched when the depth prior is a far bound only
+NEAREST_DEPTH = 0.5
 #: sigma of the log-depth prior likelihood: fully visible objects (the 2D box spans the whole object, so the height
 #: prior fixes the depth to about the class height spread), and occluded or truncated ones
 LOG_DEPTH_SIGMA = {"visible": 0.15, "partial": 0.35}
@@ -62,16 +65,18 @@ def _components(xz: np.ndarray, gap: float) -> np.ndarray:
 
 def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2d: np.ndarray, class_name: str,
                    prior_depth: float, prior_height: float, min_points: int = 3,
-                   fully_visible: bool = False) -> Segment | None:
+                   fully_visible: bool = False, depth_bound: bool = False) -> Segment | None:
     """Pick the object's cluster among frustum points.
 
     ``points (N, 3+)`` rect frame, ``uv (N, 2)`` their pixels, ``heights (N,)`` above the ground plane (metres),
     all already restricted to the 2D box; ``prior_depth`` metres (rect z); ``fully_visible`` (2D label not occluded,
-    not truncated) tightens the depth prior. Returns None when no cluster has ``min_points`` points.
+    not truncated) tightens the depth prior; ``depth_bound`` makes it a far bound only (every depth from 0.5 m up to
+    ``prior_depth`` is searched and equally likely). Returns None when no cluster has ``min_points`` points.
     """
     z = points[:, 2]
+    near = NEAREST_DEPTH if depth_bound else DEPTH_RANGE[0] * prior_depth
     keep = ((heights > MIN_HEIGHT_ABOVE_GROUND[class_name]) & (heights < prior_height + MAX_ABOVE_PRIOR)
-            & (z > DEPTH_RANGE[0] * prior_depth) & (z < DEPTH_RANGE[1] * prior_depth + 5.0))
+            & (z > near) & (z < DEPTH_RANGE[1] * prior_depth + 5.0))
     idx = np.flatnonzero(keep)
     if len(idx) < min_points:
         return None
@@ -91,7 +96,10 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
         u = pix[members, 0]
         coverage = float(np.clip((u.max() - u.min()) / width, 0.0, 1.0))
         depth = float(pts[members, 2].mean())
-        prior = float(np.exp(-0.5 * (np.log(max(depth, 0.1) / prior_depth) / sigma) ** 2))
+        log_ratio = np.log(max(depth, 0.1) / prior_depth)
+        if depth_bound:
+            log_ratio = max(log_ratio, 0.0)
+        prior = float(np.exp(-0.5 * (log_ratio / sigma) ** 2))
         score = np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
         if score > best_score:
             best, best_score, best_cov = members, score, coverage

@@ -219,6 +219,31 @@ def test_occluder_points_are_not_the_occluded_car() -> None:
     assert fitted_behind.score < fitted_front.score
 
 
+def test_person_hidden_from_below_is_not_placed_on_the_background() -> None:
+    """A pedestrian 3 m behind a parked car, only head and shoulders above its roof: the short 2D box (occlusion 2)
+    puts the height prior ~3x too far, on a wall behind. As a far bound only, the prior lets the person's own
+    points win (with the two-sided prior the box lands on the wall, ~26 m too far)."""
+    calib = calibration()
+    rng = np.random.default_rng(5)
+    car = np.array([0.0, CAMERA_HEIGHT, 10.0, 1.5, 1.7, 4.2, np.pi / 2])
+    person = np.array([0.2, CAMERA_HEIGHT, 14.0, 1.75, 0.6, 0.8, 0.0])
+    car_label = label_for(car, calib)
+    body = visible_box_points(person, rng, spacing=0.05)
+    uv, _ = g.project_rect_to_image(body, calib.P2)
+    x1, y1, x2, y2 = car_label.box2d
+    shown = ~((uv[:, 0] > x1) & (uv[:, 0] < x2) & (uv[:, 1] > y1) & (uv[:, 1] < y2))  # not behind the car
+    person_label = Label2D("Pedestrian", 0.0, 2, (*uv[shown].min(axis=0), *uv[shown].max(axis=0)))
+    # a wall at 40 m sampled like a 64-beam scan there (0.12 m across, 0.28 m between beams)
+    wall_x, wall_y = np.meshgrid(np.arange(-6.0, 6.0, 0.12), np.arange(CAMERA_HEIGHT - 3.0, CAMERA_HEIGHT, 0.28))
+    wall = np.stack([wall_x.ravel(), wall_y.ravel(), np.full(wall_x.size, 40.0)], axis=1)
+    points = np.concatenate([ground_points(rng), visible_box_points(car, rng), body[shown], wall])
+    fitted_car, fitted_person = label_frame(FrameInputs(calib, IMAGE, points, [car_label, person_label]))
+    assert depth_estimate("Pedestrian", person_label.box2d[3] - person_label.box2d[1], calib.focal_v) > 30.0
+    assert fitted_person.source == "fit"
+    assert np.linalg.norm(fitted_person.box[[0, 2]] - person[[0, 2]]) < 0.3
+    assert np.linalg.norm(fitted_car.box[[0, 2]] - car[[0, 2]]) < 0.3
+
+
 def test_occlusion_lowers_the_fit_score() -> None:
     visible = fit_score("Car", 200, 0.02, 0.9, occlusion=0)
     assert fit_score("Car", 200, 0.02, 0.9, occlusion=1) == pytest.approx(visible * (1 - OCCLUSION_STEP))
