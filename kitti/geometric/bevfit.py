@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kitti.frustum.sensor import HDL64_AZIMUTH_STEP_DEG
 from kitti.priors import MEAN_SIZE, SIZE_STD
 
 HEADING_STEPS = 90
@@ -36,8 +37,8 @@ CLOSENESS_D0 = 0.05
 PARTIAL_STDS = 2.5
 #: sizes are clipped to ``mean +- CLIP_STDS * std``
 CLIP_STDS = 3.0
-#: horizontal angular spacing (radians) of consecutive returns of a 64-beam scan (0.18 deg, as recorded in KITTI)
-ANGULAR_STEP = 0.003
+#: horizontal angular spacing (radians) of consecutive returns of the scan (the HDL-64E's, as recorded in KITTI)
+ANGULAR_STEP = float(np.radians(HDL64_AZIMUTH_STEP_DEG))
 #: smallest cosine of the incidence angle used by :func:`sampling_gap` (caps the gap on faces seen edge-on)
 MIN_INCIDENCE_COS = 0.3
 #: median depth (metres, along the sensor ray) of a person's visible surface in front of the box centre: the body
