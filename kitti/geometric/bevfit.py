@@ -48,6 +48,8 @@ PERSON_SURFACE_DEPTH = 0.12 * np.pi / 4
 #: classes whose BEV size is always the prior mean: a pedestrian's box spans the swing of arms and legs, which the
 #: scan of the body cannot measure (its visible extent is the body's)
 PRIOR_BEV_SIZE = ("Pedestrian",)
+#: classes that may be placed as a person (:func:`placed_as_person`)
+PERSON_CLASSES = ("Pedestrian", "Cyclist")
 #: a cyclist whose length axis lies within this angle (degrees) of the sensor ray is seen end-on
 END_ON_DEG = 30.0
 #: metres added to the visible vertical extent (top point to ground) before the height prior is applied
@@ -123,19 +125,16 @@ def place_interval(lo: float, hi: float, size: float, sensor: float) -> tuple[fl
     return mid - size / 2, mid + size / 2
 
 
-def centre_behind_surface(xz: np.ndarray, sensor: np.ndarray, depth: float) -> np.ndarray:
-    """BEV centre ``(x, z)`` metres of an object whose points are ``xz (N, 2)``: on the ray from ``sensor`` through
-    the points' mean, ``depth`` metres beyond their median range."""
-    offset = xz - sensor
-    ray = offset.mean(axis=0)
-    ray /= max(float(np.linalg.norm(ray)), 1e-6)
-    return sensor + ray * (float(np.median(np.linalg.norm(offset, axis=1))) + depth)
+def centre_behind_surface(xz: np.ndarray, sensor: np.ndarray, ray: np.ndarray) -> np.ndarray:
+    """BEV centre ``(x, z)`` metres of a person whose points are ``xz (N, 2)``: on the unit ``ray`` from ``sensor``
+    (through the points' mean), :data:`PERSON_SURFACE_DEPTH` beyond the points' median range."""
+    return sensor + ray * (float(np.median(np.linalg.norm(xz - sensor, axis=1))) + PERSON_SURFACE_DEPTH)
 
 
 def placed_as_person(class_name: str, ray_cos: float) -> bool:
     """Whether a box is centred from the points' median range (:func:`centre_behind_surface`): pedestrians
     always, cyclists seen end-on (``ray_cos`` = ``|cos|`` of the angle between the sensor ray and the length axis)."""
-    return class_name == "Pedestrian" or (class_name == "Cyclist" and ray_cos > np.cos(np.radians(END_ON_DEG)))
+    return class_name == "Pedestrian" or (class_name in PERSON_CLASSES and ray_cos > np.cos(np.radians(END_ON_DEG)))
 
 
 def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = None) -> list[BevCandidate]:
@@ -148,6 +147,7 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
     ray = to_object / max(range_m, 1e-6)
     mean_l, mean_w, _ = MEAN_SIZE[class_name]
     std_l, std_w, _ = SIZE_STD[class_name]
+    person_centre = centre_behind_surface(xz, sensor, ray) if class_name in PERSON_CLASSES else None
     out = []
     for length_phi in (phi, phi + np.pi / 2):
         e_l = np.array([np.cos(length_phi), np.sin(length_phi)])
@@ -160,11 +160,12 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         else:
             l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
             w = prior_size(ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))))
-        l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
-        w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
-        centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
-        if placed_as_person(class_name, abs(float(ray @ e_l))):
-            centre = centre_behind_surface(xz, sensor, PERSON_SURFACE_DEPTH)
+        if person_centre is not None and placed_as_person(class_name, abs(float(ray @ e_l))):
+            centre = person_centre
+        else:
+            l0, l1 = place_interval(float(cl.min()), float(cl.max()), l, float(sensor @ e_l))
+            w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
+            centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
         excess = max(0.0, ext_l - l) + max(0.0, ext_w - w)
         out.append(BevCandidate(centre, l, w, float(-length_phi), residual, excess))
     return out
