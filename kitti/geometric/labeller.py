@@ -97,6 +97,12 @@ def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size
     return boxes[best], float(iou[best])
 
 
+def cut_vertically(box2d: np.ndarray, image_size: tuple[int, int]) -> bool:
+    """Whether a 2D box touches the top or bottom image border: its height (pixels) is then only a lower bound of
+    the object's, so the height prior ``f_v H / h_box`` bounds the depth from above only."""
+    return bool(box2d[1] <= BORDER_PX or box2d[3] >= image_size[0] - 1 - BORDER_PX)
+
+
 def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """The image region searched for a 2D box's points: the box, open to infinity on a side where it touches the
     image border (a truncated object continues outside the image, where LiDAR points may still see it)."""
@@ -156,7 +162,8 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
                                  HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
-                                 depth_bound=label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
+                                 depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
+                                 or cut_vertically(box2d, size))
         if segment is not None:
             box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
             lift = local_offset(band, box)

@@ -2,8 +2,10 @@
 
 Clustering: the candidate points are rasterised on a BEV grid (rect x, z) of :data:`CELL` metres, the occupancy is
 dilated so that cells closer than a distance-dependent gap join, and connected components are the clusters.
-The chosen cluster maximises ``points * coverage * prior``: ``coverage`` is the share of the 2D box's width that the
-cluster's pixels span, ``prior`` a log-normal likelihood of the cluster's depth around the class depth prior
+The chosen cluster maximises ``points * coverage * prior * extent``: ``coverage`` is the share of the 2D box's width
+that the cluster's pixels span inside the box (a cluster reaching far outside a truncated box covers only its own
+part of it), ``extent`` penalises a cluster longer than the class can be (a wall or a fence along a parked car),
+``prior`` a log-normal likelihood of the cluster's depth around the class depth prior
 ``f_v H / h_box`` (:func:`kitti.priors.depth_estimate`), or, where the 2D box may be shorter than the object (hidden
 from below), flat up to that depth and log-normal beyond it (``depth_bound``). Nothing here reads 3D labels.
 """
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from kitti.priors import MEAN_SIZE, SIZE_STD
 
 #: BEV grid cell (metres)
 CELL = 0.15
@@ -29,6 +33,9 @@ NEAREST_DEPTH = 0.5
 LOG_DEPTH_SIGMA = {"visible": 0.15, "partial": 0.35}
 #: most points clustered per box (random subset above this, deterministic)
 MAX_POINTS = 4000
+#: longest BEV extent (metres, along the cluster's principal axis) an object of the class can have: mean length +
+#: 3 std of :data:`kitti.priors.MEAN_SIZE` / :data:`kitti.priors.SIZE_STD`
+MAX_EXTENT = {name: MEAN_SIZE[name][0] + 3.0 * SIZE_STD[name][0] for name in MEAN_SIZE}
 
 
 @dataclass
@@ -63,6 +70,25 @@ def _components(xz: np.ndarray, gap: float) -> np.ndarray:
     return labels[idx[:, 1] + pad, idx[:, 0] + pad]
 
 
+def box_coverage(u: np.ndarray, box2d: np.ndarray) -> float:
+    """Share of the 2D box's width (pixels) that the pixel columns ``u (K,)`` of a cluster span inside the box."""
+    width = max(float(box2d[2] - box2d[0]), 1.0)
+    inside = min(float(u.max()), float(box2d[2])) - max(float(u.min()), float(box2d[0]))
+    return float(np.clip(inside / width, 0.0, 1.0))
+
+
+def extent_factor(xz: np.ndarray, class_name: str) -> float:
+    """``exp(-excess / MAX_EXTENT)`` of BEV points ``(K, 2)``: ``excess`` (metres) is how far the points' extent
+    along their principal axis exceeds :data:`MAX_EXTENT` of the class; 1 for a cluster an object can fill."""
+    centred = xz - xz.mean(axis=0)
+    if len(xz) < 3:
+        return 1.0
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    extent = float(np.ptp(centred @ vt[0]))
+    limit = MAX_EXTENT[class_name]
+    return float(np.exp(-max(0.0, extent - limit) / limit))
+
+
 def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2d: np.ndarray, class_name: str,
                    prior_depth: float, prior_height: float, min_points: int = 3,
                    fully_visible: bool = False, depth_bound: bool = False) -> Segment | None:
@@ -86,21 +112,20 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
     labels = _components(pts[:, [0, 2]], _gap(prior_depth))
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    width = max(box2d[2] - box2d[0], 1.0)
     sigma = LOG_DEPTH_SIGMA["visible" if fully_visible else "partial"]
     best, best_score, best_cov, n_cand = None, 0.0, 0.0, 0
     for members in np.split(order, bounds):
         if len(members) < min_points:
             continue
         n_cand += 1
-        u = pix[members, 0]
-        coverage = float(np.clip((u.max() - u.min()) / width, 0.0, 1.0))
+        coverage = box_coverage(pix[members, 0], box2d)
         depth = float(pts[members, 2].mean())
         log_ratio = np.log(max(depth, 0.1) / prior_depth)
         if depth_bound:
             log_ratio = max(log_ratio, 0.0)
         prior = float(np.exp(-0.5 * (log_ratio / sigma) ** 2))
-        score = np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
+        score = (np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
+                 * extent_factor(pts[members][:, [0, 2]], class_name))
         if score > best_score:
             best, best_score, best_cov = members, score, coverage
     if best is None:

@@ -19,6 +19,7 @@ from kitti.geometric.bevfit import (
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading
 from kitti.geometric.score import OCCLUSION_STEP, fit_score
+from kitti.geometric.segment import MAX_EXTENT, box_coverage, extent_factor
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D
 from kitti.priors import MEAN_SIZE, depth_estimate
@@ -249,3 +250,33 @@ def test_occlusion_lowers_the_fit_score() -> None:
     assert fit_score("Car", 200, 0.02, 0.9, occlusion=1) == pytest.approx(visible * (1 - OCCLUSION_STEP))
     assert fit_score("Car", 200, 0.02, 0.9, occlusion=2) == pytest.approx(visible * (1 - 2 * OCCLUSION_STEP))
     assert fit_score("Car", 200, 0.02, 0.9, occlusion=-1) == fit_score("Car", 200, 0.02, 0.9, occlusion=3)
+
+
+def test_truncated_near_car_is_not_the_wall_beside_it() -> None:
+    """A car 6 m ahead, cut by the right and bottom image borders, next to a 12 m wall running along the road: the
+    frustum opens beyond the border, where the wall fills it too. The cluster's coverage counts only the part of
+    the 2D box it spans, the cut 2D box bounds the depth from above only, and a cluster longer than a car is
+    penalised, so the car's own points win (before: the box landed on the wall, 3 m off)."""
+    calib = calibration()
+    rng = np.random.default_rng(6)
+    car = np.array([3.6, CAMERA_HEIGHT, 6.0, 1.5, 1.7, 4.0, np.pi / 2])
+    label = label_for(car, calib)
+    assert label.box2d[2] >= IMAGE[1] - 2 and label.box2d[3] >= IMAGE[0] - 2  # cut by two borders
+    label = Label2D("Car", 0.4, 0, label.box2d)
+    wall_z, wall_y = np.meshgrid(np.arange(3.0, 15.0, 0.05), np.arange(CAMERA_HEIGHT - 2.0, CAMERA_HEIGHT, 0.05))
+    wall = np.stack([np.full(wall_z.size, 6.5), wall_y.ravel(), wall_z.ravel()], axis=1)
+    points = np.concatenate([ground_points(rng), visible_box_points(car, rng), wall])
+    fitted, = label_frame(FrameInputs(calib, IMAGE, points, [label]))
+    assert fitted.source == "fit"
+    assert np.linalg.norm(fitted.box[[0, 2]] - car[[0, 2]]) < 0.4
+    assert heading_error(fitted.box[6], car[6]) < np.radians(5)
+
+
+def test_cluster_coverage_and_extent() -> None:
+    box2d = np.array([0.0, 100.0, 400.0, 300.0])
+    assert box_coverage(np.array([-600.0, 100.0]), box2d) == pytest.approx(0.25)  # mostly outside the image
+    assert box_coverage(np.array([-100.0, 390.0]), box2d) == pytest.approx(0.975)
+    line = np.stack([np.zeros(50), np.linspace(0.0, 12.0, 50)], axis=1)  # a 12 m wall
+    car = np.stack([np.linspace(0.0, 4.0, 50), np.zeros(50)], axis=1)
+    assert extent_factor(car, "Car") == 1.0
+    assert extent_factor(line, "Car") == pytest.approx(np.exp(-(12.0 - MAX_EXTENT["Car"]) / MAX_EXTENT["Car"]))
