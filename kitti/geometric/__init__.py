@@ -3,6 +3,6 @@ heading and fit-quality score, one small module each; :func:`label_frame` is the
 :mod:`kitti.geometric.run` labels a split; :func:`fill_labels` completes predicted
 labels with a box for every uncovered 2D box."""
 from kitti.geometric.fill import fill_labels, uncovered
-from kitti.geometric.labeller import FrameInputs, GeometricBox, label_frame, prior_box
+from kitti.geometric.labeller import FrameInputs, GeometricBox, label_frame, ray_box
 
-__all__ = ["FrameInputs", "GeometricBox", "fill_labels", "label_frame", "prior_box", "uncovered"]
+__all__ = ["FrameInputs", "GeometricBox", "fill_labels", "label_frame", "ray_box", "uncovered"]

@@ -52,6 +52,11 @@ PRIOR_BEV_SIZE = ("Pedestrian",)
 PERSON_CLASSES = ("Pedestrian", "Cyclist")
 #: a cyclist whose length axis lies within this angle (degrees) of the sensor ray is seen end-on
 END_ON_DEG = 30.0
+#: heights (metres above the ground) of a car's door mirrors: they stick out ~0.1-0.2 m beyond the body on each side,
+#: and KITTI's boxes span the body, so a car's width is measured on the points outside this band
+MIRROR_BAND = (0.8, 1.2)
+#: fewest points outside the mirror band for the width to be measured on them (else on every point)
+MIN_BODY_POINTS = 10
 #: metres added to the visible vertical extent (top point to ground) before the height prior is applied
 HEIGHT_MARGIN = 0.05
 
@@ -137,10 +142,22 @@ def placed_as_person(class_name: str, ray_cos: float) -> bool:
     return class_name == "Pedestrian" or (class_name in PERSON_CLASSES and ray_cos > np.cos(np.radians(END_ON_DEG)))
 
 
-def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = None) -> list[BevCandidate]:
+def width_points(heights: np.ndarray | None, class_name: str) -> np.ndarray | None:
+    """Bool mask ``(N,)`` of the points a car's width is measured on: those outside :data:`MIRROR_BAND` (``heights``
+    metres above the ground), when at least :data:`MIN_BODY_POINTS`; None (every point) otherwise."""
+    if class_name != "Car" or heights is None:
+        return None
+    body = (heights < MIRROR_BAND[0]) | (heights > MIRROR_BAND[1])
+    return body if int(body.sum()) >= MIN_BODY_POINTS else None
+
+
+def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = None,
+                   heights: np.ndarray | None = None) -> list[BevCandidate]:
     """The two prior-constrained rectangles (length along either fitted axis) of BEV points ``(N, 2)`` (rect x, z);
-    ``sensor`` is the BEV position of the sensor (default the camera origin)."""
+    ``sensor`` is the BEV position of the sensor (default the camera origin); ``heights (N,)`` metres above the
+    ground, when given, keep a car's mirrors out of its width (:func:`width_points`)."""
     sensor = np.zeros(2) if sensor is None else np.asarray(sensor, np.float64)
+    body = width_points(heights, class_name)
     phi, residual = closeness_heading(xz)
     to_object = xz.mean(axis=0) - sensor
     range_m = float(np.linalg.norm(to_object))
@@ -153,6 +170,8 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         e_l = np.array([np.cos(length_phi), np.sin(length_phi)])
         e_w = np.array([-e_l[1], e_l[0]])
         cl, cw = xz @ e_l, xz @ e_w
+        if body is not None:
+            cw = cw[body]
         ext_l, ext_w = float(np.ptp(cl)), float(np.ptp(cw))
         # the face spanning the length axis has normal e_w, the one spanning the width axis e_l
         if class_name in PRIOR_BEV_SIZE:

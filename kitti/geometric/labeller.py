@@ -6,9 +6,10 @@ then lowest bottom edge in the image): frustum points above the ground that no n
 (from the points around the fitted footprint; a raised sidewalk lifts the box and the fit is redone without
 the sidewalk's points), the prior-constrained BEV rectangles
 (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
-2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded 2D labels). Where no cluster is found, a box of the class mean
-size is placed along the ray through the 2D box centre at the prior depth ``f_v H / h_box`` (``source="prior"``,
-low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
+2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded 2D labels). A cluster of
+fewer than :data:`MIN_FIT_POINTS` points (a far object hit by a handful of beams) places a box of the class mean
+size on the ray through the 2D box centre, its near side at the points' range (``source="sparse"``); where no
+cluster is found, such a box stands at the prior depth ``f_v H / h_box`` (``source="prior"``, low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
 Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
 """
 from __future__ import annotations
@@ -22,19 +23,22 @@ from kitti import geometry as g
 from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import canonical_heading, choose, projected_iou
-from kitti.geometric.score import fit_score, prior_score
+from kitti.geometric.score import R0, fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, frustum_mask, segment_object
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
 from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estimate
 
-#: fewest cluster points for a fit, per class
+#: fewest cluster points for a rectangle fit, per class; a cluster with fewer (down to :data:`MIN_CLUSTER_POINTS`)
+#: only places a prior-size box behind its points (``source="sparse"``: far objects hit by a handful of beams)
 MIN_FIT_POINTS = {"Car": 5, "Pedestrian": 3, "Cyclist": 3}
+#: fewest points of a cluster that may be the object
+MIN_CLUSTER_POINTS = 2
 #: headings tried for a prior box (mod pi)
 PRIOR_HEADINGS = 12
 #: local ground higher than this above the plane (metres) lifts the box (kerb-high sidewalks)
 LIFT_MIN = 0.05
-SOURCES = ("fit", "prior")
+SOURCES = ("fit", "sparse", "prior")
 #: classes whose largely occluded 2D boxes (KITTI level >= 2) bound the depth from above only: a person hidden from
 #: below (behind a parked car) has a 2D box shorter than the body, so the height prior ``f_v H / h_box`` lies too far
 DEPTH_BOUND_CLASSES = ("Pedestrian", "Cyclist")
@@ -62,8 +66,8 @@ class FrameInputs:
 @dataclass(frozen=True)
 class GeometricBox:
     """One labelled box: ``box`` the KITTI 7-vector ``(x, y_bottom, z, h, w, l, ry)`` (rect frame, metres,
-    radians), its class, fit-quality ``score`` in [0, 1], the number of object points used, ``source`` ("fit" or
-    "prior") and the 2D label it was made for."""
+    radians), its class, fit-quality ``score`` in [0, 1], the number of object points used, ``source`` (one of
+    :data:`SOURCES`) and the 2D label it was made for."""
 
     box: np.ndarray
     class_name: str
@@ -80,21 +84,34 @@ class GeometricBox:
                            score=score_scale * self.score)
 
 
-def prior_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size: tuple[int, int],
-              ground: GroundPlane) -> tuple[np.ndarray, float]:
-    """A class-mean-size box along the ray through the 2D box centre at the prior depth, standing on the ground,
-    with the heading (of :data:`PRIOR_HEADINGS`, mod pi) whose projection best matches the 2D box; and that IoU."""
-    depth = depth_estimate(class_name, box2d[3] - box2d[1], calib.focal_v)
-    centre = np.array([[(box2d[0] + box2d[2]) / 2, (box2d[1] + box2d[3]) / 2]])
-    x, y_mid, z = g.image_to_rect(centre, np.array([depth]), calib.P2)[0]
+def ray_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size: tuple[int, int],
+            ground: GroundPlane, surface_range: float | None = None) -> tuple[np.ndarray, float]:
+    """A class-mean-size box on the ray through the 2D box centre, standing on the ground, with the heading (of
+    :data:`PRIOR_HEADINGS`, mod pi) whose projection best matches the 2D box; and that IoU. Its centre lies at the
+    prior depth ``f_v H / h_box``, or, given the BEV range ``surface_range`` (metres) of a few object points, so
+    far behind them that the box's near side (its half-extent along the ray) is at that range."""
     l, w, h = MEAN_SIZE[class_name]
-    y_ground = float(ground.y_at(x, z))
-    y_bottom = y_ground if abs(y_ground - (y_mid + h / 2)) < h else y_mid + h / 2
-    headings = np.arange(PRIOR_HEADINGS) * np.pi / PRIOR_HEADINGS
-    boxes = np.array([[x, y_bottom, z, h, w, l, canonical_heading(ry)] for ry in headings])
-    iou = projected_iou(boxes, box2d, calib.P2, image_size)
+    centre = np.array([[(box2d[0] + box2d[2]) / 2, (box2d[1] + box2d[3]) / 2]])
+    headings = np.array([canonical_heading(ry) for ry in np.arange(PRIOR_HEADINGS) * np.pi / PRIOR_HEADINGS])
+    if surface_range is None:
+        depths = np.full(len(headings), depth_estimate(class_name, box2d[3] - box2d[1], calib.focal_v))
+    else:
+        unit = g.image_to_rect(centre, np.array([1.0]), calib.P2)[0] - g.image_to_rect(centre, np.array([0.0]),
+                                                                                       calib.P2)[0]
+        ray_angle = np.arctan2(unit[2], unit[0])
+        off_axis = -headings - ray_angle  # angle between the length axis (BEV angle -ry) and the ray
+        half_extent = l / 2 * np.abs(np.cos(off_axis)) + w / 2 * np.abs(np.sin(off_axis))
+        depths = (surface_range + half_extent) * unit[2] / np.hypot(unit[0], unit[2])
+    boxes = []
+    for depth, ry in zip(depths, headings):
+        x, y_mid, z = g.image_to_rect(centre, np.array([depth]), calib.P2)[0]
+        y_ground = float(ground.y_at(x, z))
+        y_bottom = y_ground if abs(y_ground - (y_mid + h / 2)) < h else y_mid + h / 2
+        boxes.append([x, y_bottom, z, h, w, l, ry])
+    boxes_arr = np.array(boxes)
+    iou = projected_iou(boxes_arr, box2d, calib.P2, image_size)
     best = int(np.argmax(iou))
-    return boxes[best], float(iou[best])
+    return boxes_arr[best], float(iou[best])
 
 
 def cut_vertically(box2d: np.ndarray, image_size: tuple[int, int]) -> bool:
@@ -118,7 +135,8 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
              image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, float]:
     """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
     (box, projected 2D IoU, closeness residual metres)."""
-    candidates = bev_candidates(obj_points[:, [0, 2]], class_name)
+    candidates = bev_candidates(obj_points[:, [0, 2]], class_name,
+                                heights=ground.height(obj_points) - lift)
     mean_h, std_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2]
     top = float(np.percentile(obj_points[:, 1], 2))
     boxes = []
@@ -160,11 +178,18 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         in_box = frustum_mask(uv, search_box(box2d, size)) & ~claimed
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
-                                 HEIGHT_PRIOR[class_name], MIN_FIT_POINTS[class_name],
+                                 HEIGHT_PRIOR[class_name], MIN_CLUSTER_POINTS,
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
                                  depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
                                  or cut_vertically(box2d, size))
-        if segment is not None:
+        if segment is not None and len(segment.points) < MIN_FIT_POINTS[class_name]:
+            n = len(segment.points)
+            surface = float(np.median(np.linalg.norm(segment.points[:, [0, 2]], axis=1)))
+            box, iou = ray_box(class_name, box2d, calib, size, ground, surface)
+            results[index] = GeometricBox(box, class_name, fit_score(class_name, n, R0, iou, label.occlusion), n,
+                                          "sparse", label)
+            claimed |= g.points_in_boxes_mask(points, box[None], CLAIM_MARGIN)[:, 0]
+        elif segment is not None:
             box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
             lift = local_offset(band, box)
             if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
@@ -177,6 +202,6 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                           "fit", label)
             claimed |= g.points_in_boxes_mask(points, box[None], CLAIM_MARGIN)[:, 0]
         else:
-            box, iou = prior_box(class_name, box2d, calib, size, ground)
+            box, iou = ray_box(class_name, box2d, calib, size, ground)
             results[index] = GeometricBox(box, class_name, prior_score(iou), 0, "prior", label)
     return [results[i] for i in sorted(results)]

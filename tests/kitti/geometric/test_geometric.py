@@ -280,3 +280,23 @@ def test_cluster_coverage_and_extent() -> None:
     car = np.stack([np.linspace(0.0, 4.0, 50), np.zeros(50)], axis=1)
     assert extent_factor(car, "Car") == 1.0
     assert extent_factor(line, "Car") == pytest.approx(np.exp(-(12.0 - MAX_EXTENT["Car"]) / MAX_EXTENT["Car"]))
+
+
+def test_far_car_with_a_handful_of_points_is_placed_behind_them() -> None:
+    """A car 60 m ahead hit by three beams on its rear face, with a pole 25 m nearer inside its 2D box: the three
+    points are the object (the depth prior favours them over the pole's seven), too few for a rectangle, so a
+    prior-size box is placed on the ray through the 2D box centre with its near side at their range (before: the
+    box was fitted to the pole, 25 m short)."""
+    calib = calibration()
+    rng = np.random.default_rng(7)
+    car = np.array([-1.0, CAMERA_HEIGHT, 60.0, 1.5, 1.63, 3.88, np.pi / 2])
+    label = label_for(car, calib)
+    rear = np.array([[-1.2, CAMERA_HEIGHT - 0.6, 60.0 - 3.88 / 2], [-0.9, CAMERA_HEIGHT - 0.6, 60.0 - 3.88 / 2],
+                     [-1.0, CAMERA_HEIGHT - 1.0, 60.0 - 3.88 / 2]])
+    uv, _ = g.project_rect_to_image(np.array([[-1.0, CAMERA_HEIGHT - 0.7, 35.0]]), calib.P2)
+    pole = np.array([[-1.0 + 0.02 * k, CAMERA_HEIGHT - 0.3 - 0.15 * k, 35.0] for k in range(7)])
+    assert label.box2d[0] < uv[0, 0] < label.box2d[2]
+    points = np.concatenate([ground_points(rng), rear, pole])
+    fitted, = label_frame(FrameInputs(calib, IMAGE, points, [label]))
+    assert fitted.source == "sparse" and fitted.n_points == 3
+    assert np.linalg.norm(fitted.box[[0, 2]] - car[[0, 2]]) < 0.5
