@@ -9,7 +9,7 @@ Structure returned by :func:`budget_from_annos` (JSON-ready: floats, ints, None 
         "all": Group, "by_distance": {"0-10 m": Group, ...}, "by_occlusion": {"0": Group, ..., "3": Group},
         "limits": Limits (see :mod:`kitti.eval.limits`)}}}
 
-    Group = {"n_gt", "n_matched", "coverage",
+    Group = {"n_gt", "n_matched", "coverage", "direction_right" (share of pairs with heading error < 90 deg),
              "iou_3d": {"median", "share_ge_0.7", "share_ge_0.5"}, "iou_bev": {...},
              "errors": {"depth_m": Stats, ... (kitti.eval.box_errors.ERROR_KEYS)}}
     Stats = {"n", "median", "q1", "q3", "median_abs"}   (median_abs: median distance to the perfect value)
@@ -43,6 +43,8 @@ DISTANCE_BINS: tuple[tuple[float, float], ...] = ((0.0, 10.0), (10.0, 20.0), (20
                                                   (40.0, float("inf")))
 OCCLUSION_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
 IOU_SHARES: tuple[float, ...] = (0.7, 0.5)
+#: a paired label points the right way when its heading is within this many degrees of the ground truth's
+DIRECTION_RIGHT_DEG = 90.0
 #: columns of a KITTI box ``(x, y_bottom, z, h, w, l, ry)`` forming its BEV box ``(x, z, l, w, ry)``
 BEV_COLUMNS = [0, 2, 5, 4, 6]
 
@@ -87,7 +89,9 @@ def _group(mask: np.ndarray, matched: np.ndarray, iou_3d: np.ndarray, iou_bev: n
            errors: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """Figures of the ground-truth boxes selected by ``mask`` (per-GT arrays, NaN where unmatched)."""
     n_gt, n_matched = int(mask.sum()), int((mask & matched).sum())
+    heading = errors["heading_deg"][mask & matched]
     return {"n_gt": n_gt, "n_matched": n_matched, "coverage": n_matched / n_gt if n_gt else None,
+            "direction_right": float(np.mean(np.abs(heading) < DIRECTION_RIGHT_DEG)) if len(heading) else None,
             "iou_3d": iou_stats(iou_3d[mask]), "iou_bev": iou_stats(iou_bev[mask]),
             "errors": {key: stats(errors[key][mask], PERFECT[key]) for key in ERROR_KEYS}}
 

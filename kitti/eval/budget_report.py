@@ -28,7 +28,7 @@ def _rows(budget: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
 
 def _iou_table(budget: Mapping[str, Any]) -> list[str]:
     header = (f"  {'group':<12}{'GT':>6}{'paired':>8}{'cover':>7}  {'3D med':>7}{'>=0.7':>7}{'>=0.5':>7}"
-              f"  {'BEV med':>8}{'>=0.7':>7}{'>=0.5':>7}")
+              f"  {'BEV med':>8}{'>=0.7':>7}{'>=0.5':>7}  {'dir ok':>6}")
     lines = [header, "  " + "-" * (len(header) - 2)]
     for name, group in _rows(budget):
         cells = f"  {name:<12}{group['n_gt']:>6}{group['n_matched']:>8}{_number(group['coverage'], '.2f'):>7}"
@@ -36,7 +36,7 @@ def _iou_table(budget: Mapping[str, Any]) -> list[str]:
             iou = group[metric]
             cells += (f"  {_number(iou['median'], '.2f'):>{width}}{_number(iou['share_ge_0.7'], '.2f'):>7}"
                       f"{_number(iou['share_ge_0.5'], '.2f'):>7}")
-        lines.append(cells)
+        lines.append(cells + f"  {_number(group['direction_right'], '.2f'):>6}")
     return lines
 
 

@@ -21,10 +21,11 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
+from kitti.geometric.direction import orient
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import canonical_heading, choose, projected_iou
 from kitti.geometric.score import R0, fit_score, prior_score
-from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, frustum_mask, segment_object
+from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
 from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estimate
@@ -149,6 +150,36 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
     return boxes_arr[best], iou, candidates[best].residual
 
 
+def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tuple[int, int], ground: GroundPlane,
+           band: GroundBand) -> GeometricBox:
+    """The box of one 2D label from its cluster (module docstring): a rectangle fit (on the local ground), a
+    sparse placement behind a few points, or the prior depth without a cluster; its direction by
+    :func:`kitti.geometric.direction.orient`."""
+    class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
+    if segment is None:
+        box, iou = ray_box(class_name, box2d, calib, size, ground)
+        return GeometricBox(orient(class_name, box), class_name, prior_score(iou), 0, "prior", label)
+    n = len(segment.points)
+    if n < MIN_FIT_POINTS[class_name]:
+        surface = float(np.median(np.linalg.norm(segment.points[:, [0, 2]], axis=1)))
+        box, iou = ray_box(class_name, box2d, calib, size, ground, surface)
+        return GeometricBox(orient(class_name, box), class_name, fit_score(class_name, n, R0, iou, label.occlusion),
+                            n, "sparse", label)
+    obj_points = segment.points
+    box, iou, residual = _fit_box(class_name, obj_points, box2d, calib, size, ground, 0.0)
+    lift = local_offset(band, box)
+    if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
+        raised = obj_points[ground.height(obj_points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
+        if len(raised) >= MIN_FIT_POINTS[class_name]:
+            obj_points = raised
+        box, iou, residual = _fit_box(class_name, obj_points, box2d, calib, size, ground, lift)
+    else:
+        lift = 0.0
+    box = orient(class_name, box, obj_points, ground.height(obj_points) - lift)
+    return GeometricBox(box, class_name, fit_score(class_name, len(obj_points), residual, iou, label.occlusion),
+                        len(obj_points), "fit", label)
+
+
 def claim_order(labels: Sequence[Label2D]) -> list[int]:
     """Indices of ``labels`` in the order their boxes are fitted: the occlusion level (0 = fully visible) first,
     then the 2D box's bottom edge, lowest in the image first (nearer on a flat road). An occluder is thus fitted
@@ -182,26 +213,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
                                  depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
                                  or cut_vertically(box2d, size))
-        if segment is not None and len(segment.points) < MIN_FIT_POINTS[class_name]:
-            n = len(segment.points)
-            surface = float(np.median(np.linalg.norm(segment.points[:, [0, 2]], axis=1)))
-            box, iou = ray_box(class_name, box2d, calib, size, ground, surface)
-            results[index] = GeometricBox(box, class_name, fit_score(class_name, n, R0, iou, label.occlusion), n,
-                                          "sparse", label)
-            claimed |= g.points_in_boxes_mask(points, box[None], CLAIM_MARGIN)[:, 0]
-        elif segment is not None:
-            box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, 0.0)
-            lift = local_offset(band, box)
-            if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
-                raised = segment.points[ground.height(segment.points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
-                if len(raised) >= MIN_FIT_POINTS[class_name]:
-                    segment.points = raised
-                box, iou, residual = _fit_box(class_name, segment.points, box2d, calib, size, ground, lift)
-            n = len(segment.points)
-            results[index] = GeometricBox(box, class_name, fit_score(class_name, n, residual, iou, label.occlusion), n,
-                                          "fit", label)
-            claimed |= g.points_in_boxes_mask(points, box[None], CLAIM_MARGIN)[:, 0]
-        else:
-            box, iou = ray_box(class_name, box2d, calib, size, ground)
-            results[index] = GeometricBox(box, class_name, prior_score(iou), 0, "prior", label)
+        results[index] = _place(label, segment, calib, size, ground, band)
+        if results[index].source != "prior":
+            claimed |= g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
     return [results[i] for i in sorted(results)]

@@ -104,6 +104,7 @@ def test_height_size_and_heading_errors() -> None:
     assert errors["heading_mod_pi_deg"]["median"] == pytest.approx(5.0)
     assert errors["heading_deg"]["median_abs"] == pytest.approx(5.0)
     assert errors["l_ratio"]["median"] == pytest.approx(1.0) and errors["l_ratio"]["q1"] == pytest.approx(0.95)
+    assert car["all"]["direction_right"] == pytest.approx(0.75)  # the flipped box points the wrong way
     # the bottom raised 0.2 m on a 1.5 m box: vertical overlap 1.3 of a 1.7 m union
     iou = budget_from_annos([annos_from_labels(gt[:1])], [annos_from_labels(pred[:1])])["classes"]["Car"]
     assert iou["all"]["iou_3d"]["median"] == pytest.approx(1.3 / 1.7)
