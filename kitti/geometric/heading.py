@@ -17,6 +17,18 @@ def projected_iou(boxes: np.ndarray, box2d: np.ndarray, P2: np.ndarray, image_si
     return g.box2d_iou(hulls, np.asarray(box2d, np.float64)[None])[:, 0]
 
 
+def top_edge_height(box: np.ndarray, v_top: float, P2: np.ndarray) -> float:
+    """Height (metres) that puts the projected top of a bottom-centre ``box`` (KITTI 7-vector, rect) on the image
+    row ``v_top`` (pixels, a 2D box's top edge), its bottom face, footprint and heading unchanged: the top face's
+    highest corner in the image lies on that row."""
+    corners = g.box3d_corners(np.asarray(box, np.float64)[None])[0, 4:]  # top face
+    x, z = corners[:, 0], corners[:, 2]
+    # v (P2[2] . X) = P2[1] . X, solved for the rect y of each corner
+    y = (v_top * (P2[2, 0] * x + P2[2, 2] * z + P2[2, 3]) - P2[1, 0] * x - P2[1, 2] * z - P2[1, 3]) / (
+        P2[1, 1] - v_top * P2[2, 1])
+    return float(box[1] - y.max())
+
+
 def canonical_heading(ry: float) -> float:
     """``ry`` mod pi, in ``(-pi/2, pi/2]`` (radians)."""
     return float(np.pi / 2 - np.mod(np.pi / 2 - ry, np.pi))

@@ -23,7 +23,7 @@ from kitti import geometry as g
 from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
 from kitti.geometric.direction import orient
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
-from kitti.geometric.heading import canonical_heading, choose, projected_iou
+from kitti.geometric.heading import canonical_heading, choose, projected_iou, top_edge_height
 from kitti.geometric.score import R0, fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
 from kitti.io.calib import Calibration
@@ -147,7 +147,12 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
         boxes.append([cand.centre[0], y_bottom, cand.centre[1], h, cand.w, cand.l, canonical_heading(cand.ry)])
     boxes_arr = np.array(boxes)
     best, iou = choose(boxes_arr, np.array([c.excess for c in candidates]), box2d, calib.P2, image_size)
-    return boxes_arr[best], iou, candidates[best].residual
+    box = boxes_arr[best]
+    if box2d[1] > BORDER_PX:  # the 2D box's top edge is the object's: its height is another lower bound
+        seen = max(box[1] - top, top_edge_height(box, float(box2d[1]), calib.P2))
+        box[3] = prior_size(seen, mean_h, std_h, HEIGHT_MARGIN)
+        iou = float(projected_iou(box[None], box2d, calib.P2, image_size)[0])
+    return box, iou, candidates[best].residual
 
 
 def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tuple[int, int], ground: GroundPlane,

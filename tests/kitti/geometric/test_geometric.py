@@ -17,7 +17,7 @@ from kitti.geometric.bevfit import (
     sampling_gap,
 )
 from kitti.geometric.ground import fit_ground
-from kitti.geometric.heading import canonical_heading
+from kitti.geometric.heading import canonical_heading, top_edge_height
 from kitti.geometric.score import OCCLUSION_STEP, fit_score
 from kitti.geometric.segment import MAX_EXTENT, box_coverage, extent_factor
 from kitti.io.calib import Calibration
@@ -300,3 +300,15 @@ def test_far_car_with_a_handful_of_points_is_placed_behind_them() -> None:
     fitted, = label_frame(FrameInputs(calib, IMAGE, points, [label]))
     assert fitted.source == "sparse" and fitted.n_points == 3
     assert np.linalg.norm(fitted.box[[0, 2]] - car[[0, 2]]) < 0.5
+
+
+@pytest.mark.parametrize("ry", [0.0, 0.6, np.pi / 2])
+def test_top_edge_height_inverts_the_projection(ry: float) -> None:
+    """The height whose projected top lies on the 2D box's top row is the box's own: a far car whose roof the scan
+    missed gets its height from the 2D box (a lower bound beside the points')."""
+    calib = calibration()
+    box = np.array([-2.0, CAMERA_HEIGHT, 40.0, 1.42, 1.6, 3.9, ry])
+    v_top = g.project_boxes_to_image(box[None], calib.P2)[0, 1]
+    guess = box.copy()
+    guess[3] = 1.0
+    assert top_edge_height(guess, float(v_top), calib.P2) == pytest.approx(1.42, abs=1e-6)
