@@ -31,6 +31,14 @@ HEADING_STEPS = 90
 MAX_HEADING_POINTS = 300
 #: the coarse heading pass tries every COARSE_FACTOR-th angle
 COARSE_FACTOR = 3
+#: heading prior of the search: real KITTI cars are mostly aligned with the camera axes (mod 90 deg: 51 % within
+#: 2 deg, 70 % within 5 deg, 7,462 label files, kitti/geometric/SOURCES.md), so the closeness score is weighted by
+#: ``1 + AXIS_PRIOR_GAIN * exp(-d^2 / (2 AXIS_PRIOR_DEG^2))`` with ``d`` the angle to the nearest axis: a clear
+#: L-shape at another heading still wins, a curved end-on view (bumper and roof arcs) no longer tilts the box
+AXIS_PRIOR_GAIN = 0.15
+AXIS_PRIOR_DEG = 3.0
+#: classes whose heading search uses the axis prior (vehicles in lanes; pedestrians walk in any direction)
+AXIS_ALIGNED_CLASSES = ("Car", "Cyclist")
 #: closeness criterion floor distance (metres)
 CLOSENESS_D0 = 0.05
 #: a visible extent below ``mean - PARTIAL_STDS * std`` is a partial view: the size is the prior mean
@@ -86,9 +94,16 @@ def _closeness(xz: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return (1.0 / np.maximum(d, CLOSENESS_D0)).sum(axis=0), d
 
 
-def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float, float]:
-    """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion,
-    and the mean nearest-edge distance (metres) of the points at that angle. Coarse-to-fine: every
+def axis_prior(phi: np.ndarray) -> np.ndarray:
+    """Weight ``(K,)`` of rectangle angles ``phi (K,)`` in ``[0, pi/2)`` (radians) by the heading prior above."""
+    d = np.degrees(np.minimum(phi, np.pi / 2 - phi))
+    return 1.0 + AXIS_PRIOR_GAIN * np.exp(-0.5 * (d / AXIS_PRIOR_DEG) ** 2)
+
+
+def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS, axis_aligned: bool = False) -> tuple[float, float]:
+    """Best rectangle angle ``phi`` in ``[0, pi/2)`` (radians) for BEV points ``(N, 2)`` by the closeness criterion
+    (weighted by :func:`axis_prior` when ``axis_aligned``), and the mean nearest-edge distance (metres) of the
+    points at that angle. Coarse-to-fine: every
     :data:`COARSE_FACTOR`-th of the ``steps`` angles, then every angle around the best coarse one."""
     if len(xz) > MAX_HEADING_POINTS:
         xz = xz[np.linspace(0, len(xz) - 1, MAX_HEADING_POINTS).astype(np.int64)]
@@ -96,10 +111,10 @@ def closeness_heading(xz: np.ndarray, steps: int = HEADING_STEPS) -> tuple[float
     step = np.pi / 2 / steps
     coarse = np.arange(0, steps, COARSE_FACTOR) * step
     score, _ = _closeness(xz, coarse)
-    best = coarse[int(np.argmax(score))]
+    best = coarse[int(np.argmax(score * axis_prior(coarse) if axis_aligned else score))]
     fine = np.mod(best + np.arange(-COARSE_FACTOR + 1, COARSE_FACTOR) * step, np.pi / 2)
     score, d = _closeness(xz, fine)
-    k = int(np.argmax(score))
+    k = int(np.argmax(score * axis_prior(fine) if axis_aligned else score))
     return float(fine[k]), float(d[:, k].mean())
 
 
@@ -158,7 +173,7 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
     ground, when given, keep a car's mirrors out of its width (:func:`width_points`)."""
     sensor = np.zeros(2) if sensor is None else np.asarray(sensor, np.float64)
     body = width_points(heights, class_name)
-    phi, residual = closeness_heading(xz)
+    phi, residual = closeness_heading(xz, axis_aligned=class_name in AXIS_ALIGNED_CLASSES)
     to_object = xz.mean(axis=0) - sensor
     range_m = float(np.linalg.norm(to_object))
     ray = to_object / max(range_m, 1e-6)

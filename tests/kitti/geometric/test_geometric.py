@@ -312,3 +312,4 @@ def test_top_edge_height_inverts_the_projection(ry: float) -> None:
     guess = box.copy()
     guess[3] = 1.0
     assert top_edge_height(guess, float(v_top), calib.P2) == pytest.approx(1.42, abs=1e-6)
+
