@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 #: points at which ``s_points`` reaches 63 %, per class
-N0 = {"Car": 15.0, "Pedestrian": 6.0, "Cyclist": 6.0}
+N0 = {"Car": 100.0, "Pedestrian": 6.0, "Cyclist": 6.0}
 #: residual scale (metres)
 R0 = 0.15
 PRIOR_SCALE = 0.1
