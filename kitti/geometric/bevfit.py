@@ -12,7 +12,7 @@ sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the
    the scan's sampling gap on the face spanning that axis (:func:`sampling_gap`), becomes a size with
    :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
    it (:func:`place_interval`), since the far faces are not seen. Pedestrians take the prior mean size
-   (:data:`PRIOR_BEV_SIZE`).
+   (:data:`PRIOR_BEV_SIZE`), cyclists the prior mean width (:data:`PRIOR_WIDTH`).
 3. People (:func:`placed_as_person`): a pedestrian's points give neither a reliable heading nor a near face, and a
    cyclist seen end-on shows a thin wheel that the scan often misses, so their centre is moved along the sensor ray
    to :data:`PERSON_SURFACE_DEPTH` behind the points' median range (:func:`centre_behind_surface`).
@@ -56,6 +56,9 @@ PERSON_SURFACE_DEPTH = 0.12 * np.pi / 4
 #: classes whose BEV size is always the prior mean: a pedestrian's box spans the swing of arms and legs, which the
 #: scan of the body cannot measure (its visible extent is the body's)
 PRIOR_BEV_SIZE = ("Pedestrian",)
+#: classes whose width is always the prior mean: a cyclist's box spans the bicycle, while the scan's lateral extent
+#: is the rider's elbows and knees and the handlebar (the fitted widths were 1.5x the annotated ones on real frames)
+PRIOR_WIDTH = PRIOR_BEV_SIZE + ("Cyclist",)
 #: classes that may be placed as a person (:func:`placed_as_person`)
 PERSON_CLASSES = ("Pedestrian", "Cyclist")
 #: a cyclist whose length axis lies within this angle (degrees) of the sensor ray is seen end-on
@@ -193,7 +196,8 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
             l, w = mean_l, mean_w
         else:
             l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
-            w = prior_size(ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))))
+            w = mean_w if class_name in PRIOR_WIDTH else prior_size(ext_w, mean_w, std_w,
+                                                                      sampling_gap(range_m, abs(float(ray @ e_l))))
         if person_centre is not None and placed_as_person(class_name, abs(float(ray @ e_l))):
             centre = person_centre
         else:
