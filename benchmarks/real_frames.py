@@ -19,12 +19,9 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from kitti.atomic import atomic_write_text
-from kitti.eval.annos import load_dirs
-from kitti.eval.budget import budget_from_annos
-from kitti.eval.evaluate import ap_ceiling, evaluate
+from kitti.eval.quality import Quality, label_quality
 from kitti.geometric.run import LabelConfig, label_split
 from kitti.io.dataset import write_split
 
@@ -32,34 +29,12 @@ REPO = Path(__file__).resolve().parents[1]
 CLASSES = ("Car", "Pedestrian", "Cyclist")
 
 
-def label_quality(gt_dir: Path, labels: Path, frames: list[int]) -> dict[str, dict[str, Any]]:
-    """Per class: AP (3D strict R40 moderate), coverage, median IoU, shares and direction of ``labels``."""
-    _, gt, pred = load_dirs(gt_dir, labels, frames)
-    ap = evaluate(gt, pred, classes=CLASSES, metrics=("3d",), overlap_sets=("strict",))["strict"]
-    budget = budget_from_annos(gt, pred, CLASSES)["classes"]
-    out = {}
-    for cls in CLASSES:
-        group = budget[cls]["all"]
-        out[cls] = {"ap": ap[cls]["3d"]["R40"][1], "coverage": group["coverage"],
-                    "median_iou": group["iou_3d"]["median"],
-                    "share_0.7": _of_all(group["iou_3d"]["share_ge_0.7"], group["coverage"]),
-                    "share_0.5": _of_all(group["iou_3d"]["share_ge_0.5"], group["coverage"]),
-                    "direction": group["direction_right"],
-                    "n_gt": group["n_gt"]}
-    return out
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
-def _of_all(share_of_paired: float | None, coverage: float | None) -> float | None:
-    """Share of every ground-truth box (unlabelled ones count as misses) from the share of the paired ones."""
-    return None if share_of_paired is None or coverage is None else share_of_paired * coverage
-
-
-def _cell(value: float | None, spec: str = ".2f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def table(rows: dict[str, dict[str, dict[str, Any]]], ceiling: dict[str, float], seconds: float) -> str:
-    """The markdown table of :func:`label_quality` rows (one per label set)."""
+def table(rows: dict[str, Quality], ceiling: dict[str, float], seconds: float) -> str:
+    """The markdown table of :func:`kitti.eval.quality.label_quality` rows (one per label set)."""
     head = ("| labels | Car AP 3D @0.7 (ceiling {car:.1f}) | coverage | median IoU | share of GT >= 0.7 | direction | "
             "Ped AP @0.5 (ceiling {ped:.1f}) | Ped share >= 0.5 | Cyc AP @0.5 (ceiling {cyc:.1f}) | "
             "Cyc share >= 0.5 |").format(car=ceiling["Car"], ped=ceiling["Pedestrian"], cyc=ceiling["Cyclist"])
@@ -95,15 +70,13 @@ def main() -> None:
         started = time.perf_counter()
         label_split(LabelConfig(str(root), "train", output=str(Path(tmp) / "labels")), args.workers, force=True)
         seconds = (time.perf_counter() - started) / len(frames)
-        rows = {"geometric labeller": label_quality(gt_dir, Path(tmp) / "labels", frames)}
-        _, gt, _ = load_dirs(gt_dir, Path(tmp) / "labels", frames)
+        rows = {"geometric labeller": label_quality(gt_dir, Path(tmp) / "labels", frames, CLASSES)}
     if args.fgr.is_dir():
-        rows["FGR (strict, Car only)"] = label_quality(gt_dir, args.fgr, frames)
+        rows["FGR (strict, Car only)"] = label_quality(gt_dir, args.fgr, frames, CLASSES)
     for spec in args.labels:
         name, _, path = spec.partition("=")
-        rows[name] = label_quality(gt_dir, Path(path), frames)
-    perfect = ap_ceiling(gt, CLASSES)["strict"]
-    ceiling = {cls: perfect[cls]["3d"]["R40"][1] for cls in CLASSES}
+        rows[name] = label_quality(gt_dir, Path(path), frames, CLASSES)
+    ceiling = {cls: rows["geometric labeller"][cls]["ceiling"] for cls in CLASSES}
     print(f"{len(frames)} real frames of {args.real}")
     print(table(rows, ceiling, seconds))
     if args.json:

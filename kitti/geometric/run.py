@@ -32,6 +32,7 @@ from kitti.depth.point_source import (
     scene_points,
 )
 from kitti.errors import cli
+from kitti.eval.quality import format_quality, has_3d_ground_truth, label_quality
 from kitti.frustum.engine import file_digest, run_frames
 from kitti.geometric.labeller import FrameInputs, label_frame
 from kitti.io.calib import Calibration
@@ -140,4 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = label_split(cfg, args.workers, args.force)
     print(f"{args.output}: {manifest['frames']} frames ({manifest['labelled_now']} labelled now); "
           f"boxes {manifest['counts'] if manifest['labelled_now'] == manifest['frames'] else '(see manifest)'}")
+    dataset = KittiDataset(cfg.data)
+    frames, gt_dir = dataset.frame_ids(cfg.split), dataset.dir / "label_2"
+    if has_3d_ground_truth(gt_dir, frames):  # evaluation only: the labels above were made from the 2D boxes
+        print("against the 3D ground truth of these frames (kitti.eval.diagnose for the full error budget):")
+        print(format_quality(label_quality(gt_dir, args.output, frames)))
     return 0
