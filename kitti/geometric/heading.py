@@ -29,6 +29,17 @@ def top_edge_height(box: np.ndarray, v_top: float, P2: np.ndarray) -> float:
     return float(box[1] - y.max())
 
 
+def centre_on_columns(box: np.ndarray, box2d: np.ndarray, P2: np.ndarray) -> np.ndarray:
+    """``box`` (KITTI 7-vector, rect) moved along rect x so that its projection's horizontal centre lies on the 2D
+    box's (pixels): the image columns the object spans place it laterally where its points may not (far cars
+    whose dark or glazed side returns nothing)."""
+    out = np.array(box, np.float64)
+    hull = g.project_boxes_to_image(out[None], P2)[0]
+    shift = 0.5 * ((box2d[0] + box2d[2]) - (hull[0] + hull[2]))
+    out[0] += shift * out[2] / P2[0, 0]
+    return out
+
+
 def canonical_heading(ry: float) -> float:
     """``ry`` mod pi, in ``(-pi/2, pi/2]`` (radians)."""
     return float(np.pi / 2 - np.mod(np.pi / 2 - ry, np.pi))

@@ -23,7 +23,13 @@ from kitti import geometry as g
 from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
 from kitti.geometric.direction import orient
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
-from kitti.geometric.heading import canonical_heading, choose, projected_iou, top_edge_height
+from kitti.geometric.heading import (
+    canonical_heading,
+    centre_on_columns,
+    choose,
+    projected_iou,
+    top_edge_height,
+)
 from kitti.geometric.score import R0, fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
 from kitti.io.calib import Calibration
@@ -47,6 +53,9 @@ DEPTH_BOUND_CLASSES = ("Pedestrian", "Cyclist")
 BORDER_PX = 2.0
 #: points projecting up to this fraction of the image width beyond its left / right border are kept (truncated boxes)
 OUTSIDE_IMAGE = 0.5
+#: classes whose fitted box is centred laterally on the columns of an unoccluded, untruncated 2D box (a rigid body's
+#: box projects onto its 2D box; a person's 2D box spans the stride and swinging arms, and the points place them)
+COLUMN_CENTRED = ("Car",)
 #: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`)
 CLAIM_MARGIN = 0.15
 
@@ -121,6 +130,11 @@ def cut_vertically(box2d: np.ndarray, image_size: tuple[int, int]) -> bool:
     return bool(box2d[1] <= BORDER_PX or box2d[3] >= image_size[0] - 1 - BORDER_PX)
 
 
+def touches_side(box2d: np.ndarray, image_size: tuple[int, int]) -> bool:
+    """Whether a 2D box touches the left or right image border (the object continues outside the image)."""
+    return bool(box2d[0] <= BORDER_PX or box2d[2] >= image_size[1] - 1 - BORDER_PX)
+
+
 def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """The image region searched for a 2D box's points: the box, open to infinity on a side where it touches the
     image border (a truncated object continues outside the image, where LiDAR points may still see it)."""
@@ -180,6 +194,9 @@ def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tu
         box, iou, residual = _fit_box(class_name, obj_points, box2d, calib, size, ground, lift)
     else:
         lift = 0.0
+    if class_name in COLUMN_CENTRED and label.occlusion == 0 and not touches_side(box2d, size):
+        box = centre_on_columns(box, box2d, calib.P2)
+        iou = float(projected_iou(box[None], box2d, calib.P2, size)[0])
     box = orient(class_name, box, obj_points, ground.height(obj_points) - lift)
     return GeometricBox(box, class_name, fit_score(class_name, len(obj_points), residual, iou, label.occlusion),
                         len(obj_points), "fit", label)
