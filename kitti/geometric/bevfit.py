@@ -75,8 +75,9 @@ HEIGHT_MARGIN = 0.05
 @dataclass(frozen=True)
 class BevCandidate:
     """A BEV rectangle: centre ``(x, z)`` rect metres, length ``l`` and width ``w`` metres, heading ``ry``
-    (radians), the mean closeness distance of the points to its visible edges (metres) and ``excess``, how far
-    (metres, summed over both axes) the visible extent exceeds the size it was given (points left outside)."""
+    (radians), the mean closeness distance of the points to its visible edges (metres), ``excess``, how far
+    (metres, summed over both axes) the visible extent exceeds the size it was given (points left outside), and
+    ``partial``: the length was not seen (the prior mean stands in for it)."""
 
     centre: np.ndarray
     l: float
@@ -84,6 +85,7 @@ class BevCandidate:
     ry: float
     residual: float
     excess: float
+    partial: bool = False
 
 
 def _closeness(xz: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,5 +207,6 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
             w0, w1 = place_interval(float(cw.min()), float(cw.max()), w, float(sensor @ e_w))
             centre = 0.5 * (l0 + l1) * e_l + 0.5 * (w0 + w1) * e_w
         excess = max(0.0, ext_l - l) + max(0.0, ext_w - w)
-        out.append(BevCandidate(centre, l, w, float(-length_phi), residual, excess))
+        partial = class_name not in PRIOR_BEV_SIZE and ext_l < mean_l - PARTIAL_STDS * std_l
+        out.append(BevCandidate(centre, l, w, float(-length_phi), residual, excess, partial))
     return out

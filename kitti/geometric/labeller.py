@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.geometric.bevfit import HEIGHT_MARGIN, bev_candidates, prior_size
+from kitti.geometric.bevfit import HEIGHT_MARGIN, BevCandidate, bev_candidates, prior_size
 from kitti.geometric.direction import orient
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import (
@@ -147,9 +147,9 @@ def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
 
 
 def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: Calibration,
-             image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, float]:
+             image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, BevCandidate]:
     """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
-    (box, projected 2D IoU, closeness residual metres)."""
+    (box, projected 2D IoU, the BEV candidate it came from)."""
     candidates = bev_candidates(obj_points[:, [0, 2]], class_name,
                                 heights=ground.height(obj_points) - lift)
     mean_h, std_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2]
@@ -166,7 +166,7 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
         seen = max(box[1] - top, top_edge_height(box, float(box2d[1]), calib.P2))
         box[3] = prior_size(seen, mean_h, std_h, HEIGHT_MARGIN)
         iou = float(projected_iou(box[None], box2d, calib.P2, image_size)[0])
-    return box, iou, candidates[best].residual
+    return box, iou, candidates[best]
 
 
 def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tuple[int, int], ground: GroundPlane,
@@ -185,21 +185,21 @@ def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tu
         return GeometricBox(orient(class_name, box), class_name, fit_score(class_name, n, R0, iou, label.occlusion),
                             n, "sparse", label)
     obj_points = segment.points
-    box, iou, residual = _fit_box(class_name, obj_points, box2d, calib, size, ground, 0.0)
+    box, iou, fit = _fit_box(class_name, obj_points, box2d, calib, size, ground, 0.0)
     lift = local_offset(band, box)
     if lift > LIFT_MIN:  # on a raised surface: refit without its points, standing on it
         raised = obj_points[ground.height(obj_points) > lift + MIN_HEIGHT_ABOVE_GROUND[class_name]]
         if len(raised) >= MIN_FIT_POINTS[class_name]:
             obj_points = raised
-        box, iou, residual = _fit_box(class_name, obj_points, box2d, calib, size, ground, lift)
+        box, iou, fit = _fit_box(class_name, obj_points, box2d, calib, size, ground, lift)
     else:
         lift = 0.0
     if class_name in COLUMN_CENTRED and label.occlusion == 0 and not touches_side(box2d, size):
         box = centre_on_columns(box, box2d, calib.P2)
         iou = float(projected_iou(box[None], box2d, calib.P2, size)[0])
     box = orient(class_name, box, obj_points, ground.height(obj_points) - lift)
-    return GeometricBox(box, class_name, fit_score(class_name, len(obj_points), residual, iou, label.occlusion),
-                        len(obj_points), "fit", label)
+    score = fit_score(class_name, len(obj_points), fit.residual, iou, label.occlusion, fit.partial)
+    return GeometricBox(box, class_name, score, len(obj_points), "fit", label)
 
 
 def claim_order(labels: Sequence[Label2D]) -> list[int]:

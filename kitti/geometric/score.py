@@ -4,7 +4,8 @@
 points the fit used, ``s_residual = exp(-r / R0)`` falls with the mean distance ``r`` (metres) of those points to
 the fitted visible edges, ``iou`` is the 2D IoU of the projected box with the annotated 2D box, and
 ``t_occlusion = 1 - OCCLUSION_STEP * level`` lowers the trust in the partial view of an object whose 2D label is
-occluded (KITTI level 0 fully visible, 1 partly, 2 largely occluded, 3 unknown: a 2D annotation field). A box placed
+occluded (KITTI level 0 fully visible, 1 partly, 2 largely occluded, 3 unknown: a 2D annotation field), and
+:data:`PARTIAL_TRUST` lowers a box whose length the points did not show. A box placed
 from the prior alone (no fit) scores ``PRIOR_SCALE * iou``, below every fitted box with a sound projection.
 """
 from __future__ import annotations
@@ -16,6 +17,9 @@ N0 = {"Car": 100.0, "Pedestrian": 6.0, "Cyclist": 6.0}
 #: residual scale (metres)
 R0 = 0.15
 PRIOR_SCALE = 0.1
+#: trust kept by a box whose length was not seen: the prior mean stands in for it, off by the prior's spread (a car's
+#: length std is 0.43 m, enough to move a box from IoU 0.75 to 0.6)
+PARTIAL_TRUST = 0.8
 #: trust lost per KITTI occlusion level of the 2D label
 OCCLUSION_STEP = 0.2
 
@@ -26,12 +30,15 @@ def occlusion_trust(level: int) -> float:
     return 1.0 - OCCLUSION_STEP * level
 
 
-def fit_score(class_name: str, n_points: int, residual: float, iou2d: float, occlusion: int = 0) -> float:
-    """Score of a fitted box (module docstring); ``occlusion`` is the 2D label's KITTI occlusion level."""
+def fit_score(class_name: str, n_points: int, residual: float, iou2d: float, occlusion: int = 0,
+              partial: bool = False) -> float:
+    """Score of a fitted box (module docstring); ``occlusion`` is the 2D label's KITTI occlusion level, ``partial``
+    that the length was not seen (:data:`PARTIAL_TRUST`)."""
     s_points = 1.0 - np.exp(-n_points / N0[class_name])
     s_residual = np.exp(-max(residual, 0.0) / R0)
     quality = s_points ** 0.3 * s_residual ** 0.2 * max(iou2d, 0.0) ** 0.5
-    return float(np.clip(quality * occlusion_trust(occlusion), 0.0, 1.0))
+    trust = occlusion_trust(occlusion) * (PARTIAL_TRUST if partial else 1.0)
+    return float(np.clip(quality * trust, 0.0, 1.0))
 
 
 def prior_score(iou2d: float) -> float:
