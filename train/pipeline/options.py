@@ -17,6 +17,7 @@ from typing import Any
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
 from kitti.frustum.engine import SUPERVISION
 from kitti.frustum.options import DataOptions, load_data_options
+from kitti.geometric.score import PRIOR_SCALE
 from kitti.priors import CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,8 +65,9 @@ class RunOptions:
     final_labels: str = _option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
                                 "geometric fits in place of the boxes they match (fused), or the pseudo-labels "
                                 "alone (alpi)", FINAL_LABELS)
-    fusion_min_score: float = _option(0.2, "fused final labels: a geometric box with at least this score replaces "
-                                      "the learned box of its 2D box (0..1; lower = more geometric boxes)")
+    fusion_min_score: float = _option(PRIOR_SCALE, "fused final labels: a geometric box with at least this score "
+                                      "replaces the learned box of its 2D box (0..1; lower = more geometric boxes; "
+                                      "the default is the highest score of a box placed from the prior alone)")
     fusion_agreement: str = _option("none", "fused final labels: classes (comma-separated, or none) whose geometric "
                                     "boxes are rescored by their BEV IoU with the learned box of the same 2D box")
     points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
