@@ -14,10 +14,13 @@ from tests.kitti_roots import make_kitti_root
 FRAMES = [0, 8]
 
 
-def test_cli_labels_every_box_and_resumes(kitti_real_root: Path, tmp_path: Path) -> None:
+def test_cli_labels_every_box_and_resumes(kitti_real_root: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     root = make_kitti_root(tmp_path / "root", kitti_real_root, FRAMES)
     out = tmp_path / "out"
     assert main(["--data", str(root), "--split", "train", "--output", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out  # the real frames carry 3D labels: the run scores itself against them
+    assert "against the 3D ground truth" in printed and "Car: " in printed and "(ceiling " in printed
     for frame in FRAMES:
         labels = read_labels(out / f"{frame:06d}.txt")
         wanted = [lab for lab in read_labels_2d(root / "training" / "label_2" / f"{frame:06d}.txt")
