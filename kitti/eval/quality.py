@@ -10,7 +10,7 @@ own data often has 2D boxes only). Evaluation only: it reads 3D fields, nothing 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -45,23 +45,25 @@ def label_quality(gt_dir: str | Path, labels: str | Path, frames: Sequence[int |
     return out
 
 
+def annos_have_3d(gt_annos: Sequence[Mapping[str, np.ndarray]], classes: Sequence[str] = EVAL_CLASSES) -> bool:
+    """Whether some object of ``classes`` in ground-truth annos has a real 3D box (all of ``h, w, l`` positive);
+    label files whose 3D fields are placeholders (zeros) hold 2D ground truth only."""
+    wanted = [c.lower() for c in classes]
+    return any((np.isin(np.char.lower(a["name"]), wanted) & (a["dimensions"] > 0).all(axis=1)).any()
+               for a in gt_annos)
+
+
 def has_3d_ground_truth(gt_dir: str | Path, frames: Sequence[int | str], classes: Sequence[str] = EVAL_CLASSES) -> bool:
-    """Whether any object of ``classes`` in the label files of ``frames`` has real 3D fields (positive size, a
-    location other than KITTI's -1000 placeholder); a file the 3D reader refuses counts as 2D-only."""
-    wanted = {c.lower() for c in classes}
+    """:func:`annos_have_3d` of the label files of ``frames`` in ``gt_dir``; a file the 3D reader refuses (2D-only
+    files often carry placeholders such as size -1) counts as 2D-only."""
+    annos = []
     for frame in frames:
         path = Path(gt_dir) / f"{int(frame):06d}.txt"
-        if not path.is_file():
-            continue
         try:
-            anno = read_gt_file(path)
-        except KittiFormatError:  # 2D-only files carry placeholders the 3D reader refuses (e.g. size -1)
+            annos.append(read_gt_file(path))
+        except (KittiFormatError, OSError):
             continue
-        keep = np.array([name.lower() in wanted for name in anno["name"]], dtype=bool)
-        if keep.any() and ((anno["dimensions"][keep] > 0).all(axis=1)
-                           & (anno["location"][keep] > -999).all(axis=1)).any():
-            return True
-    return False
+    return annos_have_3d(annos, classes)
 
 
 def _cell(value: float | None) -> str:

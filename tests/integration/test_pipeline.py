@@ -96,7 +96,7 @@ def test_every_stage_output(full_run: tuple[Path, str], world: Path) -> None:
     summary = (output / "summary.md").read_text()
     assert "| step 0 |" in summary and "| refinement |" in summary
     assert summary.index("## The product") < summary.index("## Val AP R40")  # the final labels lead
-    assert "| Car | ALPI final pseudo-labels |" in summary and "**What limits the labels:** Car: " in summary
+    assert "| Car | final labels (geometric " in summary and "**What limits the labels:** Car: " in summary
     assert (output / "ap_by_stage.png").stat().st_size > 10_000
     written = json.loads((output / "summary.json").read_text())
     assert written["stages"][-1]["name"] == "refinement"

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from kitti.eval.quality import label_quality
 from kitti.io.dataset import read_split, write_split
 from train.pipeline.layout import GEOMETRIC_DIR

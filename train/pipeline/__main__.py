@@ -28,7 +28,7 @@ from kitti.review.build import build_review
 from kitti.synthetic.generate import generate_dataset
 from kitti.visualize import render_frame
 from train.pipeline.checks import check_run
-from train.pipeline.label_quality import PRODUCT_NAME, label_quality, label_sets
+from train.pipeline.label_quality import label_quality, label_sets
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
@@ -67,7 +67,7 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
     stages = [(name, directory) for name, directory in stages if directory.exists()]
     dataset = KittiDataset(opts.data)
     render_paths = []
-    labels_dir, labels_name = opts.output / FINAL_LABELS_DIR, PRODUCT_NAME
+    labels_dir, labels_name = opts.output / FINAL_LABELS_DIR, None
     if not labels_dir.is_dir() and stages:
         labels_dir, labels_name = stages[-1][1] / TRAIN_DIR / "data", f"ALPI pseudo-labels ({stages[-1][0]})"
     for frame in dataset.frame_ids(opts.train_split)[:renders]:

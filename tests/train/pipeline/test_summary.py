@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kitti.io.labels import ObjectLabel, write_labels
-from train.pipeline.label_quality import GEOMETRIC_LABELS_DIR, label_quality, label_sets
+from train.pipeline.label_quality import GEOMETRIC_LABELS_DIR, label_quality, label_sets, product_name
 from train.pipeline.summary import stage_timings, write_summary
 
 #: five easy cars (2D boxes 60 px high, unoccluded, untruncated): (x, z); three of them nearer than 10 m
@@ -63,9 +63,9 @@ def test_summary_leads_with_the_labels_and_the_geometric_baseline(tmp_path: Path
     geometric_row = next(line for line in markdown.splitlines() if line.startswith("| Car | geometric labeller |"))
     assert "| 10.0 / 10.0 / 10.0 | 10.0 / 10.0 / 10.0 | 10.0 / 10.0 / 10.0 | 1.00 | 1.00 | 1.00 / 1.00 |" \
         in geometric_row
-    product_row = next(line for line in markdown.splitlines() if line.startswith("| Car | ALPI final pseudo-labels |"))
+    product_row = next(line for line in markdown.splitlines() if line.startswith("| Car | learned pseudo-labels (ALPI) |"))
     assert "| 1.00 | 0.53 | 0.40 / 1.00 |" in product_row  # coverage, median IoU; 2 of 5 pairs reach 3D IoU 0.7
-    assert "| Pedestrian | ALPI final pseudo-labels | - |" in markdown
+    assert "| Pedestrian | learned pseudo-labels (ALPI) | - |" in markdown
     assert "AP ceiling of these frames (perfect labels, 3D R40 strict): Car 10.0 / 10.0 / 10.0." in markdown
     assert ("**What limits the labels:** Car: depth +0.50 m median bias at 0-10 m (removing it: recall at 3D IoU >= "
             "0.7 0.40 -> 1.00)") in markdown
@@ -73,7 +73,7 @@ def test_summary_leads_with_the_labels_and_the_geometric_baseline(tmp_path: Path
     written = json.loads((output / "summary.json").read_text())
     assert list(written)[:2] == ["run", "label_quality"]
     sets = written["label_quality"]["label_sets"]
-    assert [s["name"] for s in sets] == ["ALPI final pseudo-labels", "geometric labeller"]
+    assert [s["name"] for s in sets] == ["learned pseudo-labels (ALPI)", "geometric labeller"]
     assert sets[1]["ap"]["strict"]["Car"]["3d"]["R40"] == pytest.approx([10.0, 10.0, 10.0])
     assert sets[0]["budget"]["classes"]["Car"]["by_distance"]["0-10 m"]["errors"]["depth_m"]["median"] \
         == pytest.approx(0.5, abs=0.01)
@@ -86,9 +86,9 @@ def test_no_baseline_row_without_geometric_labels(tmp_path: Path) -> None:
         path.unlink()
     (output / GEOMETRIC_LABELS_DIR).rmdir()
     sets = label_sets(output, output / "label_2_pseudo")
-    assert [name for name, _ in sets] == ["ALPI final pseudo-labels"]
+    assert [name for name, _ in sets] == ["learned pseudo-labels (ALPI)"]
     markdown = _summary(output, label_quality(label_2, split, sets))
-    assert "geometric labeller" not in markdown and "| Car | ALPI final pseudo-labels |" in markdown
+    assert "geometric labeller" not in markdown and "| Car | learned pseudo-labels (ALPI) |" in markdown
 
 
 def test_train_frames_without_3d_ground_truth(tmp_path: Path) -> None:
@@ -116,3 +116,12 @@ def test_summary_shows_where_the_time_goes(tmp_path: Path) -> None:
     assert "| geometric labeller | labels 50 | 50 | 25% |" in markdown
     assert "| all stages | | 200 | 100% |" in markdown
     assert json.loads((output / "summary.json").read_text())["timings_s"]["step 0"] == {"data": 15.0, "train": 135.0}
+
+
+def test_product_row_is_named_by_its_sources(tmp_path: Path) -> None:
+    """Fused final labels are named by the share of boxes each labeller produced (their sidecars)."""
+    (tmp_path / "000000.source.json").write_text(json.dumps(["geometric", "geometric", "alpi"]) + "\n")
+    (tmp_path / "000001.source.json").write_text(json.dumps(["geometric"]) + "\n")
+    (tmp_path / "000002.source.json").write_text("{not json")
+    assert product_name(tmp_path) == "final labels (geometric 75 %, learned 25 %)"
+    assert product_name(tmp_path / "nothing") == "learned pseudo-labels (ALPI)"
