@@ -1,6 +1,7 @@
-"""KITTI data layer: readers/writers, geometry, the synthetic KITTI world and (later) frustums and evaluation.
+"""The data side: KITTI readers and writers, geometry, the synthetic KITTI world, the ALPI frustum sets, the
+geometric labeller, depth sources, evaluation and the review page.
 
-Conventions used throughout the package (see README "Coordinate frames"):
+Conventions used throughout the package (docs/design.md §2):
 
 * velodyne frame: x forward, y left, z up, metres.
 * rect camera frame (camera 0 rectified): x right, y down, z forward, metres.

@@ -1,7 +1,7 @@
 """Frustum extraction from 2D boxes (docs/design.md §4.1, §4.2): step-0 training sets, validation and pseudo-labelling
 sets, and the per-frame engine that steps >= 1 (:mod:`kitti.frustum.pseudo_step`) reuse.
 
-    python -m kitti.frustum_extractor --output output/step_00 --data data/kitti --set train val pseudo
+    python -m kitti.frustum_extractor --output output/step_00 --data data/kitti --set train --set val --set pseudo
 
 Sets (one ``frustums_<set>.npz`` + ``frustums_<set>.manifest.json`` each, format in :mod:`kitti.frustum.store`):
 

@@ -48,7 +48,6 @@ class FrustumOptions:
     min_points: int = MIN_POINTS
     #: smallest 2D-only depth estimate (metres) of a used object
     min_depth: float = MIN_DEPTH
-    #: proxy points per visible face ``(low, high)`` inclusive: step 0 and steps >= 1
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""On-disk frustum sets (``.npz``, no pickle) and their ``manifest.json``; the loader issue 6's Dataset uses.
+"""On-disk frustum sets (``.npz``, no pickle) and their ``manifest.json``; :class:`train.frustum_dataset.FrustumDataset`
+reads them.
 
-Format (``format_version`` 2: 1 plus ``occlusion`` and ``truncation``). S samples, T points in total; every array is a plain numpy array
-(``np.load(path, allow_pickle=False)``). Frames: rect camera frame (x right, y down, z forward, metres), image_2
-pixels; boxes3d are KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
+Format (``format_version`` 2: 1 plus ``occlusion`` and ``truncation``). S samples, T points in total; every array is
+a plain numpy array (``np.load(path, allow_pickle=False)``). Frames: rect camera frame (x right, y down, z forward,
+metres), image_2 pixels; boxes3d are KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
 
 ==================  ==============  ==============================================================================
 name                dtype, shape    meaning
