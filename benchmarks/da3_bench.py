@@ -4,8 +4,8 @@
                                    [--fp16-autocast]
 
 For each model: build, one warm-up forward, then ``--repeats`` timed single-image forwards of a KITTI-sized
-(375x1242) image through :class:`kitti.depth.da3_model.Da3Predictor` (preprocessing, network, metric scaling, resize back)
-in fp32, and with bf16 autocast. ``--fp16-autocast`` also times the raw network under
+(375x1242) image through :class:`kitti.depth.da3_model.Da3Predictor` (preprocessing, network, metric scaling,
+resize back) in fp32, and with bf16 autocast. ``--fp16-autocast`` also times the raw network under
 ``torch.autocast("cpu", torch.float16)``, what the package's ``DepthAnything3.forward`` does on a CPU-only
 machine (docs/design.md §10.2). Wall-clock figures depend on what else runs on the cores.
 """
@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from kitti.depth.da3_model import DEFAULT_PROCESS_RES, Da3Model, Da3Predictor, build_network, preprocess  # noqa: E402
+from kitti.depth.da3_model import DEFAULT_PROCESS_RES, Da3Model, Da3Predictor, build_network, preprocess
 
 K_KITTI = np.array([[721.5377, 0.0, 609.5593], [0.0, 721.5377, 172.854], [0.0, 0.0, 1.0]])
 

@@ -11,8 +11,8 @@ import argparse
 import resource
 import time
 
-from kitti.eval import evaluate, format_table  # noqa: E402
-from kitti.eval.synthetic import synthetic_annos  # noqa: E402
+from kitti.eval import evaluate, format_table
+from kitti.eval.synthetic import synthetic_annos
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-from kitti.frustum.engine import ExtractConfig, build_set  # noqa: E402
-from kitti.io.dataset import KittiDataset, write_split  # noqa: E402
+from kitti.frustum.engine import ExtractConfig, build_set
+from kitti.io.dataset import KittiDataset, write_split
 
 
 def cpu_seconds() -> float:

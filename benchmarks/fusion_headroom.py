@@ -1,4 +1,5 @@
-"""Where the fused final labels lose AP: per source, and what each source would add if it were perfect (evaluation only).
+"""Where the fused final labels lose AP: per source, and what each source would add if it were perfect (evaluation
+only).
 
     python benchmarks/fusion_headroom.py --gt-dir DATA/training/label_2 --labels OUTPUT/label_2_pseudo \\
         --split DATA/ImageSets/train.txt [--fits OUTPUT/geometric_labels]
@@ -36,7 +37,8 @@ from kitti.priors import CLASSES
 
 
 def _pair(label: ObjectLabel, gt: Sequence[ObjectLabel]) -> ObjectLabel | None:
-    """The ground-truth object of the label's class whose 2D box matches it (IoU >= 0.7, the error budget's pairing), or None."""
+    """The ground-truth object of the label's class whose 2D box matches it (IoU >= 0.7, the error budget's
+    pairing), or None."""
     same = [obj for obj in gt if obj.type == label.type]
     _, paired = pair_by_2d_iou(np.array([label.box2d], np.float64),
                                np.array([obj.box2d for obj in same], np.float64).reshape(-1, 4))

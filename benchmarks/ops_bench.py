@@ -16,8 +16,8 @@ from typing import Callable
 import numpy as np
 import shapely
 
-import ops  # noqa: E402
-from kitti.geometry import points_in_boxes_mask  # noqa: E402
+import ops
+from kitti.geometry import points_in_boxes_mask
 
 #: rough cost of one clipped (overlapping) pair: corner set-up, 4 Sutherland-Hodgman passes over <= 8 vertices
 #: (a cross product, a compare and sometimes an interpolation each), fan area: a few hundred flops

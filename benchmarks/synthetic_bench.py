@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from kitti.io.dataset import KittiDataset  # noqa: E402
-from kitti.synthetic.generate import generate_dataset, generate_frame  # noqa: E402
+from kitti.io.dataset import KittiDataset
+from kitti.synthetic.generate import generate_dataset, generate_frame
 
 
 def main() -> None:

@@ -21,11 +21,11 @@ from torch.utils.data import default_collate
 
 REPO = Path(__file__).resolve().parents[1]
 
-from kitti.frustum.store import FrustumSet  # noqa: E402
-from train.config import load_config  # noqa: E402
-from train.frustum_dataset import FrustumDataset  # noqa: E402
-from train.losses import compute_losses  # noqa: E402
-from train.model import FConvNet  # noqa: E402
+from kitti.frustum.store import FrustumSet
+from train.config import load_config
+from train.frustum_dataset import FrustumDataset
+from train.losses import compute_losses
+from train.model import FConvNet
 
 
 def build_set(tmp: Path) -> Path:

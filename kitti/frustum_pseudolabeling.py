@@ -1,4 +1,5 @@
-"""Command line: frustum sets of step N >= 1 from step N-1 pseudo-labels (the code lives in :mod:`kitti.frustum.pseudo_step`).
+"""Command line: frustum sets of step N >= 1 from step N-1 pseudo-labels (the code lives in
+:mod:`kitti.frustum.pseudo_step`).
 
     python -m kitti.frustum_pseudolabeling --help
 """

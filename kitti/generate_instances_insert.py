@@ -1,4 +1,5 @@
-"""Command line: the instance library of pseudo-labelled real objects (the code lives in :mod:`kitti.frustum.library_builder`).
+"""Command line: the instance library of pseudo-labelled real objects (the code lives in
+:mod:`kitti.frustum.library_builder`).
 
     python -m kitti.generate_instances_insert --help
 """

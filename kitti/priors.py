@@ -63,8 +63,8 @@ MIN_DEPTH = 2.0
 MIN_SIZE = 0.1
 
 #: correlation of (l, w, h) per class: Car from the legacy sampler's KITTI covariance (docs/design.md §5,
-#: [[0.1694, 0.0138, 0.0086], [0.0138, 0.0095, 0.0051], [0.0086, 0.0051, 0.0183]]); the published tables give only standard
-#: deviations for Pedestrian and Cyclist, so their dimensions are independent
+#: [[0.1694, 0.0138, 0.0086], [0.0138, 0.0095, 0.0051], [0.0086, 0.0051, 0.0183]]); the published tables give only
+#: standard deviations for Pedestrian and Cyclist, so their dimensions are independent
 SIZE_CORRELATION: dict[str, np.ndarray] = {
     "Car": (lambda cov: cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov))))(
         np.array([[0.1694, 0.0138, 0.0086], [0.0138, 0.0095, 0.0051], [0.0086, 0.0051, 0.0183]])),

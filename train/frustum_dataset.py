@@ -133,7 +133,8 @@ class FrustumDataset(Dataset):
         """Keys: ``points (3, N)``, ``ref0..ref3 (3, M_s)`` (frustum frame, metres), ``cls_label (M2,)`` (1/0/-1),
         ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
         ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
-        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``occlusion`` int, ``truncation`` float (label_2 2D fields), ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
+        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``occlusion`` int, ``truncation`` float (label_2 2D fields),
+        ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
         ``frustum_angle`` radians (the frame angle of :meth:`_frame`: decode boxes with it), ``flipped`` bool,
         ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes and references are relative to it)."""
         sample = self.frustums[index]

@@ -21,10 +21,11 @@ score for refinement sets, so the score ranks by input score and refinement conf
 input box of a sample without points or without a valid box (:func:`predict`), so the refinement never lowers
 recall. Boxes are decoded with the batch's ``frustum_angle`` (the dataset's frame angle). Label lines: class,
 truncation -1, occlusion -1, alpha from the rect position, the frustum's 2D box, (h, w, l), bottom-centre
-(x, y, z), ry, score (4 decimals). Every frame of the split gets a file (empty when it has no box). With ``fill`` (the pseudo-labels of
-:mod:`train.gen_pseudo`) every labelled 2D box whose frustum was skipped gets the geometric labeller's box with a low
-score (:func:`kitti.geometric.fill_labels`; points from the frustum set's point source). Sharding: under torchrun, rank r
-handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a barrier.
+(x, y, z), ry, score (4 decimals). Every frame of the split gets a file (empty when it has no box). With ``fill``
+(the pseudo-labels of :mod:`train.gen_pseudo`) every labelled 2D box whose frustum was skipped gets the geometric
+labeller's box with a low score (:func:`kitti.geometric.fill_labels`; points from the frustum set's point source).
+Sharding: under torchrun, rank r handles frames ``frames[r::world]`` and writes their files; rank 0 evaluates after a
+barrier.
 """
 from __future__ import annotations
 

@@ -149,7 +149,8 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         pred = box_corners(centre, size, heading)
         gt = box_corners(c_t, s_t, h_t)
         gt_flip = box_corners(c_t, s_t, h_t + math.pi)
-        dist = torch.minimum(torch.linalg.norm(pred - gt, dim=2).mean(1), torch.linalg.norm(pred - gt_flip, dim=2).mean(1))
+        dist = torch.minimum(torch.linalg.norm(pred - gt, dim=2).mean(1),
+                             torch.linalg.norm(pred - gt_flip, dim=2).mean(1))
         terms["corner"] = huber(dist, 1.0).mean()
         sizes.append(size)
         size_cls.append(cls)

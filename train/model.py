@@ -67,7 +67,8 @@ class FConvNet(nn.Module):
                 raise ConfigError(f"data.strides {data.strides} with max_depth {data.max_depth} give slice counts "
                                  f"{lengths}; each scale must have ceil(M/2) slices of the previous one")
         if 2 * lengths[2] < lengths[1] or 4 * lengths[3] < lengths[1]:
-            raise ConfigError(f"data.strides {data.strides}: slice counts {lengths} cannot be deconvolved back to {lengths[1]}")
+            raise ConfigError(f"data.strides {data.strides}: slice counts {lengths} cannot be deconvolved back to "
+                              f"{lengths[1]}")
         self.out_length = lengths[1]
         self.pointnets = nn.ModuleList(SlabPointNet(w, s, k) for w, s, k in
                                        zip(model.pointnet, data.strides, data.group_sizes))

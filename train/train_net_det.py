@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", type=int, default=0, help="pseudo-labelling step S (0, 1, 2, ...)")
     parser.add_argument("--ratio", type=int, default=100, help="percentage of synthetic proxies (recorded)")
     parser.add_argument("--output", type=Path, required=True, help="step directory receiving checkpoints and logs")
-    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz, refine_train.npz for data.kind refine)")
+    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz, "
+                                                       "refine_train.npz for data.kind refine)")
     parser.add_argument("--supervision", choices=SUPERVISION,
                         help="weak: 2D labels + proxies (ALPI); full: 3D boxes on every object (default: weak, "
                              "full for data.kind refine: the pseudo-boxes are the refinement labels)")

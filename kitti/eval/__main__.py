@@ -17,8 +17,10 @@ from kitti.eval.report import format_table, write_json
 
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kitti.eval", description="KITTI object evaluation: AP (percent) at 40 and 11 recall points for 2D, BEV, 3D and AOS.")
-    add_label_dir_arguments(parser, "prediction directory (<id>.txt, 16 columns with score)", "write the result JSON here (atomically)")
+    parser = argparse.ArgumentParser(prog="python -m kitti.eval", description="KITTI object evaluation: AP (percent) "
+                                     "at 40 and 11 recall points for 2D, BEV, 3D and AOS.")
+    add_label_dir_arguments(parser, "prediction directory (<id>.txt, 16 columns with score)",
+                            "write the result JSON here (atomically)")
     args = parser.parse_args(argv)
     result = evaluate_dirs(args.gt_dir, args.pred_dir, split=args.split, classes=args.classes)
     if args.json:

@@ -157,7 +157,8 @@ def class_budget(cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
 def budget_from_annos(gt_annos: Sequence[Mapping[str, np.ndarray]], pred_annos: Sequence[Mapping[str, np.ndarray]],
                       classes: Sequence[str] = EVAL_CLASSES) -> Budget:
     """The error budget (module docstring) of predictions ``pred_annos[f]`` against ground truth ``gt_annos[f]``
-    (anno layout: :mod:`kitti.eval.annos`; predictions need scores). Raises :class:`kitti.errors.ArgumentError` on mismatched inputs."""
+    (anno layout: :mod:`kitti.eval.annos`; predictions need scores). Raises :class:`kitti.errors.ArgumentError` on
+    mismatched inputs."""
     if len(gt_annos) != len(pred_annos):
         raise ArgumentError(f"{len(gt_annos)} ground-truth frames but {len(pred_annos)} prediction frames")
     gts = [check_anno(a, f"ground-truth frame {f}", prediction=False) for f, a in enumerate(gt_annos)]

@@ -35,7 +35,8 @@ def diagnose(gt_dir: str | Path, pred_dir: str | Path, frames: str | Path | Sequ
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kitti.eval.diagnose", description=__doc__.split("\n\n")[0])
-    add_label_dir_arguments(parser, "label directory to diagnose (<id>.txt, 16 columns)", "write the full budget as JSON here (atomically)")
+    add_label_dir_arguments(parser, "label directory to diagnose (<id>.txt, 16 columns)",
+                            "write the full budget as JSON here (atomically)")
     args = parser.parse_args(argv)
     budget = diagnose(args.gt_dir, args.pred_dir, args.split, args.classes)
     if args.json:

@@ -42,7 +42,8 @@ def evaluate_by_distance(gt_annos: Sequence[Anno], dt_annos: Sequence[Anno], cls
         gts, dts = [], []
         for gt, dt in zip(gt_annos, dt_annos):
             names = np.array(gt["name"], dtype=object)
-            outside = (np.char.lower(names.astype(str)) == cls.lower()) & ~((_distance(gt) >= lo) & (_distance(gt) < hi))
+            inside = (_distance(gt) >= lo) & (_distance(gt) < hi)
+            outside = (np.char.lower(names.astype(str)) == cls.lower()) & ~inside
             gts.append({**gt, "name": np.where(outside, neighbour, names).astype(str)})
             keep = (_distance(dt) >= lo) & (_distance(dt) < hi)
             dts.append({key: np.asarray(value)[keep] for key, value in dt.items()})

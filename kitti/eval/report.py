@@ -10,7 +10,8 @@ from kitti.eval.evaluate import Result
 
 def format_table(result: Result) -> str:
     """A compact table: one row per threshold set, class and metric; R40 and R11 AP (percent) for E/M/H."""
-    header = f"{'set':<7}{'class':<12}{'metric':<7}{'R40 easy':>9}{'mod':>7}{'hard':>7}  {'R11 easy':>9}{'mod':>7}{'hard':>7}"
+    header = (f"{'set':<7}{'class':<12}{'metric':<7}{'R40 easy':>9}{'mod':>7}{'hard':>7}"
+              f"  {'R11 easy':>9}{'mod':>7}{'hard':>7}")
     lines = [header, "-" * len(header)]
     for overlap_set, per_class in result.items():
         for cls, per_metric in per_class.items():

@@ -2,8 +2,8 @@
 
 Objects are placed in the rect camera frame in front of a KITTI-like camera (focal 720 px, principal point
 (610, 180)); 2D boxes are the approximate projections, so far objects fall below the minimum heights. Detections are
-noisy copies of ground-truth objects (scores rounded to 0.01, so ties occur; including Van / Person_sitting, some duplicated, some with the wrong class)
-plus random false positives.
+noisy copies of ground-truth objects (scores rounded to 0.01, so ties occur; including Van / Person_sitting, some
+duplicated, some with the wrong class) plus random false positives.
 """
 from __future__ import annotations
 

@@ -91,8 +91,9 @@ class DataOptions:
     def stage_parameters(self, stage: str, points: str) -> dict[str, Any]:
         """The tunables a pipeline stage depends on (for its fingerprint), given its point source.
 
-        ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` and, from step 1 on, ``library``; the refinement uses ``refine``. ``points`` settings count only
-        for depth-based sources (the fusion ones only for ``lidar+depth``)."""
+        ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` and, from step 1 on, ``library``; the
+        refinement uses ``refine``. ``points`` settings count only for depth-based sources (the fusion ones only for
+        ``lidar+depth``)."""
         out: dict[str, Any] = {}
         if stage == "refinement":
             out["refine"] = dataclasses.asdict(self.refine)

@@ -12,7 +12,8 @@ All coordinates are rect camera frame (x right, y down, z forward, metres); boxe
   the weak depth window that lie more than :data:`GROUND_CLEARANCE` above the local ground, grown over the
   connected points above the ground (without a ground estimate: all but the lowest ~10 % of the window's points)
   (legacy: the injected frustum's window points; released step >= 1: the points inside the GT 3D box);
-* filtering: >= :data:`kitti.priors.MIN_POINTS` frustum points in the depth window (published: >= 1 point in the GT box).
+* filtering: >= :data:`kitti.priors.MIN_POINTS` frustum points in the depth window (published: >= 1 point in the GT
+  box).
 
 Scan-realistic proxies: a proxy is one of the class's shape templates (:mod:`kitti.frustum.proxy_shapes`) fitted
 to a box of the shared size prior (:func:`kitti.priors.sample_size`) and ray-cast with the frame's sensor model

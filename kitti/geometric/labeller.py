@@ -2,15 +2,16 @@
 
 Per frame a RANSAC ground plane (:mod:`.ground`); per 2D box of a labelled class, nearest first (least occluded,
 then lowest bottom edge in the image): frustum points above the ground that no nearer fitted box has claimed
-(:func:`claim_order`; an occluder's points never become the occluded object), the object's BEV cluster (:mod:`.segment`, seeded by the class depth prior), the local ground height around it
-(from the points around the fitted footprint; a raised sidewalk lifts the box and the fit is redone without
-the sidewalk's points), the prior-constrained BEV rectangles
-(:mod:`.bevfit`), the height from the ground to the top points, the candidate whose projection agrees best with the
-2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded 2D labels). A cluster of
-fewer than :data:`MIN_FIT_POINTS` points (a far object hit by a handful of beams) places a box of the class mean
-size on the ray through the 2D box centre, its near side at the points' range (``source="sparse"``); where no
-cluster is found, such a box stands at the prior depth ``f_v H / h_box`` (``source="prior"``, low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z, h, w, l, ry)``.
-Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
+(:func:`claim_order`; an occluder's points never become the occluded object), the object's BEV cluster
+(:mod:`.segment`, seeded by the class depth prior), the local ground height around it (from the points around the
+fitted footprint; a raised sidewalk lifts the box and the fit is redone without the sidewalk's points), the
+prior-constrained BEV rectangles (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose
+projection agrees best with the 2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded
+2D labels). A cluster of fewer than :data:`MIN_FIT_POINTS` points (a far object hit by a handful of beams) places a
+box of the class mean size on the ray through the 2D box centre, its near side at the points' range
+(``source="sparse"``); where no cluster is found, such a box stands at the prior depth ``f_v H / h_box``
+(``source="prior"``, low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z,
+h, w, l, ry)``. Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
 """
 from __future__ import annotations
 

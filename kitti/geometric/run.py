@@ -3,10 +3,10 @@
     python -m kitti.geometric_labeller --data D --split train --output O [--points lidar|depth|lidar+depth]
 
 Writes ``O/<frame>.txt`` atomically and ``O/geometric_manifest.json`` (the inputs: data root, split file digest,
-point source, depth directory, labeller code digest; and per-class counts of fitted / prior boxes once finished). Resumable: frames whose
-file exists are skipped when the manifest records the same inputs; different inputs (or ``--force``) relabel every
-frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`). 2D labels only
-(:func:`kitti.io.labels.read_labels_2d`).
+point source, depth directory, labeller code digest; and per-class counts of fitted / prior boxes once finished).
+Resumable: frames whose file exists are skipped when the manifest records the same inputs; different inputs (or
+``--force``) relabel every frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`). 2D labels
+only (:func:`kitti.io.labels.read_labels_2d`).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Fit-quality score in ``[0, 1]`` of a geometric box (higher = more trustworthy).
 
-``score = s_points^0.3 * s_residual^0.2 * iou^0.5 * t_occlusion`` where ``s_points = 1 - exp(-n / N0[class])`` grows with the
-points the fit used, ``s_residual = exp(-r / R0)`` falls with the mean distance ``r`` (metres) of those points to
-the fitted visible edges, ``iou`` is the 2D IoU of the projected box with the annotated 2D box, and
+``score = s_points^0.3 * s_residual^0.2 * iou^0.5 * t_occlusion`` where ``s_points = 1 - exp(-n / N0[class])``
+grows with the points the fit used, ``s_residual = exp(-r / R0)`` falls with the mean distance ``r`` (metres) of those
+points to the fitted visible edges, ``iou`` is the 2D IoU of the projected box with the annotated 2D box, and
 ``t_occlusion = 1 - OCCLUSION_STEP * level`` lowers the trust in the partial view of an object whose 2D label is
 occluded (KITTI level 0 fully visible, 1 partly, 2 largely occluded, 3 unknown: a 2D annotation field), and
 :data:`PARTIAL_TRUST` lowers a box whose length the points did not show. A box placed

@@ -86,7 +86,8 @@ class Calibration:
 
 def _is_rotation(matrix: np.ndarray, tolerance: float = 1e-3) -> bool:
     """True for an orthonormal 3x3 matrix with determinant +1 (within ``tolerance``, KITTI files have 6 digits)."""
-    return bool(np.allclose(matrix @ matrix.T, np.eye(3), atol=tolerance) and abs(np.linalg.det(matrix) - 1) < tolerance)
+    orthogonal = np.allclose(matrix @ matrix.T, np.eye(3), atol=tolerance)
+    return bool(orthogonal and abs(np.linalg.det(matrix) - 1) < tolerance)
 
 
 def read_calib(path: str | Path) -> Calibration:
@@ -117,7 +118,8 @@ def read_calib(path: str | Path) -> Calibration:
         try:
             numbers = np.array([float(v) for v in values.split()], dtype=np.float64)
         except ValueError:
-            raise KittiFormatError(path, f"{name}: expected {shape[0] * shape[1]} numbers, got {values.strip()[:60]!r}", lineno) from None
+            raise KittiFormatError(path, f"{name}: expected {shape[0] * shape[1]} numbers, got "
+                                         f"{values.strip()[:60]!r}", lineno) from None
         if numbers.size != shape[0] * shape[1]:
             raise KittiFormatError(path, f"{name}: expected {shape[0] * shape[1]} numbers, got {numbers.size}", lineno)
         if not np.all(np.isfinite(numbers)):

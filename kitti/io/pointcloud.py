@@ -10,7 +10,8 @@ from kitti.errors import KittiFormatError
 
 
 def read_velodyne(path: str | Path) -> np.ndarray:
-    """Read a scan as float32 ``(N, 4)``; a size that is not a multiple of 16 bytes or a non-finite value is an error."""
+    """Read a scan as float32 ``(N, 4)``; a size that is not a multiple of 16 bytes or a non-finite value is an
+    error."""
     path = Path(path)
     try:
         raw = path.read_bytes()

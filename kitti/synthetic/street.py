@@ -186,7 +186,8 @@ class _SceneSampler:
     # --- labelled objects ---------------------------------------------------------------------------------------
     def place(self, cls: str, s: float, q: float, heading: float, margin: float,
               size: tuple[float, float, float] | None = None) -> bool:
-        """Add a labelled object at street ``(s, q)`` heading ``heading`` (rad, street frame) if its footprint is free."""
+        """Add a labelled object at street ``(s, q)`` heading ``heading`` (rad, street frame) if its footprint is
+        free."""
         l, w, h = size or self._size(cls)
         x, y, z, yaw = self._pose(s, q, heading)
         rect = (x, y, yaw, l / 2 + margin, w / 2 + margin)

@@ -53,7 +53,8 @@ def test_scrambled_3d_fields_give_identical_sets(kitti_real_root: Path, tmp_path
     pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
     clean = make_kitti_root(tmp_path / "clean", kitti_real_root, FRAMES)
     scrambled = make_kitti_root(tmp_path / "scrambled", kitti_real_root, FRAMES, scramble)
-    assert (clean / "training/label_2/000000.txt").read_text() != (scrambled / "training/label_2/000000.txt").read_text()
+    first = "training/label_2/000000.txt"
+    assert (clean / first).read_text() != (scrambled / first).read_text()
 
     real_parse = kitti.io.labels.parse_label_line
 

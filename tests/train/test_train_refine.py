@@ -24,7 +24,8 @@ from train.inference import PASS_THROUGH_CONFIDENCE, load_model, predict
 from train.refine_dataset import RefineDataset
 
 TINY_REFINE = ["data.num_samples=32", "data.group_sizes=[8, 8, 8, 8]", "model.pointnet=[[8], [8], [8], [8]]",
-               "model.deconv=8", "train.batch_size=4", "train.epochs=1", "data.strides=[0.4, 0.8, 1.6, 3.2]", "data.max_depth=9.6"]
+               "model.deconv=8", "train.batch_size=4", "train.epochs=1", "data.strides=[0.4, 0.8, 1.6, 3.2]",
+               "data.max_depth=9.6"]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,8 @@ def test_refine_keeps_input_boxes_without_points(train_world: Path, refine_set: 
     it is now kept with zero points and predicted as its input box, score ``score_2d * 0.5``."""
     data = KittiDataset(train_world / "data")
     frame = data.frame_ids("train")[0]
-    lonely = dataclasses.replace(data.labels(frame)[0], type="Car", location=(0.0, -40.0, 30.0), score=0.8)  # in the air
+    # in the air
+    lonely = dataclasses.replace(data.labels(frame)[0], type="Car", location=(0.0, -40.0, 30.0), score=0.8)
     for other in data.frame_ids("train"):
         write_labels(tmp_path / "pseudo" / f"{other:06d}.txt", [lonely] if other == frame else [])
     subprocess.run([sys.executable, "-m", "kitti.prepare_data_refine", "--data", str(train_world / "data"),

@@ -9,8 +9,8 @@ exists) gets the KITTI AP (R40/R11, BEV and 3D, strict and loose: :func:`kitti.e
                      "budget": Budget}, ...]}
 
 ``limits`` names what limits the first set (the product); ``ap_ceiling`` is the 3D strict AP of perfect labels on
-these frames (:func:`kitti.eval.evaluate.ap_ceiling`: below 100 for a class with n <= 40 boxes). Ground truth is read in full here: this is reporting,
-nothing on the labelling path reads it.
+these frames (:func:`kitti.eval.evaluate.ap_ceiling`: below 100 for a class with n <= 40 boxes). Ground truth is
+read in full here: this is reporting, nothing on the labelling path reads it.
 """
 from __future__ import annotations
 

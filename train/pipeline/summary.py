@@ -15,11 +15,11 @@ from typing import Any, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none  # noqa: E402
-from kitti.priors import CLASSES  # noqa: E402
-from train.pipeline.product_table import product_section  # noqa: E402
+from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none
+from kitti.priors import CLASSES
+from train.pipeline.product_table import product_section
 
 DIFFICULTIES = ("easy", "moderate", "hard")
 THRESHOLDS = {"strict": "IoU Car 0.7, Ped/Cyc 0.5", "loose": "IoU Car 0.5, Ped/Cyc 0.25"}

@@ -14,9 +14,9 @@ import torch
 pytest.importorskip("depth_anything_3", reason="depth_anything_3 not installed (scripts/setup_env.sh installs it "
                                                "from requirements-da3.txt)")
 
-from kitti.depth import da3_model as m  # noqa: E402
-from kitti.depth import generate as gen  # noqa: E402
-from kitti.io.calib import read_calib  # noqa: E402
+from kitti.depth import da3_model as m
+from kitti.depth import generate as gen
+from kitti.io.calib import read_calib
 
 FRAMES = ("000000", "000008")  # 1224x370 and 1242x375: two image sizes, so two batches
 

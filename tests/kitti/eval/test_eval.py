@@ -215,7 +215,8 @@ def test_in_memory_input_errors() -> None:
         evaluate(gt, [empty_anno()], classes=["Van"])
 
 
-def _write_frames(root: Path, gt: dict[str, list[ObjectLabel]], pred: dict[str, list[ObjectLabel]]) -> tuple[Path, Path]:
+def _write_frames(root: Path, gt: dict[str, list[ObjectLabel]],
+                  pred: dict[str, list[ObjectLabel]]) -> tuple[Path, Path]:
     for name, frames in (("gt", gt), ("pred", pred)):
         for frame_id, labels in frames.items():
             write_labels(root / name / f"{frame_id}.txt", labels)

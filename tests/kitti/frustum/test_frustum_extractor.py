@@ -141,8 +141,8 @@ def test_trusted_geometric_fits(root: Path, kitti_real_root: Path, tmp_path: Pat
     val = build_set(ExtractConfig(data=str(root), subset="val", split="val", trusted_dir=str(fits)), tmp_path / "v",
                     workers=1)
     assert val["counts"]["Car"]["trusted"] == 0
-    changed = build_set(ExtractConfig(data=str(root), frustum=FrustumOptions(copies=1), trusted_dir=str(fits), trusted_min_score=0.1),
-                        tmp_path / "t", workers=1)
+    changed = build_set(ExtractConfig(data=str(root), frustum=FrustumOptions(copies=1), trusted_dir=str(fits),
+                                      trusted_min_score=0.1), tmp_path / "t", workers=1)
     assert changed["counts"]["Pedestrian"]["trusted"] > 0  # a new threshold rebuilds the set
 
 

@@ -18,7 +18,8 @@ def review_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_run(review_world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, list[ObjectLabel]]]:
+def built_run(review_world: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, list[ObjectLabel]]]:
     """(run directory with review/ built, the fake labels per frame). Read-only: copy it to change it."""
     run = tmp_path_factory.mktemp("review_run")
     labels = make_fake_run(review_world, run, seed=3)
