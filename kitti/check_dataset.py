@@ -146,9 +146,9 @@ def format_table(columns: dict[str, dict[str, object]]) -> str:
     first = next(iter(columns.values()))
     for key, value in first.items():
         if isinstance(value, dict):
-            names = list(dict.fromkeys(k for col in columns.values() for k in col[key]))  # type: ignore[union-attr]
+            names = list(dict.fromkeys(k for col in columns.values() for k in col[key]))  # type: ignore[attr-defined]
             for name in names:
-                rows.append((f"{key} {name}", [fmt(col[key].get(name)) for col in columns.values()]))  # type: ignore[union-attr]
+                rows.append((f"{key} {name}", [fmt(col[key].get(name)) for col in columns.values()]))  # type: ignore[attr-defined]
         else:
             rows.append((key, [fmt(col[key]) for col in columns.values()]))
     width = max(len(r[0]) for r in rows)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Sequence, TypeVar, cast
 
 
 class InputError(Exception):
@@ -57,7 +57,8 @@ class OutputDirError(FileInputError):
     holds data this command did not create."""
 
 
-MainFunction = Callable[[Optional[Sequence[str]]], int]
+#: a command-line ``main(argv: Sequence[str] | None = None) -> int``
+MainFunction = TypeVar("MainFunction", bound=Callable[..., int])
 
 
 def cli(main: MainFunction) -> MainFunction:
@@ -71,4 +72,4 @@ def cli(main: MainFunction) -> MainFunction:
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    return wrapped
+    return cast(MainFunction, wrapped)

@@ -62,7 +62,8 @@ def draw_boxes_on_image(image: np.ndarray, labels: Sequence[ObjectLabel], calib:
     return canvas
 
 
-def render_bev(points_rect: np.ndarray, labels_by_colour: Sequence[tuple[Sequence[ObjectLabel], tuple[int, int, int] | None]],
+def render_bev(points_rect: np.ndarray,
+               labels_by_colour: Sequence[tuple[Sequence[ObjectLabel], tuple[int, int, int] | None]],
                calib: Calibration, image_width: int, x_range: tuple[float, float] = (-20.0, 20.0),
                z_range: tuple[float, float] = (0.0, 70.0), pixels_per_metre: float = 10.0) -> np.ndarray:
     """Bird's-eye view seen from above with the driving direction to the right (rect z to the right, rect x
@@ -76,9 +77,9 @@ def render_bev(points_rect: np.ndarray, labels_by_colour: Sequence[tuple[Sequenc
         return np.stack([(z - z_range[0]) * pixels_per_metre, (x - x_range[0]) * pixels_per_metre], -1)
 
     for ring in range(10, int(z_range[1]) + 1, 10):
-        centre = tuple(int(v) for v in to_px(np.array(0.0), np.array(0.0)))
-        cv2.circle(canvas, centre, int(ring * pixels_per_metre), (50, 50, 50), 1)
-        cv2.putText(canvas, f"{ring} m", (centre[0] + int(ring * pixels_per_metre) + 3, 14),
+        sensor = tuple(int(v) for v in to_px(np.array(0.0), np.array(0.0)))
+        cv2.circle(canvas, sensor, int(ring * pixels_per_metre), (50, 50, 50), 1)
+        cv2.putText(canvas, f"{ring} m", (sensor[0] + int(ring * pixels_per_metre) + 3, 14),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1)
     # field of view: rays through the left and right image borders at the principal row
     cu, cv = calib.principal_point

@@ -141,7 +141,7 @@ def frame_id(raw: str | int) -> str:
 
 
 def load_dirs(gt_dir: str | Path, pred_dir: str | Path,
-              split: str | Path | Sequence[str] | None = None) -> tuple[list[str], list[Anno], list[Anno]]:
+              split: str | Path | Sequence[str | int] | None = None) -> tuple[list[str], list[Anno], list[Anno]]:
     """Read ground truth and predictions for the frames of ``split`` (a split file or a list of ids).
 
     Without a split every ``<gt_dir>/*.txt`` frame is evaluated. A frame without a prediction file has no detections;

@@ -94,7 +94,7 @@ def evaluate(gt_annos: Sequence[Mapping[str, np.ndarray]], dt_annos: Sequence[Ma
 
     # objects that take part in some class's matching: the classes and their neighbours (GT), the classes and
     # everything lower than the largest minimum height (detections: those are "ignored detections")
-    gt_names_used = {c.lower() for c in classes} | {NEIGHBOUR_CLASS[c].lower() for c in classes if NEIGHBOUR_CLASS[c]}
+    gt_names_used = {c.lower() for c in classes} | {n.lower() for c in classes if (n := NEIGHBOUR_CLASS[c])}
     gt_rel, gt_rel_off, gt_rank = gt.select(np.isin(gt.names, list(gt_names_used)))
     dt_rel, dt_rel_off, dt_rank = dt.select(np.isin(dt.names, [c.lower() for c in classes])
                                             | may_be_ignored_detection(dt.arrays["bbox"]))

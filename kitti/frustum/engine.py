@@ -165,14 +165,15 @@ def read_trusted_fits(cfg: ExtractConfig, frame: int) -> list[ObjectLabel]:
     own output computed from 2D boxes and points (:mod:`kitti.geometric`), never ground truth."""
     if cfg.trusted_dir is None or cfg.supervision != "weak" or not cfg.training:
         return []
-    return [fit for fit in read_pseudo_labels(cfg.trusted_dir, frame) if fit.score >= cfg.trusted_min_score]
+    return [fit for fit in read_pseudo_labels(cfg.trusted_dir, frame)
+            if fit.score is not None and fit.score >= cfg.trusted_min_score]
 
 
 def check_previous(prev: np.ndarray, annotated: np.ndarray, ctx: "FrameContext", points: np.ndarray,
                    min_points: int) -> bool:
     """Geometric check of a previous-step pseudo-box before it shapes slice labels: it holds at least
-    ``min_points`` (``frustums.min_points``) of the frustum points and its image projection overlaps the annotated 2D box
-    with IoU >= :data:`PREV_CHECK_IOU`."""
+    ``min_points`` (``frustums.min_points``) of the frustum points and its image projection overlaps the annotated
+    2D box with IoU >= :data:`PREV_CHECK_IOU`."""
     if not np.isfinite(prev).all():
         return False
     hull = g.project_boxes_to_image(prev[None].astype(np.float64), ctx.calib.P2, ctx.image_size)[0]
@@ -264,6 +265,7 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
         intensity: np.ndarray | float = float(np.median(window_points[:, 3]))
         kind = KIND_PROXY
     else:
+        assert library is not None  # not use_proxy: loaded above
         box3d, pasted = library.paste(CLASS_ID[class_name], centre, rng)
         object_points, intensity, kind = pasted[:, :3], pasted[:, 3], KIND_PASTED
     obj = assemble(box3d, object_points, intensity, ctx.scene, ctx.uv, in_annotated, window, ctx.calib.P2,
@@ -469,7 +471,7 @@ def data_options(args: argparse.Namespace) -> tuple[DataOptions, DepthOptions]:
 def frustum_options(options: DataOptions, copies: int | None = None,
                     min_height: float | None = None) -> FrustumOptions:
     """``options.frustums`` with the command-line overrides that were given."""
-    changes = {k: v for k, v in (("copies", copies), ("min_height_px", min_height)) if v is not None}
+    changes: dict[str, Any] = {k: v for k, v in (("copies", copies), ("min_height_px", min_height)) if v is not None}
     return replace(options.frustums, **changes)
 
 

@@ -77,7 +77,7 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
     hulls = g.project_boxes_to_image(boxes, calib.P2, size)
     for k, label in enumerate(wanted):
         iou = float(g.box2d_iou(np.array(label.box2d), hulls[k])[0, 0])
-        if label.score < options.min_score:
+        if label.score is None or label.score < options.min_score:
             result.skipped["low_score"] += 1
         elif not options.depth_range[0] < label.location[2] < options.depth_range[1]:
             result.skipped["out_of_depth_range"] += 1
@@ -94,7 +94,7 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
 def with_trusted_fits(pseudo: list[ObjectLabel], fits: list[ObjectLabel], min_score: float) -> list[ObjectLabel]:
     """The pseudo-boxes with every trusted geometric fit (score >= ``min_score``) in place of the pseudo-box of the
     same class whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`), or added."""
-    trusted = [fit for fit in fits if fit.score >= min_score]
+    trusted = [fit for fit in fits if fit.score is not None and fit.score >= min_score]
     kept = []
     for label in pseudo:
         same = [fit.box2d for fit in trusted if fit.type == label.type]

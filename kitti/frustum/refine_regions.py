@@ -97,7 +97,7 @@ def frame_refine(cfg: RefineConfig, frame: int) -> FrameResult:
             seg = g.points_in_boxes_mask(points, box3d[None])[:, 0].astype(np.int8)
             angle = float(-np.arctan2(region[2], region[0]))
             result.samples.append(ctx.sample(label.type, KIND_REAL, np.array(label.box2d), np.array(label.box2d),
-                                             window, points, seg, box3d, label.line, score=float(label.score),
+                                             window, points, seg, box3d, label.line, score=float(label.score or 0.0),
                                              angle=angle, region_box3d=region))
     return result
 

@@ -26,7 +26,8 @@ def read_depth(path: str | Path, expected_shape: tuple[int, int] | None = None) 
     if depth.ndim != 2:
         raise KittiFormatError(path, f"'depth' must be (H, W), got shape {depth.shape}")
     if expected_shape is not None and depth.shape != tuple(expected_shape):
-        raise KittiFormatError(path, f"'depth' has shape {depth.shape}, expected the image size {tuple(expected_shape)}")
+        raise KittiFormatError(path, f"'depth' has shape {depth.shape}, expected the image size "
+                                     f"{tuple(expected_shape)}")
     if not np.isfinite(depth).all() or (depth < 0).any():
         raise KittiFormatError(path, "'depth' must be finite and >= 0 (0 marks pixels without depth)")
     for name in ("sky", "conf"):
@@ -41,4 +42,4 @@ def write_depth(path: str | Path, depth: np.ndarray, **extra: np.ndarray) -> Non
     depth = np.asarray(depth, dtype=np.float32)
     if depth.ndim != 2:
         raise ValueError(f"write_depth: expected (H, W) depth, got shape {depth.shape}")
-    atomic_save_npz(path, depth=depth, **extra)
+    atomic_save_npz(path, True, depth=depth, **extra)

@@ -121,7 +121,7 @@ def box_records(labels: Sequence[ObjectLabel], sources: Sequence[str], P2: np.nd
             "iou2d": round(float(iou2d[index]), 3), "size_dev": round(metrics.size_deviation(label), 2),
             "parts": {k: round(v, 3) for k, v in components.items()},
             "suspicion": round(metrics.suspicion(components), 3),
-            "gt_iou": None if gt_iou[index] is None else round(gt_iou[index], 3),
+            "gt_iou": None if (match := gt_iou[index]) is None else round(match, 3),
             "img": image_corners, "bev": footprint})
     return records
 

@@ -60,7 +60,7 @@ def projected_iou(labels: Sequence[ObjectLabel], P2: np.ndarray, image_size: tup
     if not labels:
         return np.zeros(0)
     hulls = g.project_boxes_to_image(np.stack([label.box3d for label in labels]), P2, image_size)
-    return np.array([g.box2d_iou(hull, label.box2d)[0, 0] for hull, label in zip(hulls, labels)])
+    return np.array([g.box2d_iou(hull, np.asarray(label.box2d))[0, 0] for hull, label in zip(hulls, labels)])
 
 
 def points_per_box(points_rect: np.ndarray | None, labels: Sequence[ObjectLabel]) -> list[int | None]:
