@@ -30,10 +30,11 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import POINT_SOURCES
-from kitti.frustum.engine import ExtractConfig, process_frame, run_frames
+from kitti.frustum.engine import ExtractConfig, process_frame
 from kitti.frustum.store import KIND_PROXY, KIND_REAL
 from kitti.io.dataset import KittiDataset
 from kitti.priors import CLASS_ID
+from kitti.runner import run_frames
 
 BINS = (0.0, 10.0, 20.0, 30.0, 40.0, np.inf)
 RESAMPLED = 1024

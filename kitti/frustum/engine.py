@@ -30,20 +30,15 @@ assembled in split order. Resume: a set whose manifest exists and records the sa
 from __future__ import annotations
 
 import argparse
-import hashlib
-import multiprocessing as mp
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from kitti import geometry as g
-from kitti.atomic import file_digest
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
 from kitti.errors import KittiFormatError, cli
 from kitti.frustum.augmentation import random_shift_box2d
@@ -67,6 +62,7 @@ from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import Label2D, ObjectLabel, read_labels
 from kitti.priors import CLASS_ID, CLASSES, depth_estimate, depth_window
+from kitti.runner import file_digest, hash_dir, run_frames
 
 SETS = ("train", "val", "pseudo")
 SUPERVISION = ("weak", "full")
@@ -340,23 +336,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# running over frames, writing sets, command line (shared by the other entry points)
-
-T = TypeVar("T")
-
-
-def run_frames(fn: Callable[[Any, int], T], cfg: Any, frames: Sequence[int], workers: int, desc: str) -> list[T]:
-    """``[fn(cfg, f) for f in frames]`` over ``workers`` spawn processes (in order) with a tqdm bar. The first
-    input error of any frame is re-raised in the caller (input errors are picklable)."""
-    job = partial(fn, cfg)
-    if workers <= 1 or len(frames) <= 1:
-        results = [job(frame) for frame in tqdm(frames, desc=desc, disable=None)]
-    else:
-        with mp.get_context("spawn").Pool(min(workers, len(frames))) as pool:
-            chunk = max(1, min(8, len(frames) // (4 * workers)))
-            results = list(tqdm(pool.imap(job, frames, chunksize=chunk), total=len(frames), desc=desc,
-                                disable=None))
-    return results
+# writing sets, command line (shared by the other entry points)
 
 
 def config_inputs(cfg: Any, frames_file: Path) -> dict[str, Any]:
@@ -374,7 +354,7 @@ def config_inputs(cfg: Any, frames_file: Path) -> dict[str, Any]:
     trusted_dir = getattr(cfg, "trusted_dir", None)
     if trusted_dir is not None:
         inputs["trusted_dir"] = str(Path(trusted_dir).resolve())
-        inputs["trusted_sha256"] = labels_digest(trusted_dir)
+        inputs["trusted_sha256"] = hash_dir(trusted_dir, "*.txt")
     return inputs
 
 
@@ -401,15 +381,6 @@ def build_tracked(cfg: Any, path: Path, required: tuple[str, ...], frame_fn: Cal
     if before_run is not None:
         before_run()
     return write(run_frames(frame_fn, cfg, frames, workers, desc), frames, inputs)
-
-
-def labels_digest(label_dir: str | Path) -> str:
-    """sha256 over the names and bytes of the ``*.txt`` files of a label directory (a changed fit rebuilds)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(label_dir).glob("*.txt")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool = False) -> dict[str, Any]:

@@ -5,13 +5,12 @@
 Writes ``O/<frame>.txt`` atomically and ``O/geometric_manifest.json`` (the inputs: data root, split file digest,
 point source, depth directory, labeller code digest; and per-class counts of fitted / prior boxes once finished).
 Resumable: frames whose file exists are skipped when the manifest records the same inputs; different inputs (or
-``--force``) relabel every frame. Frames run in parallel processes (:func:`kitti.frustum.engine.run_frames`). 2D labels
+``--force``) relabel every frame. Frames run in parallel processes (:func:`kitti.runner.run_frames`). 2D labels
 only (:func:`kitti.io.labels.read_labels_2d`).
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from collections import Counter
@@ -33,12 +32,12 @@ from kitti.depth.point_source import (
 )
 from kitti.errors import cli
 from kitti.eval.quality import format_quality, has_3d_ground_truth, label_quality
-from kitti.frustum.engine import file_digest, run_frames
 from kitti.geometric.labeller import FrameInputs, label_frame
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
+from kitti.runner import file_digest, hash_dir, run_frames
 
 MANIFEST = "geometric_manifest.json"
 
@@ -83,10 +82,7 @@ def label_one(cfg: LabelConfig, frame: int) -> Counter:
 
 def code_digest() -> str:
     """sha256 over the labeller's source files (a changed labeller relabels every frame on resume)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return hash_dir(Path(__file__).parent, "*.py")
 
 
 def _inputs(cfg: LabelConfig, dataset: KittiDataset) -> dict[str, str]:

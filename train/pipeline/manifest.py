@@ -14,28 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from kitti.atomic import atomic_write_text, file_digest, read_json_or_none
 
 MANIFEST = "manifest.json"
-
-
-def hash_files(paths: Iterable[Path], root: Path | None = None) -> str:
-    """sha256 over the (relative name, content) of ``paths`` in sorted order; missing files hash as absent."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        name = str(path.relative_to(root)) if root is not None else path.name
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def hash_dir(directory: Path, pattern: str = "*") -> str:
-    """Content hash of the files matching ``pattern`` in ``directory`` (for example a folder of label files)."""
-    directory = Path(directory)
-    return hash_files((p for p in directory.glob(pattern) if p.is_file()), root=directory)
 
 
 def git_commit(repo: Path) -> str:

@@ -24,14 +24,13 @@ import time
 from pathlib import Path
 
 from kitti.geometric.run import code_digest
+from kitti.runner import hash_dir, hash_files
 from train.pipeline.fusion import publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import (
     StageManifest,
     changed_outputs,
     fingerprint,
-    hash_dir,
-    hash_files,
     is_finished,
     read_manifest,
 )
