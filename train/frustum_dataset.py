@@ -44,12 +44,11 @@ from torch.utils.data import Dataset
 
 from kitti import geometry as g
 from kitti.frustum.store import KIND_REAL, FrustumSample, FrustumSet
+from kitti.io.labels import SUPERVISION
 from kitti.priors import CLASSES
 from train.box_coding import kitti_to_frustum
 from train.config import DataConfig
 from train.grouping import slice_depths
-
-SUPERVISION = ("weak", "full")
 
 
 def reference_centres(box2d: np.ndarray, P2: np.ndarray, frustum_angle: float,

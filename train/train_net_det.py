@@ -34,11 +34,11 @@ from tqdm import tqdm
 from kitti.atomic import atomic_write_text, ensure_dir
 from kitti.errors import KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
+from kitti.io.labels import SUPERVISION
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.config import Config, ConfigError, dump_config, load_config
 from train.datasets import build_dataset
 from train.distributed import Context, session
-from train.frustum_dataset import SUPERVISION
 from train.losses import compute_losses, training_metrics
 from train.model import FConvNet
 

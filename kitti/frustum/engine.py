@@ -40,7 +40,7 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
-from kitti.errors import KittiFormatError, cli
+from kitti.errors import cli
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
 from kitti.frustum.options import DataOptions, FrustumOptions, load_data_options
@@ -60,14 +60,11 @@ from kitti.frustum.store import (
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
-from kitti.io.labels import Label2D, ObjectLabel, read_labels
+from kitti.io.labels import PREV_MATCH_IOU, SUPERVISION, Label2D, ObjectLabel, read_pseudo_labels
 from kitti.priors import CLASS_ID, CLASSES, depth_estimate, depth_window
 from kitti.runner import file_digest, hash_dir, run_frames
 
 SETS = ("train", "val", "pseudo")
-SUPERVISION = ("weak", "full")
-#: a previous-step pseudo-box is matched to a real 2D box when their 2D IoU reaches this (same class)
-PREV_MATCH_IOU = 0.5
 #: a previous-step pseudo-box shapes slice labels only if its projection overlaps the annotated 2D box this much
 #: (a gross-error check: ground-truth pedestrian boxes of real KITTI frames reach only 0.48-0.65)
 PREV_CHECK_IOU = 0.3
@@ -142,17 +139,6 @@ def read_objects(dataset: KittiDataset, frame: int, supervision: str) -> list[Re
     """The frame's labelled objects; the 3D reader is reachable only with ``supervision == "full"``."""
     reader = _read_objects_full if supervision == "full" else _read_objects_weak
     return reader(dataset, frame)
-
-
-def read_pseudo_labels(pseudo_dir: str | Path, frame: int) -> list[ObjectLabel]:
-    """Pseudo-labels (our own predictions, KITTI format with scores) of ``frame``; a missing file, a malformed
-    line or a line without a score is a :class:`KittiFormatError` naming the file (and line)."""
-    path = Path(pseudo_dir) / f"{frame:06d}.txt"
-    labels = read_labels(path)
-    for label in labels:
-        if label.score is None:
-            raise KittiFormatError(path, "pseudo-label without a score (expected 16 fields)", label.line)
-    return labels
 
 
 def read_trusted_fits(cfg: ExtractConfig, frame: int) -> list[ObjectLabel]:

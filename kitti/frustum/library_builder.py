@@ -27,12 +27,12 @@ import numpy as np
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions, scene_points
 from kitti.errors import cli
-from kitti.frustum.engine import PREV_MATCH_IOU, add_common_arguments, build_tracked, data_options, read_pseudo_labels
+from kitti.frustum.engine import add_common_arguments, build_tracked, data_options
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
-from kitti.io.labels import ObjectLabel
+from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, read_pseudo_labels
 from kitti.priors import CLASS_ID, CLASSES
 
 
@@ -93,7 +93,7 @@ def frame_instances(cfg: LibraryConfig, frame: int) -> LibraryFrame:
 
 def with_trusted_fits(pseudo: list[ObjectLabel], fits: list[ObjectLabel], min_score: float) -> list[ObjectLabel]:
     """The pseudo-boxes with every trusted geometric fit (score >= ``min_score``) in place of the pseudo-box of the
-    same class whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`), or added."""
+    same class whose 2D box it matches (IoU >= :data:`kitti.io.labels.PREV_MATCH_IOU`), or added."""
     trusted = [fit for fit in fits if fit.score is not None and fit.score >= min_score]
     kept = []
     for label in pseudo:

@@ -35,11 +35,11 @@ from kitti.frustum.engine import (
     add_common_arguments,
     build_tracked,
     data_options,
-    read_pseudo_labels,
 )
 from kitti.frustum.options import RefineOptions
 from kitti.frustum.store import KIND_REAL, write_frustum_set
 from kitti.io.dataset import KittiDataset
+from kitti.io.labels import read_pseudo_labels
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
 SETS = ("train", "val", "pseudo")

@@ -9,7 +9,8 @@ bottom face in the rect camera frame (x right, y down, z forward); ``rotation_y`
 
 **2D labels only.** The training and model-selection path must read labels through :func:`read_labels_2d`, which
 returns :class:`Label2D` objects that do not carry (and never parse) the 3D fields of real objects. The full
-:class:`ObjectLabel` is for evaluation, the synthetic world and the explicitly named ``full`` supervision mode.
+:class:`ObjectLabel` is for evaluation, the synthetic world, the explicitly named ``full`` supervision mode
+(:data:`SUPERVISION`) and our own pseudo-labels (:func:`read_pseudo_labels`: predictions with a score).
 """
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ import numpy as np
 
 from kitti.atomic import atomic_write_text
 from kitti.errors import KittiFormatError
+
+#: supervision modes: ``weak`` reads the 2D fields of real objects only (ALPI), ``full`` their 3D boxes too (the
+#: fully supervised upper bound)
+SUPERVISION = ("weak", "full")
+#: two labels of one class stand for the same 2D box when their 2D boxes overlap this much (a pseudo-box and a real
+#: 2D label, a learned box and a geometric fit)
+PREV_MATCH_IOU = 0.5
 
 KITTI_TYPES: tuple[str, ...] = (
     "Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare",
@@ -151,6 +159,17 @@ def read_labels(path: str | Path, inverted_ok: bool = False) -> list[ObjectLabel
     path = Path(path)
     return [parse_label_line(path, lineno, raw, inverted_ok)
             for lineno, raw in enumerate(_read_lines(path), start=1) if raw.strip()]
+
+
+def read_pseudo_labels(pseudo_dir: str | Path, frame: int) -> list[ObjectLabel]:
+    """Pseudo-labels (our own predictions, KITTI format with scores) of ``frame``; a missing file, a malformed
+    line or a line without a score is a :class:`KittiFormatError` naming the file (and line)."""
+    path = Path(pseudo_dir) / f"{frame:06d}.txt"
+    labels = read_labels(path)
+    for label in labels:
+        if label.score is None:
+            raise KittiFormatError(path, "pseudo-label without a score (expected 16 fields)", label.line)
+    return labels
 
 
 def format_label_line(obj: ObjectLabel, decimals: int = 2) -> str:

@@ -3,7 +3,7 @@ fits (:mod:`kitti.geometric`), both computed from 2D boxes and points only.
 
 Per 2D box, a confident geometric box (score >= ``min_fit_score``, the run's ``--fusion-min-score``) replaces the
 learned box of the same class
-whose 2D box it matches (IoU >= :data:`kitti.frustum.engine.PREV_MATCH_IOU`); every other learned box is kept.
+whose 2D box it matches (IoU >= :data:`kitti.io.labels.PREV_MATCH_IOU`); every other learned box is kept.
 Scores keep one ranking over the frame set: confident fits first (``0.5 + 0.5 * quality``), then the learned boxes
 (``0.5 * score``), so a detector trained on the labels sees the most reliable boxes as the most confident.
 With ``agreement_classes``, a geometric box of those classes that has a learned box for the same 2D box is first
@@ -24,8 +24,7 @@ import numpy as np
 import ops
 from kitti.atomic import atomic_write_text
 from kitti.eval.pairing import pair_by_2d_iou
-from kitti.frustum.engine import PREV_MATCH_IOU, read_pseudo_labels
-from kitti.io.labels import ObjectLabel, format_label_line
+from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, format_label_line, read_pseudo_labels
 
 #: fused score bands: confident geometric fits in [0.5, 1], learned boxes in [0, 0.5]
 FIT_BAND, LEARNED_BAND = 0.5, 0.5

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
-from kitti.frustum.engine import SUPERVISION
 from kitti.frustum.options import DataOptions, load_data_options
 from kitti.geometric.score import PRIOR_SCALE
+from kitti.io.labels import SUPERVISION
 from kitti.priors import CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
