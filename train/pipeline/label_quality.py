@@ -23,9 +23,8 @@ from kitti.eval.budget import budget_from_annos
 from kitti.eval.budget_report import limits_line
 from kitti.eval.evaluate import ap_ceiling, evaluate
 from kitti.eval.quality import annos_have_3d
+from train.pipeline.layout import GEOMETRIC_DIR
 
-#: the geometric labeller's output under the run's output root (KITTI label_2 files of the train frames)
-GEOMETRIC_LABELS_DIR = "geometric_labels"
 GEOMETRIC_NAME = "geometric labeller"
 #: what each source of a fused label file's sidecar (``<frame>.source.json``) is called in the summary
 SOURCE_NAMES = {"geometric": "geometric", "alpi": "learned"}
@@ -57,8 +56,8 @@ def label_sets(output: Path, final_labels: Path, name: str | None = None) -> lis
     """The label sets to report: the final pseudo-labels (``name``, default :func:`product_name`; the latest
     stage's when the run has no final labels yet), then the geometric labeller's when its directory exists."""
     sets = [(name or product_name(final_labels), final_labels)]
-    if (output / GEOMETRIC_LABELS_DIR).is_dir():
-        sets.append((GEOMETRIC_NAME, output / GEOMETRIC_LABELS_DIR))
+    if (output / GEOMETRIC_DIR).is_dir():
+        sets.append((GEOMETRIC_NAME, output / GEOMETRIC_DIR))
     return sets
 
 

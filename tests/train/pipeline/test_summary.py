@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kitti.io.labels import ObjectLabel, write_labels
-from train.pipeline.label_quality import GEOMETRIC_LABELS_DIR, label_quality, label_sets, product_name
+from train.pipeline.label_quality import label_quality, label_sets, product_name
+from train.pipeline.layout import GEOMETRIC_DIR
 from train.pipeline.summary import stage_timings, write_summary
 
 #: five easy cars (2D boxes 60 px high, unoccluded, untruncated): (x, z); three of them nearer than 10 m
@@ -37,7 +38,7 @@ def _world(tmp_path: Path, gt_dims: tuple[float, float, float] = (1.5, 1.6, 3.9)
     final.mkdir(parents=True)
     write_labels(final / "000000.txt", [_car(i, x, z, 0.9 - 0.1 * i, depth=0.5 if z < 10 else 0.0)
                                         for i, (x, z) in enumerate(CARS)])
-    geometric = output / GEOMETRIC_LABELS_DIR
+    geometric = output / GEOMETRIC_DIR
     geometric.mkdir()
     write_labels(geometric / "000000.txt", [_car(i, x, z, 0.8) for i, (x, z) in enumerate(CARS)])
     stage = output / "carpedcyc_step_00" / "_last_val"
@@ -82,9 +83,9 @@ def test_summary_leads_with_the_labels_and_the_geometric_baseline(tmp_path: Path
 
 def test_no_baseline_row_without_geometric_labels(tmp_path: Path) -> None:
     label_2, split, output = _world(tmp_path)
-    for path in (output / GEOMETRIC_LABELS_DIR).iterdir():
+    for path in (output / GEOMETRIC_DIR).iterdir():
         path.unlink()
-    (output / GEOMETRIC_LABELS_DIR).rmdir()
+    (output / GEOMETRIC_DIR).rmdir()
     sets = label_sets(output, output / "label_2_pseudo")
     assert [name for name, _ in sets] == ["learned pseudo-labels (ALPI)"]
     markdown = _summary(output, label_quality(label_2, split, sets))
