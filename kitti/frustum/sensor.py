@@ -20,16 +20,9 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DepthOptions
+from kitti.hdl64 import HDL64_AZIMUTH_STEP_DEG, HDL64_ELEVATIONS_DEG, HDL64_RANGE_NOISE
 from kitti.io.calib import Calibration
 
-#: HDL-64E beam elevations (degrees, top to bottom): upper block of 32 lasers from +2.0 to -8.33, lower block of 32
-#: from -8.83 to -24.8 (the sensor's 26.8 degree vertical field of view)
-HDL64_ELEVATIONS_DEG = np.concatenate([np.linspace(2.0, -8.33, 32), np.linspace(-8.83, -24.8, 32)])
-#: HDL-64E azimuth step (degrees) as recorded in KITTI: median spacing of consecutive returns along one beam,
-#: measured on real KITTI scans (0.180 degrees; 10 Hz, ~1800 returns per beam and turn)
-HDL64_AZIMUTH_STEP_DEG = 0.18
-#: HDL-64E range noise ``(absolute metres, relative)``: the sensor's accuracy spec is < 2 cm
-HDL64_RANGE_NOISE = (0.02, 0.0)
 #: depth-map range noise ``(absolute metres, relative)``
 DEPTH_RANGE_NOISE = (0.0, 0.01)
 #: a beam cell accepts scene points up to this far (degrees) from the beam's elevation

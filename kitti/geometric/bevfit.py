@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kitti.frustum.sensor import HDL64_AZIMUTH_STEP_DEG
+from kitti.hdl64 import HDL64_AZIMUTH_STEP_DEG
 from kitti.priors import MEAN_SIZE, SIZE_STD
 
 HEADING_STEPS = 90

@@ -11,19 +11,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kitti.hdl64 import HDL64_AZIMUTH_STEP_DEG, HDL64_ELEVATIONS_DEG, HDL64_MAX_RANGE, HDL64_RANGE_NOISE
 from kitti.synthetic import materials as mat
 from kitti.synthetic.raycast import GROUND, cast_rays
 from kitti.synthetic.street import Scene
 
-N_AZIMUTH = 2000
-MAX_RANGE = 80.0
-RANGE_NOISE = 0.02  # metres, 1 sigma along the ray
+#: azimuth steps over 360 degrees (2000 steps of :data:`kitti.hdl64.HDL64_AZIMUTH_STEP_DEG`)
+N_AZIMUTH = round(360.0 / HDL64_AZIMUTH_STEP_DEG)
+MAX_RANGE = HDL64_MAX_RANGE
+RANGE_NOISE = HDL64_RANGE_NOISE[0]  # metres, 1 sigma along the ray
 BASE_DROPOUT = 0.01
 
 
 def beam_elevations() -> np.ndarray:
-    """Elevation of the 64 beams, degrees, top to bottom."""
-    return np.concatenate([np.linspace(2.0, -8.33, 32), np.linspace(-8.83, -24.8, 32)])
+    """Elevation of the 64 beams, degrees, top to bottom (:data:`kitti.hdl64.HDL64_ELEVATIONS_DEG`)."""
+    return HDL64_ELEVATIONS_DEG.copy()
 
 
 def beam_directions(n_azimuth: int = N_AZIMUTH) -> np.ndarray:

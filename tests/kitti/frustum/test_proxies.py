@@ -25,7 +25,8 @@ from kitti.frustum.proxies import (
     real_object_mask,
 )
 from kitti.frustum.proxy_shapes import TEMPLATES
-from kitti.frustum.sensor import HDL64_AZIMUTH_STEP_DEG, HDL64_ELEVATIONS_DEG, BeamSensor, PixelSensor, hdl64
+from kitti.frustum.sensor import BeamSensor, PixelSensor, hdl64
+from kitti.hdl64 import HDL64_AZIMUTH_STEP_DEG, HDL64_ELEVATIONS_DEG
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.priors import CLASSES, MEAN_SIZE, SIZE_COVARIANCE, SIZE_STD, depth_window, sample_size
