@@ -1,1 +1,2 @@
-"""Dense depth: the point source (LiDAR, depth map, fusion), depth alignment, Depth Anything 3 model and generation."""
+"""Dense depth: the point source (LiDAR, depth map, or both combined), depth alignment, Depth Anything 3 model and
+generation."""

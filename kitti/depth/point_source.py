@@ -17,8 +17,8 @@ z forward, metres) restricted to the image_2 field of view.
   model :attr:`DepthOptions.align_model`, over pixels with depth, no sky, no flying pixel; too few pairs is a
   :class:`KittiFormatError` naming the depth file); the aligned map then goes through the ``depth`` filters above,
   and a depth pixel adds a point (intensity 1.0) only if its aligned depth is at least
-  :attr:`DepthOptions.fusion_min_depth` (far objects, where LiDAR returns are few) **or** its
-  :attr:`DepthOptions.fusion_cell_px` square image cell holds no LiDAR return (LiDAR dropouts: dark or specular
+  :attr:`DepthOptions.combine_min_depth` (far objects, where LiDAR returns are few) **or** its
+  :attr:`DepthOptions.combine_cell_px` square image cell holds no LiDAR return (LiDAR dropouts: dark or specular
   surfaces, above the top beam). Near surfaces that the LiDAR sees keep LiDAR points only. The LiDAR rows come
   first, then the depth rows.
 """
@@ -46,7 +46,7 @@ FOV_MIN_FORWARD = 2.0
 
 @dataclass(frozen=True)
 class DepthOptions:
-    """Pseudo-LiDAR conversion and fusion settings (metres; angles in degrees)."""
+    """Pseudo-LiDAR conversion and LiDAR + depth combination settings (metres; angles in degrees)."""
 
     depth_range: tuple[float, float] = (1.0, 80.0)
     #: drop points higher than this above the LiDAR (velodyne z, metres)
@@ -67,9 +67,9 @@ class DepthOptions:
     #: ``lidar+depth``: depth-to-LiDAR fit (:data:`kitti.depth.alignment.ALIGN_MODELS`)
     align_model: str = "scale"
     #: ``lidar+depth``: depth pixels at least this far (aligned depth, metres) add points ...
-    fusion_min_depth: float = 30.0
+    combine_min_depth: float = 30.0
     #: ... as do pixels of an image cell (this many pixels square) without any LiDAR return
-    fusion_cell_px: int = 8
+    combine_cell_px: int = 8
 
     def __post_init__(self) -> None:
         if self.depth_dir not in DEPTH_DIRS:
@@ -151,13 +151,13 @@ def lidar_empty_cells(lidar_rect: np.ndarray, P: np.ndarray, image_size: tuple[i
     return ~np.repeat(np.repeat(hit, cell_px, axis=0), cell_px, axis=1)[:height, :width]
 
 
-def fuse_lidar_depth(lidar: np.ndarray, depth: np.ndarray, calib: Calibration, sky: np.ndarray | None = None,
-                     opts: DepthOptions = DepthOptions()) -> tuple[np.ndarray, DepthAlignment]:
+def combine_lidar_depth(lidar: np.ndarray, depth: np.ndarray, calib: Calibration, sky: np.ndarray | None = None,
+                        opts: DepthOptions = DepthOptions()) -> tuple[np.ndarray, DepthAlignment]:
     """``lidar+depth`` points (module docstring): ``lidar`` FOV points ``(N, 4)`` rect frame and a depth map
     ``(H, W)`` -> float32 ``(N + M, 4)`` rect frame and the fit used. ``ValueError`` if the fit has too few pairs."""
     fit = align_depth(depth, lidar, calib.P2, opts.align_model, surface_mask(depth, sky, opts))
     aligned = fit.apply(depth)
-    keep = (aligned >= opts.fusion_min_depth) | lidar_empty_cells(lidar, calib.P2, depth.shape, opts.fusion_cell_px)
+    keep = (aligned >= opts.combine_min_depth) | lidar_empty_cells(lidar, calib.P2, depth.shape, opts.combine_cell_px)
     return np.concatenate([lidar, depth_points(aligned, calib, sky, opts, keep)]), fit
 
 
@@ -194,7 +194,7 @@ def scene_points(dataset: KittiDataset, frame: int, calib: Calibration, image_si
         return depth_points(arrays["depth"], calib, arrays.get("sky"), depth_options)
     lidar = lidar_points(dataset.velodyne(frame), calib, image_size)
     try:
-        points, _ = fuse_lidar_depth(lidar, arrays["depth"], calib, arrays.get("sky"), depth_options)
+        points, _ = combine_lidar_depth(lidar, arrays["depth"], calib, arrays.get("sky"), depth_options)
     except ValueError as exc:
         raise KittiFormatError(path, f"cannot align this depth map to the LiDAR: {exc}") from None
     return points

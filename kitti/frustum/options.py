@@ -8,7 +8,7 @@ The file has four sections, each a frozen dataclass whose defaults are the publi
   (:mod:`kitti.frustum.library_builder`);
 * ``refine`` (:class:`RefineOptions`): the refinement regions (:mod:`kitti.frustum.refine_regions`);
 * ``points`` (:class:`kitti.depth.point_source.DepthOptions` without ``beams64`` and ``depth_dir``, which are run
-  options): pseudo-LiDAR conversion and LiDAR + depth fusion.
+  options): pseudo-LiDAR conversion and the LiDAR + depth combination.
 
 ``_base_: other.yaml`` (a path relative to the file) inherits another data config; the file's own keys override the
 base's, section by section. A missing section or key takes its default; an unknown key, a wrong type or a bad value is
@@ -33,7 +33,7 @@ from kitti.priors import MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS
 #: run options of :class:`DepthOptions` (set from the command line, never from the data config)
 RUN_DEPTH_FIELDS = ("beams64", "depth_dir")
 #: DepthOptions fields that only the ``lidar+depth`` source uses
-FUSION_FIELDS = ("align_model", "fusion_min_depth", "fusion_cell_px")
+COMBINE_FIELDS = ("align_model", "combine_min_depth", "combine_cell_px")
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class DataOptions:
         """The tunables a pipeline stage depends on (for its fingerprint), given its point source.
 
         ``stage`` is ``step_<S>`` or ``refinement``. Steps use ``frustums`` and, from step 1 on, ``library``; the
-        refinement uses ``refine``. ``points`` settings count only for depth-based sources (the fusion ones only for
-        ``lidar+depth``)."""
+        refinement uses ``refine``. ``points`` settings count only for depth-based sources (the combination ones only
+        for ``lidar+depth``)."""
         out: dict[str, Any] = {}
         if stage == "refinement":
             out["refine"] = dataclasses.asdict(self.refine)
@@ -107,7 +107,7 @@ class DataOptions:
         if points != "lidar":
             settings = {k: v for k, v in dataclasses.asdict(self.points).items() if k not in RUN_DEPTH_FIELDS}
             if points == "depth":
-                settings = {k: v for k, v in settings.items() if k not in FUSION_FIELDS}
+                settings = {k: v for k, v in settings.items() if k not in COMBINE_FIELDS}
             out["points"] = settings
         return out
 
@@ -166,8 +166,8 @@ def _check(opts: DataOptions, source: str) -> None:
          "refine: copies >= 1, enlarge >= 1 and jitter >= 0 expected"),
         (0.0 <= pts.depth_range[0] < pts.depth_range[1], "points.depth_range: expected [near, far], 0 <= near < far"),
         (pts.align_model in ALIGN_MODELS, f"points.align_model must be one of {ALIGN_MODELS}"),
-        (pts.fusion_cell_px >= 1 and pts.beam_rows >= 1 and pts.azimuth_columns >= 1,
-         "points.fusion_cell_px, beam_rows and azimuth_columns must be >= 1"),
+        (pts.combine_cell_px >= 1 and pts.beam_rows >= 1 and pts.azimuth_columns >= 1,
+         "points.combine_cell_px, beam_rows and azimuth_columns must be >= 1"),
     ]
     for ok, message in problems:
         if not ok:

@@ -11,8 +11,8 @@ from kitti import geometry as g
 from kitti.depth.point_source import (
     DepthOptions,
     check_point_inputs,
+    combine_lidar_depth,
     depth_points,
-    fuse_lidar_depth,
     lidar_empty_cells,
     lidar_points,
     scene_points,
@@ -98,24 +98,24 @@ def test_lidar_plus_depth_follows_its_rules(world: Path) -> None:
     size = arrays["depth"].shape
     lidar = lidar_points(dataset.velodyne(frame), calib, size)
     opts = DepthOptions()
-    fused, fit = fuse_lidar_depth(lidar, arrays["depth"], calib, arrays.get("sky"), opts)
+    combined, fit = combine_lidar_depth(lidar, arrays["depth"], calib, arrays.get("sky"), opts)
     assert fit.scale == pytest.approx(1.0 / float(arrays["mono_scale"]), rel=0.01)
-    np.testing.assert_array_equal(fused[: len(lidar)], lidar)  # LiDAR rows first, unchanged
-    extra = fused[len(lidar):]
+    np.testing.assert_array_equal(combined[: len(lidar)], lidar)  # LiDAR rows first, unchanged
+    extra = combined[len(lidar):]
     assert len(extra) > 1000 and (extra[:, 3] == 1.0).all()
     uv, w = g.project_rect_to_image(extra, calib.P2)
     u, v = np.rint(uv[:, 0]).astype(int), np.rint(uv[:, 1]).astype(int)
-    empty = lidar_empty_cells(lidar, calib.P2, size, opts.fusion_cell_px)
-    far = w >= opts.fusion_min_depth - 1e-3
+    empty = lidar_empty_cells(lidar, calib.P2, size, opts.combine_cell_px)
+    far = w >= opts.combine_min_depth - 1e-3
     assert (far | empty[v, u]).all() and far.any() and (~far).any()
     # the same through scene_points
-    np.testing.assert_array_equal(scene_points(dataset, frame, calib, size, "lidar+depth", opts), fused)
+    np.testing.assert_array_equal(scene_points(dataset, frame, calib, size, "lidar+depth", opts), combined)
     # far points only when the LiDAR covers every cell; a LiDAR hole (e.g. a dark car) is filled with depth points
     hole = (slice(150, 250), slice(400, 700))
     luv, _ = g.project_rect_to_image(lidar, calib.P2)
     in_hole = (luv[:, 1] >= 150) & (luv[:, 1] < 250) & (luv[:, 0] >= 400) & (luv[:, 0] < 700)
-    holed, _ = fuse_lidar_depth(lidar[~in_hole], arrays["depth"], calib, None,
-                                DepthOptions(fusion_min_depth=np.inf))
+    holed, _ = combine_lidar_depth(lidar[~in_hole], arrays["depth"], calib, None,
+                                DepthOptions(combine_min_depth=np.inf))
     huv, _ = g.project_rect_to_image(holed[(~in_hole).sum():], calib.P2)
     h_in = (huv[:, 1] >= 150 - 0.5) & (huv[:, 1] < 250) & (huv[:, 0] >= 400 - 0.5) & (huv[:, 0] < 700)
     has_depth = (arrays["depth"][hole] > 0).sum()

@@ -36,7 +36,7 @@ for _key, _value in [("depth_range", [2.0, 60.0]), ("max_height", 2.0), ("max_re
                      ("sky_threshold", 0.7), ("beam_top_deg", 3.0), ("beam_spacing_deg", 0.5), ("beam_rows", 32),
                      ("azimuth_columns", 256), ("azimuth_fov_deg", 80.0)]:
     TABLE.append((f"points.{_key}", _value, {"lidar": (), "depth": STAGES, "lidar+depth": STAGES}))
-for _key, _value in [("align_model", "scale_shift_inv"), ("fusion_min_depth", 20.0), ("fusion_cell_px", 4)]:
+for _key, _value in [("align_model", "scale_shift_inv"), ("combine_min_depth", 20.0), ("combine_cell_px", 4)]:
     TABLE.append((f"points.{_key}", _value, {"lidar": (), "depth": (), "lidar+depth": STAGES}))
 
 
