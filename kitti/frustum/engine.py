@@ -52,6 +52,7 @@ from kitti.frustum.store import (
     KIND_REAL,
     KIND_TRUSTED,
     NAN7,
+    TRUSTED_MIN_SCORE,
     FrustumSample,
     is_complete,
     read_manifest,
@@ -91,7 +92,7 @@ class ExtractConfig:
     frustum: FrustumOptions = field(default_factory=FrustumOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
     trusted_dir: str | None = None
-    trusted_min_score: float = 0.6
+    trusted_min_score: float = TRUSTED_MIN_SCORE
     #: stored ``depth_window`` (slice labels, 2D-loss slice, inference): :func:`kitti.priors.depth_window` relative to
     #: the depth (True) or the fixed legacy window (False). The point decisions (proxy placement, real-object
     #: removal, the minimum-points filter) always use the fixed window, where the object's own points lie.
@@ -409,8 +410,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trusted-dir",
                         help="geometric-labeller label directory (kitti.geometric_labeller): fits whose score reaches "
                              "--trusted-min-score become 3D targets of real training objects (weak mode)")
-    parser.add_argument("--trusted-min-score", type=float, default=0.6,
-                        help="minimum fit quality of a trusted geometric fit (default 0.6)")
+    parser.add_argument("--trusted-min-score", type=float, default=TRUSTED_MIN_SCORE,
+                        help=f"minimum fit quality of a trusted geometric fit (default {TRUSTED_MIN_SCORE})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
     parser.add_argument("--force", action="store_true", help="rebuild even if an up-to-date set exists")

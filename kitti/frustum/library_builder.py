@@ -30,6 +30,7 @@ from kitti.errors import cli
 from kitti.frustum.engine import add_common_arguments, build_tracked, data_options
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
+from kitti.frustum.store import TRUSTED_MIN_SCORE
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, read_pseudo_labels
@@ -49,7 +50,7 @@ class LibraryConfig:
     options: LibraryOptions = field(default_factory=LibraryOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
     trusted_dir: str | None = None
-    trusted_min_score: float = 0.6
+    trusted_min_score: float = TRUSTED_MIN_SCORE
 
 
 @dataclass

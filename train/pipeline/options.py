@@ -16,6 +16,7 @@ from typing import Any
 
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
 from kitti.frustum.options import DataOptions, load_data_options
+from kitti.frustum.store import TRUSTED_MIN_SCORE
 from kitti.geometric.score import PRIOR_SCALE
 from kitti.io.labels import SUPERVISION
 from kitti.priors import CLASSES
@@ -61,7 +62,7 @@ class RunOptions:
     trusted_fits: str = _option("geometric", "weak mode, beyond ALPI: geometric-labeller fits whose quality reaches "
                                 "--trusted-min-score are 3D targets of real training objects and pasted instances "
                                 "(geometric), or ALPI as published (none)", TRUSTED_FITS)
-    trusted_min_score: float = _option(0.6, "minimum fit quality of a trusted geometric fit (0..1)")
+    trusted_min_score: float = _option(TRUSTED_MIN_SCORE, "minimum fit quality of a trusted geometric fit (0..1)")
     final_labels: str = _option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
                                 "geometric fits in place of the boxes they match (fused), or the pseudo-labels "
                                 "alone (alpi)", FINAL_LABELS)
