@@ -9,7 +9,8 @@ from kitti.geometric.direction import END_BAND, front_end_by_profile, orient, ro
 
 def car_profile(front_sign: float, n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Points of a 4 m car along its length axis (metres from the centre) and their heights: a 1.0 m bonnet over
-    the front 1.2 m, a 1.45 m cabin and rear window, a 1.1 m boot lid over the rear 0.5 m; the front lies at ``front_sign * 2``."""
+    the front 1.2 m, a 1.45 m cabin and rear window, a 1.1 m boot lid over the rear 0.5 m; the front lies at
+    ``front_sign * 2``."""
     rng = np.random.default_rng(seed)
     s = rng.uniform(-2.0, 2.0, n)  # +2 = front
     top = np.where(s > 0.8, 1.0, np.where(s < -1.5, 1.1, 1.45))

@@ -64,7 +64,8 @@ def test_summary_leads_with_the_labels_and_the_geometric_baseline(tmp_path: Path
     geometric_row = next(line for line in markdown.splitlines() if line.startswith("| Car | geometric labeller |"))
     assert "| 10.0 / 10.0 / 10.0 | 10.0 / 10.0 / 10.0 | 10.0 / 10.0 / 10.0 | 1.00 | 1.00 | 1.00 / 1.00 |" \
         in geometric_row
-    product_row = next(line for line in markdown.splitlines() if line.startswith("| Car | learned pseudo-labels (ALPI) |"))
+    product_row = next(line for line in markdown.splitlines()
+                       if line.startswith("| Car | learned pseudo-labels (ALPI) |"))
     assert "| 1.00 | 0.53 | 0.40 / 1.00 |" in product_row  # coverage, median IoU; 2 of 5 pairs reach 3D IoU 0.7
     assert "| Pedestrian | learned pseudo-labels (ALPI) | - |" in markdown
     assert "AP ceiling of these frames (perfect labels, 3D R40 strict): Car 10.0 / 10.0 / 10.0." in markdown
