@@ -1,0 +1,94 @@
+"""The realism report (kitti.synthetic.realism): its distances and tolerances, the per-object measurements on a
+hand-made scan, and the whole report on a tiny world (against itself, and against the real frames when present)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kitti.errors import InputError
+from kitti.synthetic import realism
+from kitti.synthetic.kitti_stats import label_statistics, load_reference
+from tests.worlds import synthetic_world
+
+
+@pytest.fixture(scope="module")
+def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthetic_world(tmp_path_factory.mktemp("realism_world"), frames=3, seed=5, workers=2)
+
+
+def test_ks_statistic_and_tolerance() -> None:
+    a = np.arange(10.0)
+    assert realism.ks_statistic(a, a) == 0.0
+    assert realism.ks_statistic(a, a + 100) == 1.0
+    assert realism.ks_statistic(a, a + 5) == pytest.approx(0.5)
+    assert realism.ks_tolerance(10, 10) == pytest.approx(1.36 * np.sqrt(0.2))
+
+
+def test_rows_say_off_ok_and_few() -> None:
+    rng = np.random.default_rng(0)
+    same = realism.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(0, 1, 200))
+    shifted = realism.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(1, 1, 200))
+    few = realism.compare_distributions("x", np.ones(3), np.ones(300) * 9)
+    assert (same["verdict"], shifted["verdict"], few["verdict"]) == ("ok", "off", "few")
+    share = realism.compare_shares("s", np.arange(100) < 70, np.arange(100) < 20)
+    assert share["distance"] == pytest.approx(0.5) and share["verdict"] == "off"
+    ratio = realism.compare_medians("r", np.full(10, 100.0), np.full(10, 150.0))
+    assert ratio["distance"] == pytest.approx(1.5) and ratio["verdict"] == "off"
+
+
+def test_object_measurements_on_a_hand_made_scan() -> None:
+    # a box 4 x 2 x 1.5 m (l along rect x, ry = 0), bottom at rect y = 1.0 (rect y points down), 10 m ahead
+    box = np.array([0.0, 1.0, 10.0, 1.5, 2.0, 4.0, 0.0])
+    grid = np.stack(np.meshgrid(np.linspace(-1.9, 1.9, 10), np.linspace(0.3, 1.4, 10), indexing="ij"), -1)
+    body = np.column_stack([grid[..., 0].ravel(), 1.0 - grid[..., 1].ravel(), np.full(100, 9.0)])
+    clutter = np.array([[2.3, 0.0, 10.0], [2.3, 0.2, 10.0]])  # 0.3 m beyond the front face, above the ground
+    ground = np.column_stack([np.linspace(-3, 3, 20), np.full(20, 1.05), np.full(20, 12.0)])  # 5 cm below bottom
+    m = realism.object_measurements(np.vstack([body, clutter, ground]), box)
+    assert m["points"] == 100
+    assert m["clutter"] == pytest.approx(2 / 102)
+    assert m["ground_residual"] == pytest.approx(-0.05)
+    assert m["band_low"] + m["band_mid"] + m["band_top"] == pytest.approx(1.0)
+    assert m["extent_l"] == pytest.approx(3.8 / 4.0) and m["extent_w"] == pytest.approx(0.0)
+
+
+def test_label_statistics_from_text() -> None:
+    text = ("Car 0.50 0 0 0 100 50 200 1.5 1.6 3.9 1.0 1.6 5.0 0\n"
+            "Car 0.00 2 0 0 100 50 150 1.5 1.6 3.9 1.0 1.6 25.0 0\nDontCare -1 -1 -10 0 0 1 1 -1 -1 -1 -1 -1 -1 -10\n")
+    stats = label_statistics([text])
+    assert stats["frames"] == 1
+    near, mid = stats["classes"]["Car"]["0-10 m"], stats["classes"]["Car"]["20-30 m"]
+    assert near["n"] == 1 and near["truncated > 0.1"] == 1.0 and mid["occluded >= 2"] == 1.0
+    assert load_reference()["Car"]["0-10 m"]["n"] > 1000  # the committed KITTI statistics
+
+
+def test_report_of_a_world_against_itself(tiny_world: Path, tmp_path: Path) -> None:
+    report = realism.realism_report(tiny_world, tiny_world, tmp_path / "work", workers=1)
+    rows = [row for rows in report["tables"].values() for row in rows] + report["budget"]
+    for row in rows:
+        perfect = 1.0 if row.get("kind") == "ratio" else 0.0
+        assert row["distance"] in (None, perfect), row
+        assert row["verdict"] in ("ok", "few"), row
+    assert all(v == 0.0 for v in report["targets"].values() if v is not None)
+    assert "| Car | median_iou_3d |" in realism.summary_table(report)
+
+
+def test_command_against_the_real_frames(tiny_world: Path, kitti_real_root: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.json"
+    assert realism.main(["--world", str(tiny_world), "--real", str(kitti_real_root), "--json", str(out),
+                         "--work", str(tmp_path / "work"), "--workers", "2"]) == 0
+    report = json.loads(out.read_text())
+    assert report["frames"] == {"syn": 3, "real": 14}
+    assert report["objects"]["real"]["Car"] == 38
+    assert set(report["targets"]) == {"Car median_iou_3d", "Car share_ge_0.7", "Pedestrian share_ge_0.5"}
+    text = capsys.readouterr().out
+    assert "LiDAR points per object" in text and "error budget" in text
+    assert not any((kitti_real_root / "ImageSets").glob("*")), "the real root is never written"
+
+
+def test_bad_root_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not a KITTI root"):
+        realism.main(["--world", str(tmp_path), "--real", str(tmp_path), "--no-labeller"])
