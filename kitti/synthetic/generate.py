@@ -9,8 +9,8 @@ directory (a real KITTI root, say) is refused with an :class:`~kitti.errors.Outp
 touched. A complete data set with the same parameters is left as it is (no file is rewritten).
 
 Determinism: frame ``i`` of seed ``S`` draws from ``SeedSequence([S, i])`` (independent child streams for the
-scene, LiDAR, camera noise and depth error), so its bytes do not depend on the worker count or frame order, and the
-scene of a frame is the same with and without the depth error model. Resume: a frame whose five files all exist is
+scene, LiDAR, camera noise, depth error and annotation noise), so its bytes do not depend on the worker count or
+frame order, and the scene of a frame is the same with and without the depth error model. Resume: a frame whose five files all exist is
 skipped. Every file is written atomically by the :mod:`kitti` writers.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ from kitti.synthetic.depth_error import apply_mono_error
 from kitti.synthetic.lidar import simulate_scan
 from kitti.synthetic.street import Scene, sample_scene
 
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: KITTI 2D-box protocol and annotation noise in the labels
 MANIFEST = "synthetic_manifest.json"
 GENERATOR = "kitti.synthetic"
 DEPTH_ERRORS = ("none", "mono")
@@ -61,13 +61,13 @@ def generate_frame(seed: int, frame: int, depth_error: str = "none") -> Frame:
     """Build frame ``frame`` of the world of ``seed`` in memory."""
     if depth_error not in DEPTH_ERRORS:
         raise ValueError(f"depth_error must be one of {DEPTH_ERRORS}, got {depth_error!r}")
-    scene_ss, lidar_ss, camera_ss, depth_ss = np.random.SeedSequence([seed, frame]).spawn(4)
+    scene_ss, lidar_ss, camera_ss, depth_ss, label_ss = np.random.SeedSequence([seed, frame]).spawn(5)
     calib = kitti_calibration()
     scene = sample_scene(np.random.default_rng(scene_ss))
     scan = simulate_scan(scene, np.random.default_rng(lidar_ss))
     render = render_camera(scene, calib, np.random.default_rng(camera_ss))
     points_per_object = np.bincount(scan.instance[scan.instance >= 0], minlength=len(scene.objects))
-    labels = annotate(scene, calib, render.instance, points_per_object)
+    labels = annotate(scene, calib, render.instance, points_per_object, np.random.default_rng(label_ss))
     depth = {"depth": render.depth, "sky": render.sky, "intrinsics": calib.P2[:, :3].copy()}
     if depth_error == "mono":
         depth["depth"], params = apply_mono_error(render.depth, np.random.default_rng(depth_ss))
