@@ -89,6 +89,9 @@ def test_command_against_the_real_frames(tiny_world: Path, kitti_real_root: Path
     assert not any((kitti_real_root / "ImageSets").glob("*")), "the real root is never written"
 
 
-def test_bad_root_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not a KITTI root"):
-        realism.main(["--world", str(tmp_path), "--real", str(tmp_path), "--no-labeller"])
+def test_bad_root_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert realism.main(["--world", str(tmp_path), "--real", str(tmp_path), "--no-labeller"]) == 2
+    assert "not a KITTI root" in capsys.readouterr().err
+    with pytest.raises(InputError, match="no calibration files"):
+        (tmp_path / "training" / "calib").mkdir(parents=True)
+        realism.measure_root(tmp_path)
