@@ -35,7 +35,9 @@ from kitti.synthetic.camera import cast_pixels
 from kitti.synthetic.street import Scene, SceneObject
 
 #: 1-sigma annotation errors of a 3D box: heading (degrees), along the viewing ray (metres, ``a + b * distance``),
-#: across it (metres), bottom height (metres) and each of l, w, h (relative)
+#: across it (metres), bottom height (metres) and each of l, w, h (relative; half-normal, an annotator's box
+#: encloses the object's points: on the 14 real frames the points of a car span 0.96 of its box length and 0.97 of
+#: its width, median)
 ANNOTATION_NOISE = {"heading_deg": 1.5, "ray_m": (0.02, 0.003), "lateral_m": 0.03, "bottom_m": 0.03, "size": 0.03}
 MIN_HEIGHT_PX = 20.0
 MIN_PIXELS = 10
@@ -57,7 +59,7 @@ def annotated_object(obj: SceneObject, rng: np.random.Generator) -> SceneObject:
     distance = float(np.hypot(obj.x, obj.y))
     ray = np.array([obj.x, obj.y]) / max(distance, 1e-6)
     e_ray, e_lat, e_bottom, e_heading = rng.normal(0.0, 1.0, size=4)
-    scale = 1.0 + noise["size"] * rng.normal(0.0, 1.0, size=3)
+    scale = 1.0 + noise["size"] * np.abs(rng.normal(0.0, 1.0, size=3))  # boxes enclose the points: never smaller
     dx, dy = (noise["ray_m"][0] + noise["ray_m"][1] * distance) * e_ray * ray \
         + noise["lateral_m"] * e_lat * np.array([-ray[1], ray[0]])
     return SceneObject(obj.cls, obj.x + float(dx), obj.y + float(dy), obj.z + noise["bottom_m"] * float(e_bottom),
