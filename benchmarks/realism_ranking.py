@@ -11,8 +11,8 @@ Three variants of the geometric labeller of the day (:mod:`kitti.geometric`), sw
 
 Every frame of each root (``training/``, every frame with a calibration file) is labelled in memory with each
 variant; the error budget (:func:`kitti.eval.budget.budget_from_annos`) gives per class the median 3D IoU and the
-shares >= 0.7 / 0.5. The variants are ranked on each root by Car share >= 0.7 (then Car median IoU) and the two
-orders are printed with whether they agree. Evaluation only: reads the roots' full labels as ground truth.
+shares >= 0.7 / 0.5. The variants are ranked on each root by Car share >= 0.7 (ties: Car median IoU, then the
+Pedestrian and Cyclist shares >= 0.5) and the two orders are printed with whether they agree. Evaluation only: reads the roots' full labels as ground truth.
 """
 from __future__ import annotations
 
@@ -55,7 +55,12 @@ def variant_budget(root: str, variant: str, workers: int) -> dict:
 
 
 def ranking(figures: dict[str, dict]) -> list[str]:
-    return sorted(figures, key=lambda v: (-figures[v]["Car"]["share_ge_0.7"], -figures[v]["Car"]["median"]))
+    """Variants best first: Car share >= 0.7, then Car median IoU, then Pedestrian and Cyclist share >= 0.5."""
+    def key(v: str) -> tuple[float, ...]:
+        f = figures[v]
+        return (-f["Car"]["share_ge_0.7"], -f["Car"]["median"],
+                *(-(f[c]["share_ge_0.5"] if c in f else 0.0) for c in ("Pedestrian", "Cyclist")))
+    return sorted(figures, key=key)
 
 
 def main() -> None:
