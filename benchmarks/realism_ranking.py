@@ -12,7 +12,8 @@ Three variants of the geometric labeller of the day (:mod:`kitti.geometric`), sw
 Every frame of each root (``training/``, every frame with a calibration file) is labelled in memory with each
 variant; the error budget (:func:`kitti.eval.budget.budget_from_annos`) gives per class the median 3D IoU and the
 shares >= 0.7 / 0.5. The variants are ranked on each root by Car share >= 0.7 (ties: Car median IoU, then the
-Pedestrian and Cyclist shares >= 0.5) and the two orders are printed with whether they agree. Evaluation only: reads the roots' full labels as ground truth.
+Pedestrian and Cyclist shares >= 0.5) and the two orders are printed with whether they agree. Evaluation only: reads
+the roots' full labels as ground truth.
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ from pathlib import Path
 from kitti.atomic import atomic_write_text
 from kitti.eval.annos import annos_from_labels
 from kitti.eval.budget import budget_from_annos
-from kitti.frustum.engine import run_frames
 from kitti.geometric import bevfit
 from kitti.geometric import labeller as lab
 from kitti.geometric.run import frame_inputs
 from kitti.io.dataset import KittiDataset
+from kitti.runner import run_frames
 
 VARIANTS = ("today", "no-claims", "no-gap-margin")
 _ORIGINAL = {"claim": lab.CLAIM_MARGIN, "gap": bevfit.sampling_gap}
@@ -76,8 +77,9 @@ def main() -> None:
     for side in ("real", "world"):
         print(f"{side}:")
         for variant, figures in out[side].items():
-            print(f"  {variant:<14}" + "  ".join(f"{cls} {f['median']:.2f}/{f['share_ge_0.7']:.2f}/{f['share_ge_0.5']:.2f}"
-                                              for cls, f in figures.items()) + "   (median / >=0.7 / >=0.5)")
+            cells = [f"{cls} {f['median']:.2f}/{f['share_ge_0.7']:.2f}/{f['share_ge_0.5']:.2f}"
+                     for cls, f in figures.items()]
+            print(f"  {variant:<14}" + "  ".join(cells) + "   (median / >=0.7 / >=0.5)")
     orders = {side: ranking(out[side]) for side in ("real", "world")}
     out["orders"] = orders
     out["agree"] = orders["real"] == orders["world"]

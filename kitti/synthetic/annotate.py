@@ -26,6 +26,8 @@ Per labelled object (instance ``i``):
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kitti import geometry
@@ -38,7 +40,8 @@ from kitti.synthetic.street import Scene, SceneObject
 #: across it (metres), bottom height (metres) and each of l, w, h (relative; half-normal, an annotator's box
 #: encloses the object's points: on the 14 real frames the points of a car span 0.96 of its box length and 0.97 of
 #: its width, median)
-ANNOTATION_NOISE = {"heading_deg": 1.5, "ray_m": (0.02, 0.003), "lateral_m": 0.03, "bottom_m": 0.03, "size": 0.03}
+ANNOTATION_NOISE: dict[str, Any] = {"heading_deg": 1.5, "ray_m": (0.02, 0.003), "lateral_m": 0.03, "bottom_m": 0.03,
+                                    "size": 0.03}
 MIN_HEIGHT_PX = 20.0
 MIN_PIXELS = 10
 MAX_DISTANCE = 70.0
@@ -144,9 +147,9 @@ def annotate(scene: Scene, calib: Calibration, instance_map: np.ndarray, lidar_p
     for inst, obj in enumerate(scene.objects):
         if counts[inst] < MIN_PIXELS:
             continue
-        labelled = annotated_object(obj, rng) if rng is not None else obj
+        annotated = annotated_object(obj, rng) if rng is not None else obj
         alone, silhouette_cols = _alone(scene, inst, box3d_rect(obj, calib), calib, height, width)
-        box = box3d_rect(labelled, calib)
+        box = box3d_rect(annotated, calib)
         box2d = label_box2d(box, obj.cls, calib, height, width, silhouette_cols)
         distance = float(np.linalg.norm(box[:3]))
         if (box2d[3] - box2d[1] < MIN_HEIGHT_PX or distance > MAX_DISTANCE
@@ -156,6 +159,6 @@ def annotate(scene: Scene, calib: Calibration, instance_map: np.ndarray, lidar_p
         visible = counts[inst] / max(alone, counts[inst])
         labels.append(ObjectLabel(
             obj.cls, round(_truncation(box, calib, height, width), 2), occlusion_level(visible), box2d,
-            alpha=float(geometry.alpha_from_ry(box[6], box[0], box[2])), dims=(labelled.h, labelled.w, labelled.l),
+            alpha=float(geometry.alpha_from_ry(box[6], box[0], box[2])), dims=(annotated.h, annotated.w, annotated.l),
             location=(float(box[0]), float(box[1]), float(box[2])), ry=float(box[6])))
     return labels + [_dont_care(b) for b in _merge_boxes(dont_care)]

@@ -10,8 +10,8 @@ touched. A complete data set with the same parameters is left as it is (no file 
 
 Determinism: frame ``i`` of seed ``S`` draws from ``SeedSequence([S, i])`` (independent child streams for the
 scene, LiDAR, camera noise, depth error and annotation noise), so its bytes do not depend on the worker count or
-frame order, and the scene of a frame is the same with and without the depth error model. Resume: a frame whose five files all exist is
-skipped. Every file is written atomically by the :mod:`kitti` writers.
+frame order, and the scene of a frame is the same with and without the depth error model. Resume: a frame whose
+five files all exist is skipped. Every file is written atomically by the :mod:`kitti` writers.
 """
 from __future__ import annotations
 

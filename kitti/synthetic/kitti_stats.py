@@ -46,8 +46,9 @@ def _label_texts(path: Path) -> Iterator[str]:
         raise ArgumentError(f"--labels {path}: neither a directory nor a tar archive of KITTI label files")
     with tarfile.open(path) as archive:
         for member in archive:
-            if member.isfile() and "/label_2/" in f"/{member.name}" and member.name.endswith(".txt"):
-                yield io.TextIOWrapper(archive.extractfile(member), encoding="utf-8").read()
+            handle = archive.extractfile(member) if member.isfile() else None
+            if handle is not None and "/label_2/" in f"/{member.name}" and member.name.endswith(".txt"):
+                yield io.TextIOWrapper(handle, encoding="utf-8").read()
 
 
 def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
@@ -69,11 +70,12 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
             m = (cls == c) & (dist >= bounds[0]) & (dist < bounds[1])
             n = int(m.sum())
             total = int((cls == c).sum())
-            entry[bin_name(bounds)] = {"n": n, "share of the class in bin": round(n / total, 4) if total else None, "truncated > 0.1": round(float(np.mean(trunc[m] > 0.1)), 4) if n else None,
-                                       "occluded >= 1": round(float(np.mean(occ[m] >= 1)), 4) if n else None,
-                                       "occluded >= 2": round(float(np.mean(occ[m] >= 2)), 4) if n else None,
-                                       "height_2d x distance": round(float(np.median(h2d[m] * dist[m])), 1)
-                                       if n else None}
+            entry[bin_name(bounds)] = {
+                "n": n, "share of the class in bin": round(n / total, 4) if total else None,
+                "truncated > 0.1": round(float(np.mean(trunc[m] > 0.1)), 4) if n else None,
+                "occluded >= 1": round(float(np.mean(occ[m] >= 1)), 4) if n else None,
+                "occluded >= 2": round(float(np.mean(occ[m] >= 2)), 4) if n else None,
+                "height_2d x distance": round(float(np.median(h2d[m] * dist[m])), 1) if n else None}
         out["classes"][c] = entry
     return out
 
