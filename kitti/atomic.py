@@ -3,10 +3,12 @@
 An interrupted writer therefore leaves either the old file or the new one, never a half-written file. New files get
 the mode ``0o666`` minus the process umask, like ``open(path, "w")`` (a temporary file alone would be ``0o600``).
 Also the matching readers: ``.npz`` files (never with pickle; any corrupt file is one clear error naming it), JSON
-manifests (unreadable = None), and file content hashes.
+objects (:func:`read_json_object`, the one JSON reader; :func:`read_json_or_none` for optional
+records), and file content hashes.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import io
@@ -64,9 +66,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise OutputDirError(path, f"cannot be written ({os.strerror(exc.errno)})") from None
         raise
 
 
@@ -110,12 +114,63 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+#: deepest nesting of arrays / objects a JSON record of this project may have (ours are at most ~6 deep)
+JSON_MAX_DEPTH = 32
+
+
+def _depth_ok(value: Any, limit: int) -> bool:
+    """True when ``value`` nests arrays / objects at most ``limit`` deep (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return False
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return True
+
+
+def parse_json_object(data: bytes | str, path: str | Path, what: str, line: int | None = None) -> dict[str, Any]:
+    """The JSON object in ``data`` (UTF-8 bytes or text) read from ``path``; anything else (invalid UTF-8 or JSON,
+    another top-level type, nesting deeper than :data:`JSON_MAX_DEPTH`) is a :class:`KittiFormatError` naming the
+    file (and ``line``) and saying that ``what`` was expected."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise KittiFormatError(path, f"not UTF-8 text (expected {what}, a JSON object)", line) from None
+    except RecursionError:
+        raise KittiFormatError(path, f"nested too deeply (expected {what}, a JSON object)", line) from None
+    except ValueError as exc:  # JSONDecodeError
+        raise KittiFormatError(path, f"not valid JSON ({str(exc)[:120]}; expected {what})", line) from None
+    if not isinstance(value, dict):
+        raise KittiFormatError(path, f"expected {what} (a JSON object), got a JSON {type(value).__name__}", line)
+    if not _depth_ok(value, JSON_MAX_DEPTH):
+        raise KittiFormatError(path, f"nested more than {JSON_MAX_DEPTH} levels deep (expected {what})", line)
+    return value
+
+
+def read_json_object(path: str | Path, what: str, not_found: str = "") -> dict[str, Any]:
+    """The one JSON reader of the project: the JSON object in file ``path`` (UTF-8, nesting bounded); a missing,
+    unreadable or malformed file is a :class:`KittiFormatError` naming it (``what`` = what it should be,
+    ``not_found`` = how to make it)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KittiFormatError(path, f"{what} not found{f' ({not_found})' if not_found else ''}") from None
+    except IsADirectoryError:
+        raise KittiFormatError(path, f"is a directory, expected {what} (a JSON file)") from None
+    except OSError as exc:  # a symlink loop, permissions, ...
+        raise KittiFormatError(path, f"cannot be read ({exc.strerror or exc}; expected {what})") from None
+    return parse_json_object(data, path, what)
+
+
 def read_json_or_none(path: str | Path) -> dict[str, Any] | None:
     """The JSON object in ``path``, or None when the file is missing or is not a UTF-8 JSON object (optional
     records such as manifests and metrics: absence means "not done yet", an unreadable manifest an unknown state
-    whose owner is rebuilt)."""
+    whose owner is rebuilt). Same checks as :func:`read_json_object`."""
     try:
-        value = json.loads(Path(path).read_bytes())
-    except (FileNotFoundError, IsADirectoryError, ValueError):  # JSONDecodeError, UnicodeDecodeError
+        return read_json_object(path, "a record")
+    except KittiFormatError:
         return None
-    return value if isinstance(value, dict) else None

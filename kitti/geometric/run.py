@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.atomic import atomic_write_text
+from kitti.atomic import atomic_write_text, ensure_dir, read_json_object, read_json_or_none
 from kitti.depth.point_source import (
     DEPTH_DIRS,
     FOV_MIN_FORWARD,
@@ -30,13 +30,14 @@ from kitti.depth.point_source import (
     check_point_inputs,
     scene_points,
 )
-from kitti.errors import cli
+from kitti.errors import KittiFormatError, OutputDirError, cli
 from kitti.eval.quality import format_quality, has_3d_ground_truth, label_quality
 from kitti.geometric.labeller import FrameInputs, label_frame
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
+from kitti.outputs import check_output_dir, frame_id, refuse_foreign
 from kitti.runner import file_digest, hash_dir, run_frames
 
 MANIFEST = "geometric_manifest.json"
@@ -96,28 +97,56 @@ def _inputs(cfg: LabelConfig, dataset: KittiDataset) -> dict[str, str]:
     return inputs
 
 
+def _owned_files(manifest_path: Path, out: Path) -> set[str]:
+    """The label files a previous run recorded as its own in ``manifest_path`` (none without a manifest). An
+    unreadable manifest beside label files is an error: which of them are ours is unknown, so none is touched."""
+    if not manifest_path.exists():
+        return set()
+    try:
+        previous = read_json_object(manifest_path, "the geometric labeller's manifest")
+        files = previous.get("files")
+        if not (isinstance(files, list) and all(frame_id(str(f).removesuffix(".txt")) is not None for f in files)):
+            raise KittiFormatError(manifest_path, "no 'files' list of frame label files")
+    except KittiFormatError as exc:
+        if not any(out.glob("*.txt")):
+            return set()  # nothing to protect: the manifest is simply rewritten
+        raise OutputDirError(out, f"its manifest is unreadable ({exc.reason}), so which label files this command "
+                                  f"wrote is unknown: nothing is touched; remove the folder or use another --output") \
+            from None
+    return set(files)
+
+
 def label_split(cfg: LabelConfig, workers: int = 1, force: bool = False) -> dict:
-    """Label every frame of ``cfg.split`` (resumable, module docstring); returns the manifest."""
+    """Label every frame of ``cfg.split`` (resumable, module docstring); returns the manifest. The output folder
+    follows :mod:`kitti.outputs`: only label files this command's manifest lists are replaced or deleted."""
     dataset = KittiDataset(cfg.data)
     frames = dataset.check_split(cfg.split, ("calib", "image_2", "label_2"))
     check_point_inputs(dataset, frames, cfg.points, DepthOptions(depth_dir=cfg.depth_dir))
     out = Path(cfg.output)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out, dataset.root)
     manifest_path = out / MANIFEST
+    owned = _owned_files(manifest_path, out)
+    refuse_foreign(out, owned, ("*.txt",), MANIFEST)
+    ensure_dir(out)
     inputs = _inputs(cfg, dataset)
-    previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    previous = read_json_or_none(manifest_path) or {}
+    names = [f"{f:06d}.txt" for f in frames]
     if force or previous.get("inputs") != inputs:
-        for stale in out.glob("*.txt"):
-            stale.unlink()
-        previous = {}
-    atomic_write_text(manifest_path, json.dumps({"inputs": inputs, "status": "running"}, indent=2) + "\n")
+        for name in sorted(owned):
+            (out / name).unlink(missing_ok=True)
+        owned, previous = set(), {}
+    # the files are recorded before they are written: a killed run leaves only files its rerun knows as its own
+    files = sorted(owned | set(names))
+    atomic_write_text(manifest_path, json.dumps({"inputs": inputs, "status": "running", "files": files},
+                                                indent=2) + "\n")
     todo = [f for f in frames if not (out / f"{f:06d}.txt").is_file()]
-    counts = Counter(previous.get("counts", {})) if not todo else Counter()
+    counts = previous.get("counts", {}) if not todo else {}
+    counts = Counter(counts if isinstance(counts, dict) else {})
     if todo:
         for frame_counts in run_frames(label_one, cfg, todo, workers, "geometric labels"):
             counts.update(frame_counts)
     manifest = {"inputs": inputs, "status": "done", "frames": len(frames), "labelled_now": len(todo),
-                "counts": dict(sorted(counts.items()))}
+                "counts": dict(sorted(counts.items())), "files": files}
     atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return manifest
 

@@ -19,6 +19,7 @@ from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_non
 from kitti.errors import KittiFormatError
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_labels
+from kitti.outputs import check_link_free, check_output_dir, frame_id, refuse_foreign
 from kitti.review import export, metrics
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -43,7 +44,7 @@ def review_frames(dataset: KittiDataset, labels: Path, split: str | None) -> lis
     if split is not None:
         frames = dataset.frame_ids(split)
     else:
-        frames = sorted(int(p.stem) for p in labels.glob("*.txt") if p.stem.isdigit())
+        frames = sorted(f for f in (frame_id(p.stem) for p in labels.glob("*.txt")) if f is not None)
     for frame in frames:
         for kind in ("calib", "image_2"):
             if not dataset.path(kind, frame).is_file():
@@ -55,10 +56,9 @@ def review_frames(dataset: KittiDataset, labels: Path, split: str | None) -> lis
 
 def _default_data(run: Path) -> Path:
     """The data set a pipeline run recorded in ``summary.json``, else the pipeline's default ``data/kitti``."""
-    try:
-        return Path(json.loads((run / "summary.json").read_text())["run"]["data"])
-    except (FileNotFoundError, KeyError, TypeError, json.JSONDecodeError):
-        return Path("data/kitti")
+    summary = read_json_or_none(run / "summary.json") or {}
+    recorded = summary.get("run", {}).get("data") if isinstance(summary.get("run"), dict) else None
+    return Path(recorded) if isinstance(recorded, str) and recorded else Path("data/kitti")
 
 
 def index_script(run: Path, labels: Path, data: Path, split: str | None, review_id: str,
@@ -90,6 +90,29 @@ def inputs_key(dataset: KittiDataset, labels: Path, split: str | None, frames: l
     return digest.hexdigest()
 
 
+def _assets(name: str) -> tuple[str, ...]:
+    """The files :func:`kitti.review.export.export_frame` writes for frame ``name`` under ``frames/``."""
+    return f"{name}.jpg", f"{name}_bev.png", f"{name}.js"
+
+
+def _owned_frames(review: Path) -> set[str]:
+    """Frames whose assets an earlier build of ``review`` wrote (as its manifest records: finished or planned)."""
+    manifest = read_json_or_none(review / MANIFEST) or {}
+    recorded = manifest.get("planned", manifest.get("frames", []))
+    return {name for name in recorded if frame_id(name) is not None} if isinstance(recorded, (list, dict)) else set()
+
+
+def _check_review_dir(run: Path, review: Path, data: Path) -> None:
+    """The review folder follows :mod:`kitti.outputs`: outside the data set, no symbolic link leading out of it (a
+    linked ``frames/`` would let the build delete the user's files), and ``frames/`` holds only assets of frames
+    an earlier build recorded."""
+    check_link_free(review, run)
+    check_output_dir(review, data, "the review page")
+    if (review / "frames").is_dir():
+        owned = {asset for name in _owned_frames(review) for asset in _assets(name)}
+        refuse_foreign(review / "frames", owned, ("*",), f"{review / MANIFEST}")
+
+
 def build_review(run: Path, data: Path | None = None, split: str | None = None, labels: Path | None = None,
                  workers: int = 2) -> Path:
     """Write ``<run>/review/`` for the labels in ``labels`` (default ``<run>/label_2_pseudo``); returns the path of
@@ -101,16 +124,21 @@ def build_review(run: Path, data: Path | None = None, split: str | None = None, 
     dataset = KittiDataset(data if data is not None else _default_data(run))
     frames = review_frames(dataset, labels, split)
     review = run / "review"
+    _check_review_dir(run, review, dataset.root)
     key = inputs_key(dataset, labels, split, frames)
     previous = read_json_or_none(review / MANIFEST)
     if previous is not None and previous.get("inputs_key") == key and (review / "index.html").is_file():
         print(f"review page up to date (same labels, data and page assets): {review / 'index.html'}")
         return review / "index.html"
     inputs = export.FrameInputs(data=dataset.root, labels=labels, review=review)
-    names = {f"{frame:06d}" for frame in frames}
-    for stale in (review / "frames").glob("*"):
-        if stale.name.split(".")[0].removesuffix("_bev") not in names:
-            stale.unlink()
+    names = [f"{frame:06d}" for frame in frames]
+    # the frames recorded before any asset is written: a killed build leaves only assets its rerun knows as its own
+    owned = _owned_frames(review)
+    atomic_write_text(review / MANIFEST, json.dumps({"format": "kitti-review", "status": "building",
+                                                     "planned": sorted(owned | set(names))}) + "\n")
+    for name in sorted(owned - set(names)):
+        for asset in _assets(name):
+            (review / "frames" / asset).unlink(missing_ok=True)
     job = functools.partial(export.export_frame, inputs)
     progress = dict(total=len(frames), desc="review frames", unit="frame")
     if workers > 1 and len(frames) > 1:

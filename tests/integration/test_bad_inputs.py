@@ -528,3 +528,253 @@ def test_atomic_writes_honour_the_umask(tmp_path: Path) -> None:
     os.umask(mask)
     atomic_write_text(tmp_path / "labels.txt", "x\n")
     assert (tmp_path / "labels.txt").stat().st_mode & 0o777 == 0o666 & ~mask != 0o600
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 21: a command deletes or replaces only files it wrote itself (its manifest lists them); it refuses an
+# output that holds other files, an output inside the data set, and links leading out of the output. Every case
+# hashes the user's files before and after.
+
+
+def _geometric(ctx: Ctx, output: Path | str, split: str = "train") -> list[str]:
+    return ["--data", str(ctx.root), "--split", split, "--output", str(output), "--workers", "1"]
+
+
+def _review_run(ctx: Ctx) -> Path:
+    """A run with fake final labels on the clone and its review page built."""
+    from kitti.review.build import build_review
+    from tests.kitti.review.fake_run import make_fake_run
+    run = ctx.tmp / "run"
+    make_fake_run(ctx.root, run, seed=1)
+    build_review(run, ctx.root, split="train", workers=1)
+    return run
+
+
+def _decisions(ctx: Ctx, run: Path) -> Path:
+    review_id = json.loads((run / "review" / "manifest.json").read_text())["review_id"]
+    path = ctx.tmp / "decisions.json"
+    path.write_text(json.dumps({"format": "kitti-review-decisions", "version": 1, "review_id": review_id,
+                                "frames": {}}))
+    return path
+
+
+def _apply(ctx: Ctx, out: Path) -> list[str]:
+    run = _review_run(ctx)
+    return ["apply", "--run", str(run), "--decisions", str(_decisions(ctx, run)), "--out", str(out),
+            "--keep-undecided"]
+
+
+def _notes(ctx: Ctx) -> Path:
+    notes = ctx.tmp / "notes"
+    _put(notes / "todo.txt", "call the lab\n")
+    _put(notes / "plan.md", "# plan\n")
+    return notes
+
+
+def _repo_like(ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``--output .`` from a folder like the repository's root (requirements.txt)."""
+    repo = ctx.tmp / "repo"
+    _put(repo / "requirements.txt", "numpy\n")
+    _put(repo / "requirements-test.txt", "pytest\n")
+    monkeypatch.chdir(repo)
+    return "."
+
+
+def _linked_final_labels(ctx: Ctx) -> list[str]:
+    out = ctx.tmp / "out"
+    out.mkdir()
+    (out / "label_2_pseudo").symlink_to(ctx.root / "training" / "label_2")
+    return _pipeline(ctx, output=out)
+
+
+def _linked_review_frames(ctx: Ctx) -> list[str]:
+    run = _review_run(ctx)
+    photos = ctx.tmp / "photos"
+    _put(photos / f"{ctx.train:06d}.jpg", b"holiday photo")
+    _put(photos / "999999.js", "my script\n")
+    import shutil
+    shutil.rmtree(run / "review" / "frames")
+    (run / "review" / "frames").symlink_to(photos)
+    return ["build", "--run", str(run), "--data", str(ctx.root), "--split", "train", "--workers", "1"]
+
+
+def _foreign_review_frames(ctx: Ctx) -> list[str]:
+    run = _review_run(ctx)
+    _put(run / "review" / "frames" / "holiday.jpg", b"a photo the user put there")
+    return ["build", "--run", str(run), "--data", str(ctx.root), "--split", "train", "--workers", "1"]
+
+
+def _tampered_review_manifest(ctx: Ctx) -> list[str]:
+    run = _review_run(ctx)
+    path = run / "review" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["frames"]["../../evil"] = {"sha256": None, "boxes": 0}
+    path.write_text(json.dumps(manifest))
+    return ["apply", "--run", str(run), "--decisions", str(_decisions(ctx, run)), "--out", str(ctx.tmp / "out" / "a")]
+
+
+# (name, module, setup -> (argv, protected folder), error text)
+LOSS = [
+    ("geometric-into-label_2", "kitti.geometric_labeller",
+     lambda c, m: (_geometric(c, c.root / "training" / "label_2"), c.root), "lies inside the data set"),
+    ("geometric-into-imagesets", "kitti.geometric_labeller",
+     lambda c, m: (_geometric(c, c.root / "ImageSets"), c.root), "lies inside the data set"),
+    ("geometric-into-notes", "kitti.geometric_labeller",
+     lambda c, m: (_geometric(c, _notes(c)), c.tmp / "notes"), "holds 1 file(s) this command did not write"),
+    ("geometric-into-repo-root", "kitti.geometric_labeller",
+     lambda c, m: (_geometric(c, _repo_like(c, m)), c.tmp / "repo"), "requirements-test.txt, requirements.txt"),
+    ("apply-into-label_2", "kitti.review", lambda c, m: (_apply(c, c.root / "training" / "label_2"), c.root),
+     "lies inside the data set"),
+    ("apply-over-reviewed-labels", "kitti.review",
+     lambda c, m: (_apply(c, c.tmp / "run" / "label_2_pseudo"), c.tmp / "run" / "label_2_pseudo"),
+     "the label folder under review"),
+    ("apply-into-notes", "kitti.review", lambda c, m: (_apply(c, _notes(c)), c.tmp / "notes"),
+     "this command did not write"),
+    ("apply-tampered-frame-name", "kitti.review", lambda c, m: (_tampered_review_manifest(c), c.tmp),
+     "'../../evil' is not a frame id"),
+    ("pipeline-linked-final-labels", "train.pipeline", lambda c, m: (_linked_final_labels(c), c.root),
+     "label_2_pseudo: is a symbolic link leading out of"),
+    ("review-linked-frames", "kitti.review", lambda c, m: (_linked_review_frames(c), c.tmp / "photos"),
+     "frames: is a symbolic link"),
+    ("review-foreign-frames", "kitti.review", lambda c, m: (_foreign_review_frames(c), c.tmp / "run" / "review"),
+     "holiday.jpg"),
+]
+
+
+@pytest.mark.parametrize("module, setup, message", [pytest.param(m, s, t, id=n) for n, m, s, t in LOSS])
+def test_no_data_loss(module: str, setup: Callable, message: str, ctx: Ctx, monkeypatch: pytest.MonkeyPatch,
+                      capsys: pytest.CaptureFixture) -> None:
+    argv, protected = setup(ctx, monkeypatch)
+    before, data_before = _digests(protected), _digests(ctx.root)
+    capsys.readouterr()
+    assert _main(module)(argv) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert message in errors[0], errors[0]
+    assert _digests(protected) == before
+    assert _digests(ctx.root) == data_before
+    assert not list(ctx.tmp.parent.rglob("evil*"))  # nothing written outside the named output
+
+
+def test_geometric_rerun_replaces_only_its_own_files(ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted (here: an exception after the first frame, as SIGKILL leaves it), the rerun finishes to the
+    labels of an uninterrupted run; another split then removes only the files the manifest lists; a file the user
+    adds is refused, not deleted."""
+    import kitti.geometric.run as run
+    from kitti.geometric_labeller import main
+    reference, out = ctx.tmp / "reference", ctx.tmp / "out"
+    assert main(_geometric(ctx, reference)) == 0
+    real_label_one, calls = run.label_one, []
+
+    def dying(cfg: object, frame: int) -> object:
+        if calls:
+            raise KeyboardInterrupt  # killed after the first frame
+        calls.append(frame)
+        return real_label_one(cfg, frame)
+    monkeypatch.setattr(run, "label_one", dying)
+    with pytest.raises(KeyboardInterrupt):
+        main(_geometric(ctx, out))
+    assert json.loads((out / "geometric_manifest.json").read_text())["status"] == "running"
+    monkeypatch.setattr(run, "label_one", real_label_one)
+    assert main(_geometric(ctx, out)) == 0
+    labels = lambda d: {p.name: p.read_bytes() for p in d.glob("*.txt")}  # noqa: E731
+    assert labels(out) == labels(reference) and labels(out)
+    assert main(_geometric(ctx, out, split="val")) == 0  # other inputs: the train files (ours) are removed
+    assert sorted(labels(out)) == [f"{f:06d}.txt" for f in read_split(ctx.root / "ImageSets" / "val.txt")]
+    _put(out / "mine.txt", "the user's\n")
+    assert main(_geometric(ctx, out, split="train")) == 2
+    assert (out / "mine.txt").read_text() == "the user's\n"
+
+
+@pytest.mark.parametrize("content", [b"[]", b"\xff\xfe", b"{\"inputs\": ", b"{}"])
+def test_geometric_unreadable_manifest_is_one_error(ctx: Ctx, content: bytes, capsys: pytest.CaptureFixture) -> None:
+    from kitti.geometric_labeller import main
+    out = ctx.tmp / "out"
+    assert main(_geometric(ctx, out)) == 0
+    before = _digests(out)
+    _put(out / "geometric_manifest.json", content)
+    capsys.readouterr()
+    assert main(_geometric(ctx, out)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: its manifest is unreadable") and err.count("\n") == 1, err
+    assert {k: v for k, v in _digests(out).items() if k != "geometric_manifest.json"} == \
+        {k: v for k, v in before.items() if k != "geometric_manifest.json"}
+
+
+def test_review_build_interrupted_then_rerun(ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build killed after its first frame (an exception here; SIGKILL leaves the same files plus hidden
+    temporaries) reruns to the same page; frames a later build no longer shows are removed, nothing else."""
+    from kitti.review import build, export
+    from kitti.review.build import build_review
+    from tests.kitti.review.fake_run import make_fake_run
+    reference, run = ctx.tmp / "reference", ctx.tmp / "run"
+    make_fake_run(ctx.root, reference, seed=1)
+    make_fake_run(ctx.root, run, seed=1)
+    build_review(reference, ctx.root, workers=1)
+    real, calls = export.export_frame, []
+
+    def dying(inputs: object, frame: int) -> object:
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(frame)
+        return real(inputs, frame)
+    monkeypatch.setattr(export, "export_frame", dying)
+    with pytest.raises(KeyboardInterrupt):
+        build_review(run, ctx.root, workers=1)
+    _put(run / "review" / "frames" / f".{ctx.train:06d}.jpg.x1y2.tmp", b"half")
+    monkeypatch.setattr(export, "export_frame", real)
+    build_review(run, ctx.root, workers=1)
+    frames = lambda r: {p.name: p.read_bytes() for p in (r / "review" / "frames").glob("[0-9]*")}  # noqa: E731
+    assert frames(run) == frames(reference) and frames(run)
+    manifest = json.loads((run / "review" / "manifest.json").read_text())
+    assert manifest["frames"] == json.loads((reference / "review" / "manifest.json").read_text())["frames"]
+    build_review(run, ctx.root, split="val", workers=1)
+    val = {f"{f:06d}" for f in read_split(ctx.root / "ImageSets" / "val.txt")}
+    assert {name.split(".")[0].removesuffix("_bev") for name in frames(run)} == val
+    assert build.MANIFEST == "manifest.json"
+
+
+def test_apply_rerun_replaces_only_its_own_files(ctx: Ctx) -> None:
+    from kitti.review.__main__ import main
+    out = ctx.tmp / "reviewed"
+    argv = _apply(ctx, out)
+    assert main(argv) == 0 and main(argv) == 0  # its own files: replaced
+    written = sorted(p.name for p in out.glob("*.txt"))
+    assert written == [f"{f:06d}.txt" for f in read_split(ctx.root / "ImageSets" / "train.txt")]
+    _put(out / "notes.txt", "mine\n")
+    assert main(argv) == 2 and (out / "notes.txt").read_text() == "mine\n"
+
+
+def test_publish_keeps_a_record_and_refuses_foreign_or_linked_folders(tmp_path: Path) -> None:
+    from kitti.io.labels import write_labels
+    from train.pipeline.fusion import PUBLISHED, final_labels_intact, publish_fused
+    learned, target = tmp_path / "learned", tmp_path / "out" / "label_2_pseudo"
+    write_labels(learned / "000001.txt", [])
+    write_labels(learned / "000002.txt", [])
+    publish_fused(learned, None, target, 0.5)
+    assert final_labels_intact(target) and (target / PUBLISHED).is_file()
+    (target / "000002.txt").unlink()
+    assert not final_labels_intact(target)
+    publish_fused(learned, None, target, 0.5)
+    assert final_labels_intact(target)
+    (learned / "000002.txt").unlink()  # a stale file of ours is removed
+    publish_fused(learned, None, target, 0.5)
+    assert sorted(p.name for p in target.glob("*.txt")) == ["000001.txt"]
+    user = tmp_path / "user_labels"
+    _put(user / "000001.txt", "the user's\n")
+    with pytest.raises(OutputDirError, match="did not write"):
+        publish_fused(learned, None, user, 0.5)
+    linked = tmp_path / "out2" / "label_2_pseudo"
+    linked.parent.mkdir()
+    linked.symlink_to(user)
+    with pytest.raises(OutputDirError, match="is a symbolic link"):
+        publish_fused(learned, None, linked, 0.5)
+    assert (user / "000001.txt").read_text() == "the user's\n"
+
+
+def test_lock_in_the_way_is_one_error(ctx: Ctx, capsys: pytest.CaptureFixture) -> None:
+    from train.pipeline.__main__ import main
+    (ctx.tmp / "out" / ".lock").mkdir(parents=True)
+    assert main(_pipeline(ctx)) == 2
+    assert ".lock: cannot be used as the run's lock file" in capsys.readouterr().err

@@ -132,6 +132,20 @@ def test_lock_stops_a_second_run(full_run: tuple[Path, str], world: Path) -> Non
     assert process.returncode == 2 and "is in use by another run" in out
 
 
+def test_deleted_final_label_is_restored_on_rerun(full_run: tuple[Path, str], world: Path) -> None:
+    """label_2_pseudo/ is covered by its own hashes (published.json): a deleted or edited label file is published
+    again from the finished refinement stage on rerun, byte for byte."""
+    output, _ = full_run
+    final = output / "label_2_pseudo"
+    before = {p.name: p.read_bytes() for p in final.iterdir()}
+    first, second = sorted(final.glob("*.txt"))[:2]
+    first.unlink()
+    second.write_text("")
+    log = _finish(_pipeline("refine", "--steps", str(STEPS), output=output, data=world))
+    assert "publishing it again" in log, log
+    assert {p.name: p.read_bytes() for p in final.iterdir()} == before
+
+
 def test_missing_input_is_named(world: Path, tmp_path: Path) -> None:
     process = _pipeline("step", "--step", "1", output=tmp_path, data=world)
     out, _ = process.communicate(timeout=120)

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from kitti.errors import KittiFormatError, OutputDirError
 from kitti.io.dataset import KittiDataset, read_split
+from kitti.outputs import check_output_dir
 from train.config import load_config
 
 
 def _check_output(output: Path, data: Path) -> None:
-    """``output`` must be (or be creatable as) a writable directory outside the data set."""
+    """``output`` must be (or be creatable as) a writable directory outside the data set, holding no symbolic
+    link that leads out of it (:mod:`kitti.outputs`)."""
     if output.exists() and not output.is_dir():
         raise OutputDirError(output, "is not a directory (expected the directory of the stage directories)")
     resolved, data_root = output.resolve(), data.resolve()
@@ -21,6 +23,7 @@ def _check_output(output: Path, data: Path) -> None:
     existing = next(p for p in (resolved, *resolved.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise OutputDirError(existing, "is not writable (the stage directories cannot be written there)")
+    check_output_dir(output, data, "--output")  # no link inside it may lead a write or a delete out of it
 
 
 def _check_splits(data: Path, splits: tuple[str, ...]) -> None:

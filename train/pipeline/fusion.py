@@ -10,7 +10,7 @@ With ``agreement_classes``, a geometric box of those classes that has a learned 
 rescored by their agreement, ``score * (1 - AGREEMENT_WEIGHT + AGREEMENT_WEIGHT * BEV IoU)``: two independent
 estimates that agree are more likely right (the learned path's second opinion, worth it where its boxes are good).
 Each published label file gets a sidecar ``<frame>.source.json``: the source of each line (``geometric`` or
-``alpi``), which the review page shows.
+``alpi``), which the review page shows; ``published.json`` records every file written and its hash.
 """
 from __future__ import annotations
 
@@ -22,15 +22,22 @@ from typing import Collection
 import numpy as np
 
 import ops
-from kitti.atomic import atomic_write_text
+from kitti.atomic import atomic_write_text, ensure_dir, file_digest, read_json_or_none
 from kitti.eval.pairing import pair_by_2d_iou
 from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, format_label_line, read_pseudo_labels
+from kitti.outputs import check_link_free, check_output_dir, frame_id, refuse_foreign
 
 #: fused score bands: confident geometric fits in [0.5, 1], learned boxes in [0, 0.5]
 FIT_BAND, LEARNED_BAND = 0.5, 0.5
 #: share of a geometric box's score that depends on its agreement with the learned box
 AGREEMENT_WEIGHT = 0.5
 
+
+#: the record of the files :func:`publish_fused` wrote into the final label folder (the only ones it replaces or
+#: deletes; :func:`final_labels_intact` checks them on a rerun)
+PUBLISHED = "published.json"
+#: the files it writes: labels and their source sidecars
+PATTERNS = ("*.txt", "*.source.json")
 
 #: columns of a KITTI box ``(x, y, z, h, w, l, ry)`` that make its BEV box ``(x, z, l, w, ry)``
 BEV_COLUMNS = [0, 2, 5, 4, 6]
@@ -91,16 +98,45 @@ def fuse_frame(learned: list[ObjectLabel], fits: list[ObjectLabel], min_fit_scor
     return fused
 
 
+def _published(target: Path) -> dict[str, str | None]:
+    """The files an earlier :func:`publish_fused` recorded in ``target/PUBLISHED`` (name -> sha256, None while it
+    was publishing); empty without a readable record."""
+    files = (read_json_or_none(target / PUBLISHED) or {}).get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {name: sha for name, sha in files.items() if isinstance(name, str) and "/" not in name
+            and frame_id(name.split(".")[0]) is not None and name.endswith((".txt", ".source.json"))
+            and isinstance(sha, (str, type(None)))}
+
+
+def final_labels_intact(target: Path) -> bool:
+    """True when ``target`` holds exactly the files the last finished :func:`publish_fused` recorded, with their
+    recorded content (a deleted, added or edited label file means False: the labels are published again)."""
+    record = read_json_or_none(target / PUBLISHED) or {}
+    files = _published(target)
+    if record.get("status") != "done" or not target.is_dir() or target.is_symlink():
+        return False
+    now = {p.name for pattern in PATTERNS for p in target.glob(pattern)}
+    return now == set(files) and all(file_digest(target / name) == sha for name, sha in files.items())
+
+
 def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fit_score: float,
                   agreement_classes: Collection[str] = ()) -> dict[str, int]:
-    """Write the final label files of every frame of ``learned_dir`` into ``target`` (atomically, stale files
-    removed), fused with the fits in ``fits_dir`` when given; returns the count of boxes per source."""
-    target.mkdir(parents=True, exist_ok=True)
+    """Write the final label files of every frame of ``learned_dir`` into ``target`` (atomically), fused with the
+    fits in ``fits_dir`` when given; returns the count of boxes per source. ``target`` follows
+    :mod:`kitti.outputs`: files are recorded in ``target/PUBLISHED`` before they are written, only recorded files
+    are replaced or removed (stale ones), and a folder holding other label files, or a linked one, is refused."""
+    check_link_free(target, target.parent)
+    check_output_dir(target, what="the final labels")
+    owned = _published(target)
+    refuse_foreign(target, owned, PATTERNS, PUBLISHED)
+    ensure_dir(target)
     names = sorted(path.name for path in learned_dir.glob("*.txt"))
-    for stale in target.glob("*.txt"):
-        if stale.name not in names:
-            stale.unlink()
-            stale.with_suffix(".source.json").unlink(missing_ok=True)
+    new = {name for stem in (Path(n).stem for n in names) for name in (f"{stem}.txt", f"{stem}.source.json")}
+    planned = {name: None for name in sorted(set(owned) | new)}
+    atomic_write_text(target / PUBLISHED, json.dumps({"status": "publishing", "files": planned}, indent=1) + "\n")
+    for stale in sorted(set(owned) - new):
+        (target / stale).unlink(missing_ok=True)
     counts = {"alpi": 0, "geometric": 0}
     for name in names:
         frame = int(Path(name).stem)
@@ -113,5 +149,7 @@ def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fi
             counts[source] += 1
         atomic_write_text(target / name, "".join(format_label_line(label) + "\n" for label, _ in pairs))
         atomic_write_text(target / f"{Path(name).stem}.source.json", json.dumps([s for _, s in pairs]) + "\n")
+    files = {name: file_digest(target / name) for name in sorted(new)}
+    atomic_write_text(target / PUBLISHED, json.dumps({"status": "done", "files": files}, indent=1) + "\n")
     print(f"final pseudo-labels: {len(names)} files in {target}; boxes by source {counts}")
     return counts

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from kitti.errors import InputError
+from kitti.atomic import ensure_dir
+from kitti.errors import InputError, OutputDirError
 
 
 class LockHeldError(InputError):
@@ -22,8 +23,12 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "RunLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        ensure_dir(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:  # a directory, a symbolic link or an unwritable file in the lock's place
+            raise OutputDirError(self.path, f"cannot be used as the run's lock file ({exc.strerror}); expected a "
+                                            f"regular file or nothing; remove it") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -23,9 +23,10 @@ import sys
 import time
 from pathlib import Path
 
+from kitti.errors import OutputDirError
 from kitti.geometric.run import code_digest
 from kitti.runner import hash_dir, hash_files
-from train.pipeline.fusion import publish_fused
+from train.pipeline.fusion import final_labels_intact, publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import (
     StageManifest,
@@ -142,10 +143,19 @@ def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool, quiet:
         return stage
     work = stage.with_name(stage.name + REBUILD_SUFFIX)
     if work.exists() and (force or _rebuild_reason(work, stage_fingerprint, False) is not None):
-        shutil.rmtree(work)  # an earlier rebuild with other inputs: never a finished stage
+        _remove_tree(work)  # an earlier rebuild with other inputs: never a finished stage
     print(f"[{name}] {reason}: rebuilding in {work} (the old stage is replaced once the rebuild has finished)")
     work.mkdir(parents=True, exist_ok=True)
     return work
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a stage directory this pipeline made; a symbolic link (or a file) in its place is refused, never
+    followed (:mod:`kitti.outputs`)."""
+    if path.is_symlink() or not path.is_dir():
+        raise OutputDirError(path, "is a symbolic link or a file where the pipeline keeps a stage directory: "
+                                   "refusing to delete it; move it away")
+    shutil.rmtree(path)
 
 
 def _promote(work: Path, stage: Path) -> None:
@@ -153,13 +163,13 @@ def _promote(work: Path, stage: Path) -> None:
     if work == stage:
         return
     old = stage.with_name(stage.name + ".previous")
-    if old.exists():
-        shutil.rmtree(old)
+    if old.exists() or old.is_symlink():
+        _remove_tree(old)
     if stage.exists():
         stage.rename(old)
     work.rename(stage)
     if old.exists():
-        shutil.rmtree(old)
+        _remove_tree(old)
 
 
 def _run_phases(manifest: StageManifest, name: str, phases: list[tuple[str, object]]) -> None:
@@ -256,7 +266,11 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
     parameters = {**opts.parameters("refinement"), "from_step": from_step}
     work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    target = opts.output / FINAL_LABELS_DIR
     if work is None:
+        if not final_labels_intact(target):  # the final labels are covered by their own hashes (published.json)
+            print(f"[{name}] {target} differs from what was published: publishing it again from the stage")
+            publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score, opts.agreement_classes)
         return stage
     stage, final = work, stage
     manifest = StageManifest(stage, name, parameters, inputs, REPO)
@@ -278,8 +292,8 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
                                        "full")),
         ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
                                                          stage / "refine_val.npz", stage / "refine_pseudo.npz")),
-        ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, opts.output / FINAL_LABELS_DIR,
-                                               opts.fusion_min_score, opts.agreement_classes)),
+        ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score,
+                                               opts.agreement_classes)),
     ])
     manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
                      "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",

@@ -13,8 +13,11 @@
   const $ = (id) => document.getElementById(id);
   const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+  // only frames the page's own index lists are ever loaded: the URL fragment names a frame, never a path
+  const KNOWN = new Set(INDEX.frames.map((f) => f[0]));
   // the first frame's data starts loading before the frame list is built
-  const first = location.hash.slice(1) || (INDEX.frames.length ? INDEX.frames[0][0] : null);
+  const wantedFirst = location.hash.slice(1);
+  const first = KNOWN.has(wantedFirst) ? wantedFirst : (INDEX.frames.length ? INDEX.frames[0][0] : null);
   const state = { current: null, selected: null, listed: [], cache: new Map(), pending: new Map(), rows: [] };
   window.REVIEW_FRAME = function (data) {
     state.cache.set(data.frame, data);
@@ -140,6 +143,7 @@
 
   // ---- frame data, loaded on demand ----
   function loadFrame(name) {
+    if (!KNOWN.has(name)) return Promise.reject(new Error("unknown frame (not in this review)"));
     if (state.cache.has(name)) return Promise.resolve(state.cache.get(name));
     if (state.pending.has(name)) return state.pending.get(name).promise;
     const entry = {};
@@ -157,6 +161,7 @@
     return entry.promise;
   }
   function show(name) {
+    if (!KNOWN.has(name)) return;
     state.current = name;
     state.selected = null;
     markCurrent();

@@ -61,8 +61,10 @@ def test_publish_fused_writes_labels_and_sources(tmp_path: Path, with_fits: bool
     for directory, labels in ((learned, LEARNED), (fits, FITS)):
         directory.mkdir()
         write_labels(directory / "000007.txt", labels)
-    target.mkdir()
-    (target / "000001.txt").write_text("stale\n")
+    write_labels(learned / "000001.txt", LEARNED)
+    write_labels(fits / "000001.txt", FITS)
+    publish_fused(learned, fits if with_fits else None, target, 0.6)
+    (learned / "000001.txt").unlink()  # a file an earlier publish wrote is stale now: removed
     counts = publish_fused(learned, fits if with_fits else None, target, 0.6)
     assert sorted(p.name for p in target.glob("*.txt")) == ["000007.txt"]
     written = read_labels(target / "000007.txt")

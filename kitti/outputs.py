@@ -1,0 +1,94 @@
+"""Output folders: the rule every command that writes a folder follows (issue 21).
+
+A command deletes or replaces only files it wrote itself, as recorded in its own manifest in that folder. It refuses
+(:class:`~kitti.errors.OutputDirError`, nothing written) an output that is a regular file, an output inside the data
+set it reads, an output folder that holds files of the kind it writes that its manifest does not list, and symbolic
+links that lead out of the output (a link inside it would let a write or a delete reach the user's files).
+
+A command records the files it is about to write in its manifest *before* writing them, so that a run killed at any
+moment leaves only files its rerun recognises as its own.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+from kitti.errors import OutputDirError
+
+#: a frame id as file names and manifests spell it: ASCII digits only (``str.isdigit`` accepts ``'²'``)
+FRAME_NAME = re.compile(r"[0-9]{6,10}")
+
+
+def frame_id(text: object) -> int | None:
+    """The frame id spelled by ``text`` (``"000012"`` -> 12), or None when it is not 6-10 ASCII digits."""
+    return int(text) if isinstance(text, str) and FRAME_NAME.fullmatch(text) else None
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when ``path`` is ``root`` or lies under it, both resolved (symlinks followed)."""
+    resolved, base = Path(path).resolve(), Path(root).resolve()
+    return resolved == base or base in resolved.parents
+
+
+def link_leaving(directory: Path) -> tuple[Path, str] | None:
+    """The first symbolic link in ``directory`` or below (links are not followed) whose target lies outside
+    ``directory``, with the target; None when there is none."""
+    root = Path(directory).resolve()
+    for dirpath, dirnames, filenames in os.walk(directory):
+        for name in (*dirnames, *filenames):
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                continue
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling link or a loop: nothing of ours, refuse it too
+                return path, os.readlink(path)
+            if not (target == root or root in target.parents):
+                return path, str(target)
+    return None
+
+
+def check_output_dir(out: Path, data: Path | None = None, what: str = "--output") -> None:
+    """Raise :class:`OutputDirError` unless ``out`` may be written: new or a directory, not inside the data set
+    ``data`` (when given), and holding no symbolic link that leads out of it."""
+    out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise OutputDirError(out, f"is a dangling symbolic link (expected a directory for {what})")
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(out, f"is not a directory (expected a new or own directory for {what})")
+    if data is not None and is_inside(out, data):
+        raise OutputDirError(out, f"lies inside the data set {data}: {what} would write among the data; use a "
+                                  f"directory outside it")
+    if out.is_dir():
+        found = link_leaving(out)
+        if found is not None:
+            raise OutputDirError(found[0], f"is a symbolic link leading out of {out} (to {found[1]}): refusing to "
+                                           f"write or delete through it; replace it by a real directory")
+
+
+def check_link_free(path: Path, root: Path) -> None:
+    """Raise :class:`OutputDirError` when ``path`` (a folder the command writes under ``root``) is a symbolic link
+    (its links inside are :func:`check_output_dir`'s business)."""
+    path = Path(path)
+    if path.is_symlink():
+        raise OutputDirError(path, f"is a symbolic link (to {os.readlink(path)}): refusing to write or delete "
+                                   f"through it; expected a real directory under {root}")
+
+
+def foreign_files(out: Path, owned: Iterable[str], patterns: Iterable[str]) -> list[str]:
+    """Names of the entries of ``out`` matching ``patterns`` that are not in ``owned`` (sorted); the temporary
+    files of :mod:`kitti.atomic` writes that a killed process left (``.<name>.*.tmp``) are not counted."""
+    names = {p.name for pattern in patterns for p in Path(out).glob(pattern)}
+    return sorted(name for name in names - set(owned) if not (name.startswith(".") and name.endswith(".tmp")))
+
+
+def refuse_foreign(out: Path, owned: Iterable[str], patterns: Iterable[str], manifest: str) -> None:
+    """Raise :class:`OutputDirError` when ``out`` holds entries matching ``patterns`` that its ``manifest`` does not
+    list (files this command did not write: it would replace or delete them)."""
+    foreign = foreign_files(out, owned, patterns)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise OutputDirError(out, f"holds {len(foreign)} file(s) this command did not write ({shown}; not listed in "
+                                  f"its {manifest}): refusing to replace or delete them; use a new or empty directory")
