@@ -204,3 +204,16 @@ def test_screenshot(browser: tuple[Any, Path], built_run: tuple[Path, dict], tmp
     assert driver.save_screenshot(str(path))
     image = cv2.imread(str(path))
     assert image.shape[0] > 500 and image.shape[1] > 1000 and image.std() > 20
+
+
+def test_url_fragment_loads_only_listed_frames(browser: tuple[Any, Path], run_copy: Path) -> None:
+    """A crafted link ``index.html#../../evil`` must not make the page load a script from outside its folder: the
+    page loads only frames its own index lists (issue 21 item 6)."""
+    driver, _ = browser
+    (run_copy / "evil.js").write_text("window.PWNED = 1;\n")
+    (run_copy / "review" / "evil.js").write_text("window.PWNED = 2;\n")
+    for fragment in ("../../evil", "../evil", "..%2F..%2Fevil"):
+        driver.get((run_copy / "review" / "index.html").as_uri() + "#" + fragment)
+        wait(lambda: driver.execute_script("return document.body.dataset.ready === '1'"))
+        assert driver.execute_script("return window.PWNED === undefined")
+        assert css(driver, "#frame-title").text == f"frame {listed(driver)[0]}"
