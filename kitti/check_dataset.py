@@ -2,8 +2,8 @@
 
     python -m kitti.check_dataset --root data/synthetic [--split trainval] [--reference ../shared/kitti_real]
 
-Every frame's calib, image, labels, scan (and depth map, when ``depth_2/`` exists) is parsed; the first bad file
-stops the check with an error naming it. Then: points per scan, class mix, occlusion and truncation histograms,
+Every frame's calib, image, labels, scan (and depth map, when ``depth_2/`` exists) is parsed and checked; every
+problem is reported in one pass (the first as the ``error:`` line, the others listed above it). Then: points per scan, class mix, occlusion and truncation histograms,
 median LiDAR points inside Car boxes by distance, the agreement of projected 3D boxes with 2D boxes, and the share
 of labelled Car/Pedestrian/Cyclist boxes that contain points. ``--reference`` prints another data set (for example
 the real KITTI sample) in a second column. This is a reporting tool and reads the full 3D labels.
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -23,11 +24,12 @@ from tqdm import tqdm
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text
 from kitti.errors import KittiFormatError, cli
-from kitti.io.calib import Calibration
+from kitti.io.calib import Calibration, check_image_fit
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import KITTI_TYPES, ObjectLabel
 from kitti.priors import CLASSES
 
+T = TypeVar("T")
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((5, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 70))
 TRUNCATION_BINS: tuple[tuple[float, float], ...] = ((0, 0), (0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 1.0))
 
@@ -77,16 +79,11 @@ def _bin_name(bounds: tuple[float, float]) -> str:
 
 def check_frame_geometry(dataset: KittiDataset, frame: int, calib: Calibration, image_hw: tuple[int, int],
                          labels: Sequence[ObjectLabel], tolerance_px: float = 1.0) -> None:
-    """Files of one frame that disagree: an image whose size does not fit the calibration (the principal point of
-    P2 must lie in the middle half of the image), or a label 2D box outside the image (KITTI boxes are clipped to
-    it, so a negative coordinate is an error). Raises :class:`KittiFormatError` naming the file (and line)."""
+    """Files of one frame that disagree: an image whose size does not fit the calibration
+    (:func:`kitti.io.calib.check_image_fit`), or a label 2D box outside the image (KITTI boxes are clipped to it, so
+    a negative coordinate is an error). Raises :class:`KittiFormatError` naming the file (and line)."""
     height, width = image_hw
-    cx, cy = float(calib.P2[0, 2]), float(calib.P2[1, 2])
-    if not (0.25 * width <= cx <= 0.75 * width and 0.25 * height <= cy <= 0.75 * height):
-        raise KittiFormatError(dataset.path("image_2", frame), f"image is {width}x{height} px, which does not fit the "
-                                                               f"principal point ({cx:.1f}, {cy:.1f}) of P2 in "
-                                                               f"{dataset.path('calib', frame)} (about "
-                                                               f"{2 * cx:.0f}x{2 * cy:.0f} px expected)")
+    check_image_fit(calib, image_hw, dataset.path("image_2", frame))
     for label in labels:
         x1, y1, x2, y2 = label.box2d
         if min(x1, y1) < -tolerance_px or x2 > width + tolerance_px or y2 > height + tolerance_px:
@@ -96,18 +93,30 @@ def check_frame_geometry(dataset: KittiDataset, frame: int, calib: Calibration, 
 
 
 def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool = True) -> DatasetStats:
-    """Parse every file of ``frames`` (raising :class:`KittiFormatError` on the first bad one) and gather stats."""
+    """Parse and check every file of ``frames`` and gather stats. Every problem is found in one pass: the others
+    are printed on stderr and the first is raised as a :class:`KittiFormatError` that counts them."""
     stats = DatasetStats()
     with_depth = dataset.has("depth_2")
+    problems: list[KittiFormatError] = []
+
+    def attempt(read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except KittiFormatError as exc:
+            problems.append(exc)
+            return None
+
     for frame in tqdm(frames, desc=f"checking {dataset.root.name}", unit="frame", disable=not progress):
-        calib = dataset.calib(frame)
-        image = dataset.image(frame)
-        scan = dataset.velodyne(frame)
-        labels = dataset.labels(frame)
-        check_frame_geometry(dataset, frame, calib, image.shape[:2], labels)
-        if with_depth:
-            dataset.depth(frame, image.shape[:2])
+        calib = attempt(lambda: dataset.calib(frame))
+        image = attempt(lambda: dataset.image(frame))
+        scan = attempt(lambda: dataset.velodyne(frame))
+        labels = attempt(lambda: dataset.labels(frame))
+        if calib is not None and image is not None and labels is not None:
+            attempt(lambda: check_frame_geometry(dataset, frame, calib, image.shape[:2], labels))
+        if with_depth and image is not None and attempt(lambda: dataset.depth(frame, image.shape[:2])) is not None:
             stats.depth_maps += 1
+        if problems or calib is None or image is None or scan is None or labels is None:
+            continue  # statistics only from a data set without problems
         stats.frames += 1
         stats.scan_points.append(len(scan))
         rect = g.velo_to_rect(scan, calib)
@@ -130,6 +139,12 @@ def collect_stats(dataset: KittiDataset, frames: Sequence[int], progress: bool =
                 for lo, hi in DISTANCE_BINS:
                     if lo <= distance < hi:
                         stats.car_points_by_distance[f"{lo:g}-{hi:g}"].append(int(count))
+    if problems:
+        for problem in problems[1:]:
+            print(f"  also: {problem}", file=sys.stderr)
+        first = problems[0]
+        more = f" (1 of {len(problems)} problems; the others are listed above)" if len(problems) > 1 else ""
+        raise KittiFormatError(first.path, first.reason + more, first.line)
     return stats
 
 

@@ -90,6 +90,40 @@ def _is_rotation(matrix: np.ndarray, tolerance: float = 1e-3) -> bool:
     return bool(orthogonal and abs(np.linalg.det(matrix) - 1) < tolerance)
 
 
+#: plausible focal lengths of a KITTI-like camera, pixels (KITTI: ~721; beyond these, depths from 2D box heights
+#: are off by orders of magnitude)
+FOCAL_RANGE_PX = (50.0, 20000.0)
+#: largest principal point coordinate (pixels): the image it fits would be twice as large
+MAX_PRINCIPAL_PX = 20000.0
+
+
+def _check_projection(path: Path, P2: np.ndarray, line: int) -> None:
+    """A rectified camera's projection: ``[[fu, 0, cu, .], [0, fv, cv, .], [0, 0, 1, .]]`` with plausible focal
+    lengths and a principal point at positive pixel coordinates (its fit to the image: :func:`check_image_fit`)."""
+    fu, fv, (cu, cv) = P2[0, 0], P2[1, 1], (P2[0, 2], P2[1, 2])
+    lo, hi = FOCAL_RANGE_PX
+    if not np.allclose(P2[2, :3], (0.0, 0.0, 1.0), atol=1e-3) or abs(P2[1, 0]) > 1e-3:
+        raise KittiFormatError(path, f"P2: expected a rectified camera projection [[fu 0 cu tx] [0 fv cv ty] "
+                                     f"[0 0 1 tz]], got third row {P2[2].tolist()}", line)
+    if not (lo <= fu <= hi and lo <= fv <= hi and 0.5 <= fu / fv <= 2.0):
+        raise KittiFormatError(path, f"P2: focal lengths fu={fu:g}, fv={fv:g} px are implausible (expected "
+                                     f"{lo:g}..{hi:g} px, KITTI: about 721)", line)
+    if not (0.0 < cu <= MAX_PRINCIPAL_PX and 0.0 < cv <= MAX_PRINCIPAL_PX):
+        raise KittiFormatError(path, f"P2: principal point ({cu:g}, {cv:g}) px is implausible (expected positive "
+                                     f"pixel coordinates near the image centre)", line)
+
+
+def check_image_fit(calib: Calibration, image_hw: tuple[int, int], image_path: str | Path) -> None:
+    """The image must fit the calibration: the principal point of P2 lies in the middle half of the image (which
+    also refuses a tiny image). Raises :class:`KittiFormatError` naming the image."""
+    height, width = image_hw
+    cx, cy = calib.principal_point
+    if not (0.25 * width <= cx <= 0.75 * width and 0.25 * height <= cy <= 0.75 * height):
+        raise KittiFormatError(image_path, f"image is {width}x{height} px, which does not fit the principal point "
+                                           f"({cx:.1f}, {cy:.1f}) of P2 in {calib.path} (about {2 * cx:.0f}x"
+                                           f"{2 * cy:.0f} px expected)")
+
+
 def read_calib(path: str | Path) -> Calibration:
     """Parse a KITTI calibration file; raises :class:`KittiFormatError` naming the file and line on bad input."""
     path = Path(path)
@@ -99,6 +133,8 @@ def read_calib(path: str | Path) -> Calibration:
         raise KittiFormatError(path, "calibration file not found") from None
     except UnicodeDecodeError:
         raise KittiFormatError(path, "calibration file is not text") from None
+    except OSError as exc:  # a directory, a symlink loop, permissions
+        raise KittiFormatError(path, f"cannot be read ({exc.strerror or exc}; expected a calibration file)") from None
     found: dict[str, np.ndarray] = {}
     lines: dict[str, int] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -128,8 +164,7 @@ def read_calib(path: str | Path) -> Calibration:
     missing = [name for name in REQUIRED if name not in found]
     if missing:
         raise KittiFormatError(path, f"missing required matrix {', '.join(missing)} (need {', '.join(REQUIRED)})")
-    if abs(found["P2"][0, 0]) < 1e-9 or abs(found["P2"][1, 1]) < 1e-9:
-        raise KittiFormatError(path, "P2 has a zero focal length")
+    _check_projection(path, found["P2"], lines["P2"])
     for name in ("R0_rect", "Tr_velo_to_cam"):
         if name in found and not _is_rotation(found[name][:, :3]):
             raise KittiFormatError(path, f"{name}: the 3x3 rotation part is not a rotation matrix "

@@ -10,10 +10,10 @@ import numpy as np
 
 from kitti.atomic import atomic_write_text
 from kitti.errors import KittiFormatError
-from kitti.io.calib import Calibration, read_calib
+from kitti.io.calib import Calibration, check_image_fit, read_calib
 from kitti.io.depthmap import read_depth
-from kitti.io.image import read_image
-from kitti.io.labels import Label2D, ObjectLabel, read_labels, read_labels_2d
+from kitti.io.image import image_header_size, read_image
+from kitti.io.labels import Label2D, ObjectLabel, check_boxes_in_image, read_labels, read_labels_2d
 from kitti.io.pointcloud import read_velodyne
 
 #: sub-directory -> file name pattern
@@ -77,7 +77,8 @@ class KittiDataset:
     def frame_ids(self, split: str | None = None) -> list[int]:
         """Ids of ``ImageSets/<split>.txt``, or every frame with a calibration file when ``split`` is None."""
         if split is None:
-            return sorted(int(p.stem) for p in (self.dir / "calib").glob("*.txt") if p.stem.isdigit())
+            return sorted(int(p.stem) for p in (self.dir / "calib").glob("*.txt")
+                          if p.stem.isascii() and p.stem.isdigit() and len(p.stem) <= 10)
         return read_split(self.split_path(split))
 
     def split_path(self, split: str) -> Path:
@@ -100,7 +101,13 @@ class KittiDataset:
         return ids
 
     def calib(self, frame: int) -> Calibration:
-        return read_calib(self.path("calib", frame))
+        """The frame's calibration, checked on its own (:func:`kitti.io.calib.read_calib`) and against the frame's
+        image, when there is one (:func:`kitti.io.calib.check_image_fit`)."""
+        calib = read_calib(self.path("calib", frame))
+        image = self.path("image_2", frame)
+        if image.is_file():
+            check_image_fit(calib, image_header_size(image), image)
+        return calib
 
     def image(self, frame: int) -> np.ndarray:
         return read_image(self.path("image_2", frame))
@@ -109,12 +116,19 @@ class KittiDataset:
         return read_velodyne(self.path("velodyne", frame))
 
     def labels_2d(self, frame: int) -> list[Label2D]:
-        """2D-only labels: what the training path may read."""
-        return read_labels_2d(self.path("label_2", frame))
+        """2D-only labels: what the training path may read; every box checked against the frame's image."""
+        return self._in_image(frame, read_labels_2d(self.path("label_2", frame)))
 
     def labels(self, frame: int) -> list[ObjectLabel]:
         """Full labels including 3D fields: evaluation, synthetic checks and ``full`` mode only."""
-        return read_labels(self.path("label_2", frame))
+        return self._in_image(frame, read_labels(self.path("label_2", frame)))
+
+    def _in_image(self, frame: int, labels: list) -> list:
+        """``labels``, after checking that their boxes overlap the frame's image (when there is one)."""
+        image = self.path("image_2", frame)
+        if labels and image.is_file():
+            check_boxes_in_image(labels, image_header_size(image), image)
+        return labels
 
     def depth(self, frame: int, expected_shape: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
         return read_depth(self.path("depth_2", frame), expected_shape)

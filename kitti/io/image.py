@@ -29,6 +29,22 @@ def image_size(path: str | Path) -> tuple[int, int]:
     return height, width
 
 
+def image_header_size(path: str | Path) -> tuple[int, int]:
+    """``(height, width)`` from a PNG file's header (no decoding; cheap enough for every label and calibration
+    check); other files are decoded (:func:`image_size`)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+    except FileNotFoundError:
+        raise KittiFormatError(path, "image file not found") from None
+    except OSError as exc:
+        raise KittiFormatError(path, f"cannot be read ({exc.strerror or exc}; expected a PNG image)") from None
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+    return image_size(path)
+
+
 def write_image(path: str | Path, image: np.ndarray) -> None:
     """Encode ``image`` (BGR or grey uint8) by the file's extension and write it atomically."""
     path = Path(path)

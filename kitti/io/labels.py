@@ -89,6 +89,8 @@ def _read_lines(path: Path) -> list[str]:
         raise KittiFormatError(path, "label file not found") from None
     except UnicodeDecodeError:
         raise KittiFormatError(path, "label file is not text") from None
+    except OSError as exc:  # a symlink loop, permissions
+        raise KittiFormatError(path, f"cannot be read ({exc.strerror or exc}; expected a KITTI label file)") from None
 
 
 def _floats(path: Path, lineno: int, names: Sequence[str], values: Sequence[str]) -> list[float]:
@@ -120,6 +122,8 @@ def _parse_common(path: Path, lineno: int, fields: list[str],
     x1, y1, x2, y2 = _floats(path, lineno, ("x1", "y1", "x2", "y2"), fields[4:8])
     if not inverted_ok and (x2 < x1 or y2 < y1):
         raise KittiFormatError(path, f"2D box has x2 < x1 or y2 < y1: {x1} {y1} {x2} {y2}", lineno)
+    if len(fields) == 15 and obj_type != "DontCare" and (x2 <= x1 or y2 <= y1):  # an annotated box
+        raise KittiFormatError(path, f"2D box is empty (zero width or height): {x1} {y1} {x2} {y2}", lineno)
     return obj_type, truncation, int(occlusion_value), (x1, y1, x2, y2)
 
 
@@ -170,6 +174,17 @@ def read_pseudo_labels(pseudo_dir: str | Path, frame: int) -> list[ObjectLabel]:
         if label.score is None:
             raise KittiFormatError(path, "pseudo-label without a score (expected 16 fields)", label.line)
     return labels
+
+
+def check_boxes_in_image(labels: Sequence[Label2D], image_hw: tuple[int, int], image_path: str | Path) -> None:
+    """Every annotated 2D box (DontCare regions aside) overlaps the image (KITTI boxes are clipped to it; one wholly
+    outside it has no pixels to label). Raises :class:`KittiFormatError` naming the label file and line."""
+    height, width = image_hw
+    for label in labels:
+        x1, y1, x2, y2 = label.box2d
+        if label.type != "DontCare" and not (x1 < width and y1 < height and x2 > 0 and y2 > 0):
+            raise KittiFormatError(label.source, f"2D box ({x1:g}, {y1:g}, {x2:g}, {y2:g}) does not overlap the "
+                                                 f"{width}x{height} image {image_path}", label.line)
 
 
 def format_label_line(obj: ObjectLabel, decimals: int = 2) -> str:

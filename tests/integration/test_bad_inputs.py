@@ -296,6 +296,37 @@ def _config_dir(ctx: Ctx) -> list[str]:
     return _pipeline(ctx, config=str(ctx.tmp / "configs"))
 
 
+def _p2(ctx: Ctx, **changes: float) -> None:
+    """Replace entries of P2 (``fu``, ``fv``, ``cu``, ``cv`` or ``row2`` = the whole third row set to 0)."""
+    values = next(line for line in _calib_lines(ctx) if line.startswith("P2:")).split()[1:]
+    for key, index in (("fu", 0), ("fv", 5), ("cu", 2), ("cv", 6)):
+        if key in changes:
+            values[index] = repr(changes[key])
+    if "row2" in changes:
+        values[8:12] = ["0"] * 4
+    _replace_line(ctx, "P2", "P2: " + " ".join(values) + "\n")
+
+
+def _geo(ctx: Ctx) -> list[str]:
+    return ["--data", str(ctx.root), "--split", "train", "--output", str(ctx.tmp / "geo"), "--workers", "1"]
+
+
+def _geo_label(ctx: Ctx, line: str) -> list[str]:
+    _put(ctx.file("label_2"), line)
+    return _geo(ctx)
+
+
+def _geo_tiny_image(ctx: Ctx) -> list[str]:
+    _put(ctx.file("image_2", ext="png"), cv2.imencode(".png", np.zeros((1, 1, 3), np.uint8))[1].tobytes())
+    return _geo(ctx)
+
+
+def _two_problems(ctx: Ctx) -> list[str]:
+    _put(ctx.file("label_2"), _label_line(100, 150, 200, 150))
+    _put(ctx.file("velodyne", ext="bin"), b"")
+    return _check(ctx)
+
+
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 LABEL = lambda c: f"label_2/{c.train:06d}.txt:1"  # noqa: E731
 
@@ -315,6 +346,27 @@ CORPUS = [
     _row("calib-r0-zero", "kitti.check_dataset", _calib_r0_zero, 2, lambda c: f"calib/{c.train:06d}.txt"),
     _row("calib-two-p2", "kitti.check_dataset", _calib_two_p2, 2,
          lambda c: f"calib/{c.train:06d}.txt:{len(_calib_lines(c))}: P2 given twice"),
+    # impossible geometry: refused by the readers, so every command says the same (issue 21 item 7)
+    _row("label-zero-area-box", "kitti.check_dataset", lambda c: _label(c, _label_line(100, 150, 200, 150)), 2,
+         lambda c: f"label_2/{c.train:06d}.txt:1: 2D box is empty"),
+    _row("geometric-zero-area-box", "kitti.geometric_labeller",
+         lambda c: _geo_label(c, _label_line(100, 150, 200, 150)), 2,
+         lambda c: f"label_2/{c.train:06d}.txt:1: 2D box is empty"),
+    _row("geometric-box-outside-image", "kitti.geometric_labeller",
+         lambda c: _geo_label(c, _label_line(2000, 100, 2100, 200)), 2, "does not overlap the 1242x375 image"),
+    _row("geometric-inverted-box", "kitti.geometric_labeller",
+         lambda c: _geo_label(c, _label_line(300, 150, 200, 250)), 2, "x2 < x1"),
+    _row("geometric-huge-focal", "kitti.geometric_labeller", lambda c: (_p2(c, fu=1e12, fv=1e12), _geo(c))[1], 2,
+         lambda c: f"calib/{c.train:06d}.txt:3: P2: focal lengths"),
+    _row("geometric-p2-third-row-zero", "kitti.geometric_labeller", lambda c: (_p2(c, row2=0), _geo(c))[1], 2,
+         "expected a rectified camera projection"),
+    _row("geometric-negative-principal-point", "kitti.geometric_labeller",
+         lambda c: (_p2(c, cu=-600.0), _geo(c))[1], 2, "principal point"),
+    _row("geometric-1x1-image", "kitti.geometric_labeller", _geo_tiny_image, 2, "image is 1x1 px"),
+    _row("eval-gt-zero-area-box", "kitti.eval",
+         lambda c: ((c.tmp / "pred").mkdir(), _put(c.file("label_2", c.val), _label_line(100, 150, 200, 150)),
+                    _eval(c, c.tmp / "pred"))[2], 2, "2D box is empty"),
+    _row("check-reports-every-problem", "kitti.check_dataset", _two_problems, 2, "(1 of 2 problems"),
     # kitti.visualize (it had no error handler)
     _row("visualize-bad-calib", "kitti.visualize", _visualize_bad_calib, 2, lambda c: f"calib/{c.train:06d}.txt:3"),
     _row("visualize-truncated-set", "kitti.visualize", lambda c: _visualize_set(c, _truncate), 2, "frustums_val.npz"),
