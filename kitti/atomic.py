@@ -118,7 +118,7 @@ def file_digest(path: str | Path) -> str:
 JSON_MAX_DEPTH = 32
 
 
-def _depth_ok(value: Any, limit: int) -> bool:
+def json_depth_ok(value: Any, limit: int) -> bool:
     """True when ``value`` nests arrays / objects at most ``limit`` deep (iterative: no recursion to exhaust)."""
     stack = [(value, 1)]
     while stack:
@@ -145,7 +145,7 @@ def parse_json_object(data: bytes | str, path: str | Path, what: str, line: int 
         raise KittiFormatError(path, f"not valid JSON ({str(exc)[:120]}; expected {what})", line) from None
     if not isinstance(value, dict):
         raise KittiFormatError(path, f"expected {what} (a JSON object), got a JSON {type(value).__name__}", line)
-    if not _depth_ok(value, JSON_MAX_DEPTH):
+    if not json_depth_ok(value, JSON_MAX_DEPTH):
         raise KittiFormatError(path, f"nested more than {JSON_MAX_DEPTH} levels deep (expected {what})", line)
     return value
 

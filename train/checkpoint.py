@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from kitti.atomic import atomic_write_bytes
+from kitti.atomic import JSON_MAX_DEPTH, atomic_write_bytes, json_depth_ok
 from kitti.errors import CheckpointError
 
 
@@ -43,4 +43,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
                                     f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise CheckpointError(path, "not a train_net_det checkpoint (no 'model' / 'config')")
+    epoch = state.get("epoch", 0)
+    if not (isinstance(state["model"], dict) and isinstance(state["config"], dict)
+            and all(isinstance(v, dict) for v in state["config"].values())
+            and isinstance(state.get("meta", {}), dict) and json_depth_ok(state["config"], JSON_MAX_DEPTH)
+            and json_depth_ok(state.get("meta", {}), JSON_MAX_DEPTH)
+            and isinstance(epoch, int) and not isinstance(epoch, bool) and 0 <= epoch <= 1_000_000):
+        raise CheckpointError(path, "malformed train_net_det checkpoint (expected 'model' a state dict, 'config' a "
+                                    "mapping of config sections, 'meta' a mapping and 'epoch' a count)")
     return state

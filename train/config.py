@@ -2,13 +2,15 @@
 
 ``load_config(path, overrides)`` reads the file with ``yaml.safe_load``; an unknown key is an error naming the file
 and the dotted key; every value is type-checked; ``KEY=VALUE`` overrides use dotted keys (``train.epochs=2``) and
-their values are parsed with ``yaml.safe_load`` (so ``model.pointnet=[[8,8],[8,8],[8,8],[8,8]]`` works).
+their values are parsed with ``yaml.safe_load`` (so ``model.pointnet=[[8,8],[8,8],[8,8],[8,8]]`` works), through
+:func:`kitti.safe_yaml.load_yaml` (aliases bounded). Every number has a finite range (:data:`RANGES`).
 
 Units: metres for strides and depths, pixels nowhere (the 2D loss is relative to the 2D box size).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, Sequence
 import yaml
 
 from kitti.errors import InputError
+from kitti.safe_yaml import load_yaml, short
 
 
 class ConfigError(InputError):
@@ -138,38 +141,38 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise ConfigError(f"{where}: expected a list, got {short(value)}")
         (inner,) = typing.get_args(hint)
         return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+            raise ConfigError(f"{where}: expected true or false, got {short(value)}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
+            raise ConfigError(f"{where}: expected a number, got {short(value)}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+            raise ConfigError(f"{where}: expected an integer, got {short(value)}")
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
+            raise ConfigError(f"{where}: expected a string, got {short(value)}")
         return value
     raise ConfigError(f"{where}: unsupported type {hint}")
 
 
 def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: {prefix or 'top level'} must be a mapping, got {raw!r}")
+        raise ConfigError(f"{source}: {prefix or 'top level'} must be a mapping, got {short(raw)}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in names:
-            raise ConfigError(f"{source}: unknown key '{dotted}'")
+            raise ConfigError(f"{source}: unknown key '{dotted[:60]}'")
         hint = hints[key]
         if dataclasses.is_dataclass(hint):
             values[key] = _build(hint, value, source, dotted)
@@ -178,7 +181,44 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     return cls(**values)
 
 
+#: the range ``(low, high)`` (inclusive) of every number of the config, by dotted key (list items share their
+#: field's range); every number must also be finite (``train.lr=.nan`` is refused before anything runs)
+RANGES: dict[str, tuple[float, float]] = {
+    "data.num_samples": (1, 100_000), "data.strides": (1e-3, 100), "data.group_sizes": (1, 10_000),
+    "data.max_depth": (1, 1000), "data.flip_prob": (0, 1), "data.depth_shift": (0, 10),
+    "data.window_margin": (0, 100), "data.window_band": (0, 10), "data.positive_scale": (0, 10),
+    "data.ignore_scale": (0, 10),
+    "model.pointnet": (1, 4096), "model.deconv": (1, 4096), "model.num_heading_bins": (1, 360),
+    "loss.focal_alpha": (0, 1), "loss.focal_gamma": (0, 100), "loss.box_weight": (0, 1e4),
+    "loss.heading_res_weight": (0, 1e4), "loss.size_res_weight": (0, 1e4), "loss.corner_weight": (0, 1e4),
+    "loss.size_cls_weight": (0, 1e4), "loss.box2d_weight": (0, 1e4), "loss.box2d_beta": (1e-6, 10),
+    "loss.box2d_occlusion_weights": (0, 1e4), "loss.box2d_truncation_edges": (-1, 1),
+    "loss.box2d_truncation_weights": (0, 1e4), "loss.quality_weight": (0, 1e4), "loss.size_prior_step0": (0, 1e4),
+    "loss.size_prior_later": (0, 1e4),
+    "train.batch_size": (2, 65_536), "train.epochs": (1, 100_000), "train.lr": (1e-12, 10),
+    "train.weight_decay": (0, 1), "train.lr_steps": (0, 100_000), "train.lr_gamma": (1e-6, 10),
+    "train.seed": (0, 2**32 - 1), "train.workers": (0, 256),
+    "test.batch_size": (1, 65_536), "test.nms_thresh": (0, 1),
+}
+
+
+def _numbers(node: Any, key: str) -> list[tuple[str, float]]:
+    """Every number under ``node`` (a config dataclass, list or value) as ``(dotted key, value)``."""
+    if dataclasses.is_dataclass(node):
+        return [item for f in dataclasses.fields(node)
+                for item in _numbers(getattr(node, f.name), f"{key}.{f.name}" if key else f.name)]
+    if isinstance(node, list):
+        return [item for value in node for item in _numbers(value, key)]
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return [(key, node)]
+    return []
+
+
 def _validate(cfg: Config, source: str) -> None:
+    for key, value in _numbers(cfg, ""):
+        low, high = RANGES[key]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(f"{source}: {key} must be a finite value in {low:g}..{high:g}, got {value}")
     if len(cfg.data.strides) != 4 or len(cfg.data.group_sizes) != 4 or len(cfg.model.pointnet) != 4:
         raise ConfigError(f"{source}: data.strides, data.group_sizes and model.pointnet need 4 entries (4 scales)")
     if any(not widths for widths in cfg.model.pointnet):
@@ -221,7 +261,7 @@ def apply_override(raw: dict[str, Any], item: str, source: str = "command line")
         if not isinstance(node, dict):
             raise ConfigError(f"{source}: '{key}' does not name a config section")
     try:
-        node[parts[-1]] = yaml.safe_load(text)
+        node[parts[-1]] = load_yaml(text)
     except yaml.YAMLError as exc:  # invalid YAML, or a tag (safe_load constructs no objects)
         reason = str(exc).splitlines()[0]
         raise ConfigError(f"{source}: override {item!r}: the value is not a plain YAML value ({reason})") from None
@@ -242,13 +282,15 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Confi
         if Path(path).is_dir():
             raise ConfigError(f"{path}: is a directory, expected a YAML config file")
         try:
-            raw = yaml.safe_load(Path(path).read_text()) or {}
+            raw = load_yaml(Path(path).read_text()) or {}
         except FileNotFoundError:
             raise ConfigError(f"{path}: config file not found") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{path}: not a text file (expected a UTF-8 YAML config)") from None
+        except OSError as exc:  # a symlink loop, permissions
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}; expected a YAML config)") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+            raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0][:200]})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     if not overrides:

@@ -31,8 +31,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from kitti.atomic import atomic_write_text, ensure_dir
-from kitti.errors import KittiFormatError, cli
+from kitti.atomic import atomic_write_text, ensure_dir, parse_json_object
+from kitti.errors import CheckpointError, KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
 from kitti.io.labels import SUPERVISION
 from train.checkpoint import load_checkpoint, save_checkpoint
@@ -78,12 +78,22 @@ def _write_log(path: Path, records: list[dict]) -> None:
 def _read_log(path: Path, epochs: int) -> list[dict]:
     if not path.is_file():
         return []
-    return [r for r in (json.loads(line) for line in path.read_text().splitlines() if line.strip())
-            if r["epoch"] < epochs]
+    records = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = parse_json_object(line, path, "a training log record", number)
+        if not isinstance(record.get("epoch"), int) or isinstance(record["epoch"], bool):
+            raise KittiFormatError(path, "expected an integer 'epoch' in every record (remove the file to restart "
+                                         "the log)", number)
+        if record["epoch"] < epochs:
+            records.append(record)
+    return records
 
 
 def _without_epochs(config: dict) -> dict:
-    return {**config, "train": {k: v for k, v in config["train"].items() if k != "epochs"}}
+    train = config.get("train", {})
+    return {**config, "train": {k: v for k, v in train.items() if k != "epochs"} if isinstance(train, dict) else train}
 
 
 def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervision: str, step: int,
@@ -103,10 +113,15 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
                 or state.get("meta", {}).get("supervision") != supervision):
             raise ConfigError(f"{output / 'model_last.pth'}: config or supervision differ from this run "
                               f"(only train.epochs may change); resume with the same settings or use a new --output")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start = int(state["epoch"])
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+            raise CheckpointError(output / "model_last.pth", f"cannot resume from it ({type(exc).__name__}: "
+                                  f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); remove it to restart "
+                                  f"training") from None
+        start = int(state.get("epoch", 0))
     net = model
     if ctx.distributed:
         net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)

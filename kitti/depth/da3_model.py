@@ -44,7 +44,8 @@ import cv2
 import numpy as np
 import torch
 
-from kitti.errors import InputError
+from kitti.atomic import read_json_object
+from kitti.errors import InputError, KittiFormatError
 
 PATCH_SIZE = 14
 DEFAULT_MODEL = "da3metric-large"
@@ -159,15 +160,14 @@ def save_model_dir(net: torch.nn.Module, name: str, directory: str | Path) -> Pa
 
 def _read_model_name(config_path: Path) -> str:
     try:
-        config = json.loads(config_path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{config_path}: config.json not found (a model directory needs config.json and "
-                         f"{WEIGHTS_FILE})") from None
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{config_path}: not valid JSON ({exc})") from None
-    name = config.get("model_name") if isinstance(config, dict) else None
+        config = read_json_object(config_path, "a DA3 model config", f"a model directory needs config.json and "
+                                                                    f"{WEIGHTS_FILE}")
+    except KittiFormatError as exc:
+        raise ModelError(str(exc)) from None
+    name = config.get("model_name")
     if not isinstance(name, str):
-        raise ModelError(f"{config_path}: expected {{\"model_name\": \"<registry name>\"}}, got {config!r}")
+        raise ModelError(f"{config_path}: expected {{\"model_name\": \"<registry name>\"}}, got model_name "
+                         f"{str(name)[:60]!r}")
     return name
 
 

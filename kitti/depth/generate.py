@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from kitti.atomic import atomic_write_text
+from kitti.atomic import atomic_write_text, read_json_object
 from kitti.depth.da3_model import (
     DEFAULT_MODEL,
     DEFAULT_PROCESS_RES,
@@ -49,6 +49,7 @@ from kitti.errors import ArgumentError, KittiFormatError, cli
 from kitti.io.dataset import KittiDataset, read_split
 from kitti.io.depthmap import write_depth
 from kitti.io.image import write_image
+from kitti.outputs import frame_id
 
 OUTPUT_DIR = "DA3_depth_results"
 MANIFEST = "manifest.json"
@@ -82,7 +83,7 @@ def select_frames(dataset: KittiDataset, frames: str | None, split_file: Path | 
     elif split_file is not None:
         ids = read_split(split_file)
     else:
-        ids = sorted(int(p.stem) for p in (dataset.dir / "image_2").glob("*.png") if p.stem.isdigit())
+        ids = sorted(f for f in (frame_id(p.stem) for p in (dataset.dir / "image_2").glob("*.png")) if f is not None)
         if not ids:
             raise KittiFormatError(dataset.dir / "image_2", "no %06d.png images found")
     for frame in ids:
@@ -103,10 +104,7 @@ def check_manifest(out_dir: Path, settings: dict[str, object]) -> None:
     path = out_dir / MANIFEST
     if not path.is_file():
         return
-    try:
-        old = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise KittiFormatError(path, f"not valid JSON ({exc}); remove it or pass --force") from None
+    old = read_json_object(path, "the depth generator's manifest (remove it or pass --force)")
     old = {key: old.get(key) for key in settings}
     if old != settings:
         raise KittiFormatError(path, f"outputs here were made with {old}, not {settings}; "

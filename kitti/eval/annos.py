@@ -137,7 +137,7 @@ def read_pred_file(path: str | Path) -> Anno:
 def frame_id(raw: str | int) -> str:
     """Normalise a frame id: all-digit ids are zero-padded to KITTI's six digits (``12`` -> ``000012``)."""
     text = str(raw).strip()
-    return f"{int(text):06d}" if text.isdigit() else text
+    return f"{int(text):06d}" if text.isascii() and text.isdigit() and len(text) <= 10 else text
 
 
 def load_dirs(gt_dir: str | Path, pred_dir: str | Path,

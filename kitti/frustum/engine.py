@@ -30,6 +30,7 @@ assembled in split order. Resume: a set whose manifest exists and records the sa
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -40,10 +41,10 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
-from kitti.errors import cli
+from kitti.errors import ArgumentError, cli
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
-from kitti.frustum.options import DataOptions, FrustumOptions, load_data_options
+from kitti.frustum.options import DataOptions, FrustumOptions, check_options, load_data_options
 from kitti.frustum.proxies import assemble, ground_height, in_box2d, in_window, placement, proxy_object
 from kitti.frustum.sensor import sensor_for
 from kitti.frustum.store import (
@@ -423,6 +424,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def data_options(args: argparse.Namespace) -> tuple[DataOptions, DepthOptions]:
     """The data config named by ``--data-config`` (loaded once) and the point-source settings of this run."""
     options = load_data_options(args.data_config)
+    if args.workers < 1:
+        raise ArgumentError(f"--workers {args.workers}: expected >= 1")
+    if not (math.isfinite(args.trusted_min_score) and 0.0 <= args.trusted_min_score <= 1.0):
+        raise ArgumentError(f"--trusted-min-score {args.trusted_min_score}: expected a score in [0, 1]")
     return options, options.depth_options(args.beams64, args.depth_dir)
 
 
@@ -430,7 +435,10 @@ def frustum_options(options: DataOptions, copies: int | None = None,
                     min_height: float | None = None) -> FrustumOptions:
     """``options.frustums`` with the command-line overrides that were given."""
     changes: dict[str, Any] = {k: v for k, v in (("copies", copies), ("min_height_px", min_height)) if v is not None}
-    return replace(options.frustums, **changes)
+    frustums = replace(options.frustums, **changes)
+    check_options(replace(options, frustums=frustums), "command line",
+                  {"frustums.copies": "--copies", "frustums.min_height_px": "--min-height"})
+    return frustums
 
 
 @cli

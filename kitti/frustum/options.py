@@ -12,12 +12,15 @@ The file has four sections, each a frozen dataclass whose defaults are the publi
 
 ``_base_: other.yaml`` (a path relative to the file) inherits another data config; the file's own keys override the
 base's, section by section. A missing section or key takes its default; an unknown key, a wrong type or a bad value is
-a :class:`kitti.errors.KittiFormatError` naming the file and the dotted key. The resolved options are hashed into
+a :class:`kitti.errors.KittiFormatError` naming the file and the dotted key; every number has a finite range
+(:data:`RANGES`), which command-line overrides of the extractors pass too (:func:`check_options`). YAML is read
+with :func:`kitti.safe_yaml.load_yaml` (aliases bounded). The resolved options are hashed into
 the stage fingerprint (:meth:`DataOptions.stage_parameters`), so a changed tunable rebuilds the stages it affects.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +30,9 @@ import yaml
 
 from kitti.depth.alignment import ALIGN_MODELS
 from kitti.depth.point_source import DepthOptions
-from kitti.errors import KittiFormatError
+from kitti.errors import ArgumentError, KittiFormatError
 from kitti.priors import MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS
+from kitti.safe_yaml import load_yaml, short
 
 #: run options of :class:`DepthOptions` (set from the command line, never from the data config)
 RUN_DEPTH_FIELDS = ("beams64", "depth_dir")
@@ -117,36 +121,36 @@ def _value(value: Any, hint: Any, source: str, key: str) -> Any:
     if typing.get_origin(hint) is tuple:
         inner = typing.get_args(hint)
         if not isinstance(value, (list, tuple)) or len(value) != len(inner):
-            raise KittiFormatError(source, f"{key}: expected a list of {len(inner)} numbers, got {value!r}")
+            raise KittiFormatError(source, f"{key}: expected a list of {len(inner)} numbers, got {short(value)}")
         return tuple(_value(v, h, source, f"{key}[{i}]") for i, (v, h) in enumerate(zip(value, inner)))
     if hint is bool:
         if not isinstance(value, bool):
-            raise KittiFormatError(source, f"{key}: expected true or false, got {value!r}")
+            raise KittiFormatError(source, f"{key}: expected true or false, got {short(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise KittiFormatError(source, f"{key}: expected an integer, got {value!r}")
+            raise KittiFormatError(source, f"{key}: expected an integer, got {short(value)}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise KittiFormatError(source, f"{key}: expected a number, got {value!r}")
+            raise KittiFormatError(source, f"{key}: expected a number, got {short(value)}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
-            raise KittiFormatError(source, f"{key}: expected a string, got {value!r}")
+            raise KittiFormatError(source, f"{key}: expected a string, got {short(value)}")
         return value
     raise TypeError(f"{key}: unsupported option type {hint}")
 
 
 def _section(cls: type, raw: Any, source: str, name: str, excluded: tuple[str, ...] = ()) -> Any:
     if not isinstance(raw, dict):
-        raise KittiFormatError(source, f"{name}: expected a mapping, got {raw!r}")
+        raise KittiFormatError(source, f"{name}: expected a mapping, got {short(raw)}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)} - set(excluded)
     values = {}
     for key, value in raw.items():
         if key not in names:
-            raise KittiFormatError(source, f"unknown key '{name}.{key}'")
+            raise KittiFormatError(source, f"unknown key '{name}.{str(key)[:40]}'")
         values[key] = _value(value, hints[key], source, f"{name}.{key}")
     try:
         return cls(**values)
@@ -154,20 +158,48 @@ def _section(cls: type, raw: Any, source: str, name: str, excluded: tuple[str, .
         raise KittiFormatError(source, f"{name}: {exc}") from None
 
 
-def _check(opts: DataOptions, source: str) -> None:
-    """Value checks beyond the types."""
-    f, lib, ref, pts = opts.frustums, opts.library, opts.refine, opts.points
+#: the range ``(low, high)`` (inclusive) of every number of the data config, by dotted key (tuple items share
+#: their field's range); every number must also be finite
+RANGES: dict[str, tuple[float, float]] = {
+    "frustums.copies": (1, 100), "frustums.min_height_px": (0, 1000), "frustums.min_points": (1, 10_000),
+    "frustums.min_depth": (0, 200),
+    "library.min_score": (0, 1), "library.min_iou": (0, 1), "library.min_points": (1, 10_000),
+    "library.depth_range": (0, 200),
+    "refine.copies": (1, 100), "refine.enlarge": (1, 10), "refine.jitter": (0, 1),
+    "points.depth_range": (0, 1000), "points.max_height": (-10, 100), "points.max_relative_gradient": (0, 100),
+    "points.sky_threshold": (0, 1), "points.beam_top_deg": (-90, 90), "points.beam_spacing_deg": (0.001, 10),
+    "points.beam_rows": (1, 1024), "points.azimuth_columns": (1, 100_000), "points.azimuth_fov_deg": (1, 360),
+    "points.combine_min_depth": (0, 1000), "points.combine_cell_px": (1, 1000),
+}
+
+
+def _numbers(opts: DataOptions) -> list[tuple[str, float]]:
+    """Every number of ``opts`` as ``(dotted key, value)`` (tuple items under their field's key)."""
+    found = []
+    for name in SECTIONS:
+        for key, value in dataclasses.asdict(getattr(opts, name)).items():
+            for item in (value if isinstance(value, (tuple, list)) else (value,)):
+                if isinstance(item, (int, float)) and not isinstance(item, bool):
+                    found.append((f"{name}.{key}", item))
+    return found
+
+
+def check_options(opts: DataOptions, source: str, flags: dict[str, str] | None = None) -> None:
+    """Value checks beyond the types: every number finite and within :data:`RANGES`, then the relations between
+    values. A bad value set by a command-line flag (``flags``: dotted key -> flag) is an
+    :class:`~kitti.errors.ArgumentError` naming the flag, else a :class:`KittiFormatError` naming ``source``."""
+    flags = flags or {}
+    for key, value in _numbers(opts):
+        low, high = RANGES[key]
+        if not (math.isfinite(value) and low <= value <= high):
+            if key in flags:
+                raise ArgumentError(f"{flags[key]} {value}: expected a value in {low:g}..{high:g}")
+            raise KittiFormatError(source, f"{key}: expected a finite value in {low:g}..{high:g}, got {value}")
+    lib, pts = opts.library, opts.points
     problems = [
-        (f.copies >= 1, "frustums.copies must be >= 1"),
-        (f.min_points >= 1 and lib.min_points >= 1, "frustums.min_points and library.min_points must be >= 1"),
         (lib.depth_range[0] < lib.depth_range[1], "library.depth_range: expected [near, far] with near < far"),
-        (0.0 <= lib.min_iou <= 1.0, "library.min_iou must lie in [0, 1]"),
-        (ref.copies >= 1 and ref.enlarge >= 1.0 and ref.jitter >= 0.0,
-         "refine: copies >= 1, enlarge >= 1 and jitter >= 0 expected"),
-        (0.0 <= pts.depth_range[0] < pts.depth_range[1], "points.depth_range: expected [near, far], 0 <= near < far"),
+        (pts.depth_range[0] < pts.depth_range[1], "points.depth_range: expected [near, far], 0 <= near < far"),
         (pts.align_model in ALIGN_MODELS, f"points.align_model must be one of {ALIGN_MODELS}"),
-        (pts.combine_cell_px >= 1 and pts.beam_rows >= 1 and pts.azimuth_columns >= 1,
-         "points.combine_cell_px, beam_rows and azimuth_columns must be >= 1"),
     ]
     for ok, message in problems:
         if not ok:
@@ -184,28 +216,39 @@ SECTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
 
 def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, dict[str, Any]]:
     """The file's sections merged over its ``_base_`` chain (keys of the derived file win)."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+        text = path.read_text()
+    except FileNotFoundError:
+        raise KittiFormatError(path, "data config file not found") from None
+    except IsADirectoryError:
+        raise KittiFormatError(path, "is a directory, expected a data config file (YAML)") from None
+    except UnicodeDecodeError:
+        raise KittiFormatError(path, "not UTF-8 text (expected a data config file, YAML)") from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop, permissions
+        raise KittiFormatError(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc}; expected a data "
+                                     f"config file)") from None
     if resolved in chain:
         raise KittiFormatError(path, "_base_ chain loops back to this file")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise KittiFormatError(path, "data config file not found") from None
+        raw = load_yaml(text) or {}
     except yaml.YAMLError as exc:
-        raise KittiFormatError(path, f"not valid YAML ({exc})") from None
+        raise KittiFormatError(path, f"not valid YAML ({str(exc).splitlines()[0][:200]})") from None
     if not isinstance(raw, dict):
         raise KittiFormatError(path, "expected a mapping of sections (frustums, library, refine, points)")
+    if any(not isinstance(key, str) for key in raw):
+        raise KittiFormatError(path, "section names must be strings")
     merged: dict[str, dict[str, Any]] = {}
     base = raw.pop("_base_", None)
     if base is not None:
         if not isinstance(base, str):
-            raise KittiFormatError(path, f"_base_: expected a file name, got {base!r}")
+            raise KittiFormatError(path, f"_base_: expected a file name, got {short(base)}")
         merged = _read_raw(path.parent / base, chain + (resolved,))
     for name, section in raw.items():
         if name not in SECTIONS:
             raise KittiFormatError(path, f"unknown key '{name}' (sections: {', '.join(SECTIONS)})")
         if not isinstance(section, dict):
-            raise KittiFormatError(path, f"{name}: expected a mapping, got {section!r}")
+            raise KittiFormatError(path, f"{name}: expected a mapping, got {short(section)}")
         cls, excluded = SECTIONS[name]
         _section(cls, section, str(path), name, excluded)  # validated against this file (errors name it)
         merged[name] = {**merged.get(name, {}), **section}
@@ -221,5 +264,5 @@ def load_data_options(path: str | Path | None) -> DataOptions:
     sections = {name: _section(cls, raw.get(name, {}), str(path), name, excluded)
                 for name, (cls, excluded) in SECTIONS.items()}
     opts = DataOptions(**sections)
-    _check(opts, str(path))
+    check_options(opts, str(path))
     return opts

@@ -36,7 +36,7 @@ from kitti.frustum.engine import (
     build_tracked,
     data_options,
 )
-from kitti.frustum.options import RefineOptions
+from kitti.frustum.options import RefineOptions, check_options
 from kitti.frustum.store import KIND_REAL, write_frustum_set
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_pseudo_labels
@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options, depth = data_options(args)
     refine = options.refine if args.copies is None else replace(options.refine, copies=args.copies)
+    check_options(replace(options, refine=refine), "command line", {"refine.copies": "--copies"})
     for subset in dict.fromkeys(args.sets or ["train"]):
         cfg = RefineConfig(data=args.data, pseudo_dir=args.pseudo_dir, subset=subset,
                            split=args.val_split if subset == "val" else args.split, points=args.points,

@@ -16,7 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_bytes, atomic_write_text, read_json_or_none
-from kitti.errors import KittiFormatError
+from kitti.errors import KittiFormatError, OutputDirError
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_labels
 from kitti.outputs import check_link_free, check_output_dir, frame_id, refuse_foreign
@@ -110,6 +110,9 @@ def _check_review_dir(run: Path, review: Path, data: Path) -> None:
     check_output_dir(review, data, "the review page")
     if (review / "frames").is_dir():
         owned = {asset for name in _owned_frames(review) for asset in _assets(name)}
+        if not owned and (review / MANIFEST).exists() and any((review / "frames").iterdir()):
+            raise OutputDirError(review, f"its {MANIFEST} is unreadable, so which files of frames/ an earlier build "
+                                         f"wrote is unknown: nothing is touched; remove {review} and build again")
         refuse_foreign(review / "frames", owned, ("*",), f"{review / MANIFEST}")
 
 

@@ -51,9 +51,13 @@ def read_sources(labels_dir: Path, frame: int, count: int) -> list[str]:
     if not path.is_file():
         return [DEFAULT_SOURCE] * count
     try:
-        sources = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise KittiFormatError(path, f"not valid JSON ({exc})") from None
+        sources = json.loads(path.read_bytes().decode("utf-8"))
+    except RecursionError:
+        raise KittiFormatError(path, "nested too deeply (expected a JSON list of strings)") from None
+    except ValueError as exc:  # invalid JSON or not UTF-8
+        raise KittiFormatError(path, f"not valid UTF-8 JSON ({str(exc)[:120]})") from None
+    except OSError as exc:
+        raise KittiFormatError(path, f"cannot be read ({exc.strerror or exc})") from None
     if not isinstance(sources, list) or len(sources) != count or not all(isinstance(s, str) for s in sources):
         raise KittiFormatError(path, f"expected a JSON list of {count} strings (one per box of the label file)")
     return sources

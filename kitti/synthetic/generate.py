@@ -126,7 +126,7 @@ def _own_manifest(root: Path) -> dict | None:
         manifest = json.loads(path.read_bytes())
     except FileNotFoundError:
         manifest = None
-    except ValueError:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError, OSError):  # not JSON, not UTF-8, nested too deeply, a directory
         raise OutputDirError(path, "unreadable synthetic manifest: refusing to write into this directory "
                                    "(use a new --out)") from None
     if not isinstance(manifest, dict) or manifest.get("generator") != GENERATOR:

@@ -327,6 +327,66 @@ def _two_problems(ctx: Ctx) -> list[str]:
     return _check(ctx)
 
 
+def _extract(ctx: Ctx, *extra: str, config: str | None = None) -> list[str]:
+    argv = ["--data", str(ctx.root), "--output", str(ctx.tmp / "stage"), "--workers", "1", *extra]
+    if config is not None:
+        _put(ctx.tmp / "data.yaml", config)
+        argv += ["--data-config", str(ctx.tmp / "data.yaml")]
+    return argv
+
+
+def _data_config_path(ctx: Ctx, kind: str) -> list[str]:
+    path = ctx.tmp / "data.yaml"
+    if kind == "binary":
+        _put(path, b"frustums:\n  copies: \xff\xfe\n")
+    elif kind == "dir":
+        path.mkdir()
+    else:  # a symbolic link loop
+        path.symlink_to(ctx.tmp / "loop.yaml")
+        (ctx.tmp / "loop.yaml").symlink_to(path)
+    return ["--data", str(ctx.root), "--output", str(ctx.tmp / "stage"), "--data-config", str(path)]
+
+
+#: a 300-byte YAML alias bomb: 9 ** 9 leaves once expanded
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)) + \
+    "frustums:\n  copies: *i\n"
+
+FLOW_BOMB = "{a: &a [x,x,x,x,x,x,x,x,x], " + ", ".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)) + "}"
+
+
+def _deep(depth: int = 100_000) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _review_with(ctx: Ctx, name: str, content: bytes | str, command: str = "apply") -> list[str]:
+    run = _review_run(ctx)
+    decisions = _decisions(ctx, run)
+    _put(run / "review" / name, content) if name != "decisions" else _put(decisions, content)
+    if command == "build":
+        (run / "label_2_pseudo" / f"{ctx.train:06d}.txt").write_text("")  # forces a rebuild
+        return ["build", "--run", str(run), "--data", str(ctx.root), "--split", "train", "--workers", "1"]
+    return ["apply", "--run", str(run), "--decisions", str(decisions), "--out", str(ctx.tmp / "reviewed")]
+
+
+def _box_id(ctx: Ctx, key: str) -> list[str]:
+    run = _review_run(ctx)
+    decisions = _decisions(ctx, run)
+    content = json.loads(decisions.read_text())
+    content["frames"] = {f"{ctx.train:06d}": {"decision": None, "boxes": {key: {"decision": "accept"}}}}
+    decisions.write_text(json.dumps(content))
+    return ["apply", "--run", str(run), "--decisions", str(decisions), "--out", str(ctx.tmp / "reviewed")]
+
+
+def _checkpoint_fields(ctx: Ctx, **fields: object) -> list[str]:
+    path = _checkpoint(ctx.tmp / "odd.pth")
+    state = torch.load(path, weights_only=True)
+    state.update(fields)
+    torch.save(state, path)
+    return _test_net(ctx, path)
+
+
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 LABEL = lambda c: f"label_2/{c.train:06d}.txt:1"  # noqa: E731
 
@@ -367,6 +427,63 @@ CORPUS = [
          lambda c: ((c.tmp / "pred").mkdir(), _put(c.file("label_2", c.val), _label_line(100, 150, 200, 150)),
                     _eval(c, c.tmp / "pred"))[2], 2, "2D box is empty"),
     _row("check-reports-every-problem", "kitti.check_dataset", _two_problems, 2, "(1 of 2 problems"),
+    # issue 21: JSON records (one reader: object, UTF-8, bounded depth), ids, configs, arguments
+    _row("review-manifest-truncated", "kitti.review", lambda c: _review_with(c, "manifest.json", '{"frames": '), 2,
+         "review/manifest.json: not valid JSON"),
+    _row("review-manifest-list", "kitti.review", lambda c: _review_with(c, "manifest.json", "[]"), 2,
+         "review/manifest.json: expected the review manifest (a JSON object)"),
+    _row("review-manifest-not-utf8", "kitti.review", lambda c: _review_with(c, "manifest.json", b"\xff\xfe{}"), 2,
+         "review/manifest.json: not UTF-8"),
+    _row("review-manifest-unreadable-build", "kitti.review",
+         lambda c: _review_with(c, "manifest.json", "[", command="build"), 2, "manifest.json is unreadable"),
+    _row("decisions-deeply-nested", "kitti.review", lambda c: _review_with(c, "decisions", _deep()), 2,
+         "decisions.json: nested too deeply"),
+    _row("decisions-nested-40", "kitti.review",
+         lambda c: _review_with(c, "decisions", '{"frames": ' + _deep(40) + "}"), 2, "nested more than 32"),
+    _row("review-box-id-superscript", "kitti.review", lambda c: _box_id(c, "\u00b2"), 2, "unknown box id"),
+    _row("review-box-id-huge", "kitti.review", lambda c: _box_id(c, "9" * 5000), 2, "unknown box id"),
+    _row("checkpoint-config-not-sections", "train.test_net_det",
+         lambda c: _checkpoint_fields(c, config={"data": [[1]]}), 2, "odd.pth: malformed"),
+    _row("checkpoint-epoch-text", "train.test_net_det", lambda c: _checkpoint_fields(c, epoch="many"), 2,
+         "odd.pth: malformed"),
+    _row("data-config-not-utf8", "kitti.frustum.engine", lambda c: _data_config_path(c, "binary"), 2,
+         "data.yaml: not UTF-8"),
+    _row("data-config-is-dir", "kitti.frustum.engine", lambda c: _data_config_path(c, "dir"), 2,
+         "data.yaml: is a directory"),
+    _row("data-config-symlink-loop", "kitti.frustum.engine", lambda c: _data_config_path(c, "loop"), 2,
+         "data.yaml: cannot be read"),
+    _row("data-config-alias-bomb", "kitti.frustum.engine", lambda c: _extract(c, config=ALIAS_BOMB), 2,
+         "expands to more than"),
+    _row("data-config-nan-height", "kitti.frustum.engine",
+         lambda c: _extract(c, config="frustums:\n  min_height_px: .nan\n"), 2, "frustums.min_height_px: expected a"),
+    _row("data-config-huge-copies", "kitti.frustum.engine",
+         lambda c: _extract(c, config=f"frustums:\n  copies: {10**30}\n"), 2, "frustums.copies: expected a finite"),
+    _row("data-config-inf-jitter", "kitti.frustum.engine",
+         lambda c: _extract(c, config="refine:\n  jitter: .inf\n"), 2, "refine.jitter"),
+    _row("extractor-negative-copies", "kitti.frustum.engine", lambda c: _extract(c, "--copies", "-5"), 2,
+         "--copies -5: expected a value in 1..100"),
+    _row("extractor-nan-min-height", "kitti.frustum.engine", lambda c: _extract(c, "--min-height", "nan"), 2,
+         "--min-height nan"),
+    _row("extractor-trusted-score-nan", "kitti.frustum.engine", lambda c: _extract(c, "--trusted-min-score", "nan"),
+         2, "--trusted-min-score nan"),
+    _row("refine-negative-copies", "kitti.prepare_data_refine",
+         lambda c: _extract(c, "--pseudo-dir", str(c.tmp), "--copies", "0"), 2, "--copies 0"),
+    _row("override-nan-lr", "train.pipeline", lambda c: _pipeline(c, "train.lr=.nan"), 2, "train.lr must be a finite"),
+    _row("override-alias-bomb", "train.pipeline", lambda c: _pipeline(c, "train.lr_steps=" + FLOW_BOMB), 2,
+         "expands to more than"),
+    _row("config-alias-bomb", "train.pipeline",
+         lambda c: (_put(c.tmp / "bomb.yaml", ALIAS_BOMB.replace("frustums:\n  copies: *i", "train: {}")),
+                    _pipeline(c, config=str(c.tmp / "bomb.yaml")))[1], 2, "bomb.yaml: not valid YAML"),
+    _row("synthetic-zero-frames", "kitti.synthetic", lambda c: ["--out", str(c.tmp / "w"), "--frames", "0"], 2,
+         "--frames 0"),
+    _row("synthetic-val-fraction-2", "kitti.synthetic",
+         lambda c: ["--out", str(c.tmp / "w"), "--frames", "2", "--val-fraction", "2"], 2, "--val-fraction 2.0"),
+    _row("synthetic-val-fraction-nan", "kitti.synthetic",
+         lambda c: ["--out", str(c.tmp / "w"), "--frames", "2", "--val-fraction", "nan"], 2, "--val-fraction nan"),
+    _row("demo-zero-frames", "train.pipeline", lambda c: _pipeline(c, "--demo", "--frames", "0"), 2, "--frames"),
+    _row("geometric-output-is-file", "kitti.geometric_labeller",
+         lambda c: (_put(c.tmp / "f", "x"), _geo(c)[:-3] + [str(c.tmp / "f"), "--workers", "1"])[1], 2,
+         "f: is not a directory"),
     # kitti.visualize (it had no error handler)
     _row("visualize-bad-calib", "kitti.visualize", _visualize_bad_calib, 2, lambda c: f"calib/{c.train:06d}.txt:3"),
     _row("visualize-truncated-set", "kitti.visualize", lambda c: _visualize_set(c, _truncate), 2, "frustums_val.npz"),

@@ -18,7 +18,7 @@ import argparse
 import time
 from typing import Sequence
 
-from kitti.errors import cli
+from kitti.errors import ArgumentError, cli
 from kitti.eval.annos import load_dirs
 from kitti.eval.distance import evaluate_by_distance
 from kitti.io.dataset import KittiDataset
@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("step", "steps", "from_step", "frames"):
         if (getattr(args, name) or 0) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    if args.demo and args.frames < 1:
+        raise ArgumentError(f"--frames {args.frames}: expected >= 1 (the demo world's frames)")
     try:
         options_from_args(args)
     except ValueError as exc:
