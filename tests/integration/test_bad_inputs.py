@@ -947,3 +947,66 @@ def test_lock_in_the_way_is_one_error(ctx: Ctx, capsys: pytest.CaptureFixture) -
     (ctx.tmp / "out" / ".lock").mkdir(parents=True)
     assert main(_pipeline(ctx)) == 2
     assert ".lock: cannot be used as the run's lock file" in capsys.readouterr().err
+
+
+def test_json_reader_refuses_what_is_not_a_bounded_object(tmp_path: Path) -> None:
+    from kitti.atomic import read_json_object, read_json_or_none
+    cases = {"list.json": b"[]", "latin1.json": b"{\"a\": \"\xe9\"}", "deep.json": _deep().encode(),
+             "deep40.json": b'{"a": ' + _deep(40).encode() + b"}", "truncated.json": b'{"a": '}
+    for name, content in cases.items():
+        _put(tmp_path / name, content)
+        with pytest.raises(KittiFormatError, match=name):
+            read_json_object(tmp_path / name, "a record")
+        assert read_json_or_none(tmp_path / name) is None
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(KittiFormatError, match="dir.json: is a directory"):
+        read_json_object(tmp_path / "dir.json", "a record")
+    _put(tmp_path / "ok.json", '{"a": [[1]]}')
+    assert read_json_object(tmp_path / "ok.json", "a record") == {"a": [[1]]}
+
+
+def test_train_log_and_model_config_are_checked(tmp_path: Path) -> None:
+    from kitti.depth.da3_model import ModelError, _read_model_name
+    from train.train_net_det import _read_log
+    _put(tmp_path / "train_log.jsonl", '{"epoch": 0}\n[1]\n')
+    with pytest.raises(KittiFormatError, match="train_log.jsonl:2: expected a training log record"):
+        _read_log(tmp_path / "train_log.jsonl", 5)
+    _put(tmp_path / "train_log.jsonl", '{"epoch": 0}\n{"epoch": "1"}\n')
+    with pytest.raises(KittiFormatError, match="train_log.jsonl:2: expected an integer 'epoch'"):
+        _read_log(tmp_path / "train_log.jsonl", 5)
+    _put(tmp_path / "config.json", _deep())
+    with pytest.raises(ModelError, match="config.json: nested too deeply"):
+        _read_model_name(tmp_path / "config.json")
+
+
+def test_full_disk_is_an_output_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from kitti.atomic import atomic_write_text
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputDirError, match="labels.txt: cannot be written"):
+        atomic_write_text(tmp_path / "labels.txt", "x\n")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+
+
+def test_stage_directories_that_are_links_are_never_removed(tmp_path: Path) -> None:
+    from train.pipeline.stages import _remove_tree
+    user = tmp_path / "user"
+    _put(user / "precious.txt", "mine\n")
+    (tmp_path / "carpedcyc_step_00.rebuild").symlink_to(user)
+    with pytest.raises(OutputDirError, match="symbolic link"):
+        _remove_tree(tmp_path / "carpedcyc_step_00.rebuild")
+    assert (user / "precious.txt").read_text() == "mine\n"
+
+
+def test_odd_frame_names_are_not_frames(ctx: Ctx, capsys: pytest.CaptureFixture) -> None:
+    """Files named like frames with non-ASCII digits (``str.isdigit`` accepts '²') are ignored, not a crash."""
+    from kitti.check_dataset import main
+    from kitti.outputs import frame_id
+    _put(ctx.root / "training" / "calib" / "00000\u00b2.txt", "P2: 1\n")
+    assert main(["--root", str(ctx.root)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert [frame_id(t) for t in ("000012", "00000\u00b2", "12", "9" * 11, "0012a3")] == [12, None, None, None, None]
