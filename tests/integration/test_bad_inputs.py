@@ -484,6 +484,12 @@ CORPUS = [
     _row("geometric-output-is-file", "kitti.geometric_labeller",
          lambda c: (_put(c.tmp / "f", "x"), _geo(c)[:-3] + [str(c.tmp / "f"), "--workers", "1"])[1], 2,
          "f: is not a directory"),
+    _row("apply-out-is-file", "kitti.review", lambda c: (_put(c.tmp / "f", "x"), _apply(c, c.tmp / "f"))[1], 2,
+         "f: is not a directory"),
+    _row("review-dir-is-file", "kitti.review", lambda c: (
+        _review_run(c), __import__("shutil").rmtree(c.tmp / "run" / "review"), _put(c.tmp / "run" / "review", "x"),
+        ["build", "--run", str(c.tmp / "run"), "--data", str(c.root), "--workers", "1"])[3], 2,
+        "review: is not a directory"),
     # kitti.visualize (it had no error handler)
     _row("visualize-bad-calib", "kitti.visualize", _visualize_bad_calib, 2, lambda c: f"calib/{c.train:06d}.txt:3"),
     _row("visualize-truncated-set", "kitti.visualize", lambda c: _visualize_set(c, _truncate), 2, "frustums_val.npz"),

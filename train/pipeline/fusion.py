@@ -131,7 +131,7 @@ def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fi
     owned = _published(target)
     refuse_foreign(target, owned, PATTERNS, PUBLISHED)
     ensure_dir(target)
-    names = sorted(path.name for path in learned_dir.glob("*.txt"))
+    names = sorted(path.name for path in learned_dir.glob("*.txt") if frame_id(path.stem) is not None)
     new = {name for stem in (Path(n).stem for n in names) for name in (f"{stem}.txt", f"{stem}.source.json")}
     planned = {name: None for name in sorted(set(owned) | new)}
     atomic_write_text(target / PUBLISHED, json.dumps({"status": "publishing", "files": planned}, indent=1) + "\n")
