@@ -90,7 +90,8 @@ def load_model(weights: str | Path, device: torch.device) -> tuple[FConvNet, Con
     """Model in eval mode, its config and the checkpoint's ``meta``."""
     state = load_checkpoint(weights)
     raw = state["config"]
-    if isinstance(raw.get("model", {}), dict) and "quality_head" not in raw.get("model", {}):  # a checkpoint written before the quality head existed
+    model = raw.get("model", {})
+    if isinstance(model, dict) and "quality_head" not in model:  # written before the quality head existed
         raw = {**raw, "model": {**raw.get("model", {}), "quality_head": False}}
     cfg = config_from_dict(raw, str(weights))
     model = FConvNet(cfg)

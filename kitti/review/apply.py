@@ -82,8 +82,8 @@ def keep_lists(run: Path, manifest: dict[str, Any], decisions_path: Path,
             or not isinstance(decisions.get("frames"), dict):
         raise KittiFormatError(decisions_path, f"expected a '{DECISIONS_FORMAT}' object with a 'frames' object")
     if decisions.get("review_id") not in (None, manifest["review_id"]):
-        raise KittiFormatError(decisions_path, f"decisions belong to review {str(decisions['review_id'])[:40]}, this run's "
-                                               f"review is {manifest['review_id']} (other labels or frames)")
+        raise KittiFormatError(decisions_path, f"decisions belong to review {str(decisions['review_id'])[:40]}, this "
+                                               f"run's review is {manifest['review_id']} (other labels or frames)")
     labels = Path(manifest["labels"])
     for name, entry in manifest["frames"].items():
         if label_digest(labels / f"{name}.txt") != (entry["sha256"], entry["boxes"] if entry["sha256"] else 0):
