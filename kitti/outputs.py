@@ -32,9 +32,10 @@ def is_inside(path: Path, root: Path) -> bool:
     return resolved == base or base in resolved.parents
 
 
-def link_leaving(directory: Path) -> tuple[Path, str] | None:
-    """The first symbolic link in ``directory`` or below (links are not followed) whose target lies outside
-    ``directory``, with the target; None when there is none."""
+def find_link(directory: Path, leaving_only: bool = True) -> tuple[Path, str, bool] | None:
+    """The first symbolic link in ``directory`` or below (links are not followed): ``(link, target, leaves)``;
+    with ``leaving_only``, only a link whose target lies outside ``directory`` (or cannot be resolved). None when
+    there is none."""
     root = Path(directory).resolve()
     for dirpath, dirnames, filenames in os.walk(directory):
         for name in (*dirnames, *filenames):
@@ -44,15 +45,17 @@ def link_leaving(directory: Path) -> tuple[Path, str] | None:
             try:
                 target = path.resolve(strict=True)
             except (OSError, RuntimeError):  # dangling link or a loop: nothing of ours, refuse it too
-                return path, os.readlink(path)
-            if not (target == root or root in target.parents):
-                return path, str(target)
+                return path, os.readlink(path), True
+            leaves = not (target == root or root in target.parents)
+            if leaves or not leaving_only:
+                return path, str(target), leaves
     return None
 
 
-def check_output_dir(out: Path, data: Path | None = None, what: str = "--output") -> None:
+def check_output_dir(out: Path, data: Path | None = None, what: str = "--output", any_link: bool = False) -> None:
     """Raise :class:`OutputDirError` unless ``out`` may be written: new or a directory, not inside the data set
-    ``data`` (when given), and holding no symbolic link that leads out of it."""
+    ``data`` (when given), and holding no symbolic link that leads out of it (with ``any_link``: no link at all,
+    for an output whose own folders must never be links)."""
     out = Path(out)
     if out.is_symlink() and not out.exists():
         raise OutputDirError(out, f"is a dangling symbolic link (expected a directory for {what})")
@@ -62,10 +65,12 @@ def check_output_dir(out: Path, data: Path | None = None, what: str = "--output"
         raise OutputDirError(out, f"lies inside the data set {data}: {what} would write among the data; use a "
                                   f"directory outside it")
     if out.is_dir():
-        found = link_leaving(out)
+        found = find_link(out, leaving_only=not any_link)
         if found is not None:
-            raise OutputDirError(found[0], f"is a symbolic link leading out of {out} (to {found[1]}): refusing to "
-                                           f"write or delete through it; replace it by a real directory")
+            link, target, leaves = found
+            where = f"leading out of {out}" if leaves else f"inside {out}"
+            raise OutputDirError(link, f"is a symbolic link {where} (to {target}): refusing to write or delete "
+                                       f"through it; replace it by a real directory or file")
 
 
 def check_link_free(path: Path, root: Path) -> None:

@@ -762,6 +762,13 @@ def _linked_final_labels(ctx: Ctx) -> list[str]:
     return _pipeline(ctx, output=out)
 
 
+def _linked_stage_inside(ctx: Ctx) -> list[str]:
+    out = ctx.tmp / "out"
+    _put(out / "label_2_pseudo" / "000000.txt", "final labels\n")
+    (out / "geometric_labels").symlink_to(out / "label_2_pseudo")
+    return _pipeline(ctx, output=out)
+
+
 def _linked_review_frames(ctx: Ctx) -> list[str]:
     run = _review_run(ctx)
     photos = ctx.tmp / "photos"
@@ -809,6 +816,8 @@ LOSS = [
      "'../../evil' is not a frame id"),
     ("pipeline-linked-final-labels", "train.pipeline", lambda c, m: (_linked_final_labels(c), c.root),
      "label_2_pseudo: is a symbolic link leading out of"),
+    ("pipeline-stage-linked-inside-output", "train.pipeline", lambda c, m: (_linked_stage_inside(c), c.tmp / "out"),
+     "geometric_labels: is a symbolic link inside"),
     ("review-linked-frames", "kitti.review", lambda c, m: (_linked_review_frames(c), c.tmp / "photos"),
      "frames: is a symbolic link"),
     ("review-foreign-frames", "kitti.review", lambda c, m: (_foreign_review_frames(c), c.tmp / "run" / "review"),

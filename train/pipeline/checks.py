@@ -13,7 +13,7 @@ from train.config import load_config
 
 def _check_output(output: Path, data: Path) -> None:
     """``output`` must be (or be creatable as) a writable directory outside the data set, holding no symbolic
-    link that leads out of it (:mod:`kitti.outputs`)."""
+    link (:mod:`kitti.outputs`: none of the pipeline's own folders and files is ever a link)."""
     if output.exists() and not output.is_dir():
         raise OutputDirError(output, "is not a directory (expected the directory of the stage directories)")
     resolved, data_root = output.resolve(), data.resolve()
@@ -23,7 +23,7 @@ def _check_output(output: Path, data: Path) -> None:
     existing = next(p for p in (resolved, *resolved.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise OutputDirError(existing, "is not writable (the stage directories cannot be written there)")
-    check_output_dir(output, data, "--output")  # no link inside it may lead a write or a delete out of it
+    check_output_dir(output, data, "--output", any_link=True)  # no link may lead a write or a delete elsewhere
 
 
 def _check_splits(data: Path, splits: tuple[str, ...]) -> None:
