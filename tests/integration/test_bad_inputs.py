@@ -1025,3 +1025,23 @@ def test_odd_frame_names_are_not_frames(ctx: Ctx, capsys: pytest.CaptureFixture)
     assert main(["--root", str(ctx.root)]) == 0
     assert "Traceback" not in capsys.readouterr().err
     assert [frame_id(t) for t in ("000012", "00000\u00b2", "12", "9" * 11, "0012a3")] == [12, None, None, None, None]
+
+
+def test_final_labels_published_before_records_are_adopted(tmp_path: Path) -> None:
+    """A run finished before label_2_pseudo had published.json: its finished refinement stage names the folder as
+    its final labels, so the files it published there (same names) are replaced, not refused."""
+    from kitti.io.labels import write_labels
+    from train.pipeline.fusion import PUBLISHED, publish_fused
+    from train.pipeline.stages import TRAIN_DIR, _published_before_records
+    stage, target = tmp_path / "carpedcyc_train_refine", tmp_path / "label_2_pseudo"
+    write_labels(stage / TRAIN_DIR / "data" / "000001.txt", [])
+    publish_fused(stage / TRAIN_DIR / "data", None, target, 0.5)
+    (target / PUBLISHED).unlink()  # as an older version left it
+    assert _published_before_records(stage, target) == []  # the stage does not name the folder: refused
+    with pytest.raises(OutputDirError, match="did not write"):
+        publish_fused(stage / TRAIN_DIR / "data", None, target, 0.5)
+    StageManifest(stage, stage.name, {}, {}, REPO).finish({"final_labels": str(target)})
+    adopt = _published_before_records(stage, target)
+    assert adopt == ["000001.txt", "000001.source.json"]
+    publish_fused(stage / TRAIN_DIR / "data", None, target, 0.5, adopt=adopt)
+    assert (target / PUBLISHED).is_file()

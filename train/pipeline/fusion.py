@@ -121,14 +121,15 @@ def final_labels_intact(target: Path) -> bool:
 
 
 def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fit_score: float,
-                  agreement_classes: Collection[str] = ()) -> dict[str, int]:
+                  agreement_classes: Collection[str] = (), adopt: Collection[str] = ()) -> dict[str, int]:
     """Write the final label files of every frame of ``learned_dir`` into ``target`` (atomically), fused with the
     fits in ``fits_dir`` when given; returns the count of boxes per source. ``target`` follows
     :mod:`kitti.outputs`: files are recorded in ``target/PUBLISHED`` before they are written, only recorded files
-    are replaced or removed (stale ones), and a folder holding other label files, or a linked one, is refused."""
+    are replaced or removed (stale ones), and a folder holding other label files, or a linked one, is refused.
+    ``adopt``: names the caller knows this pipeline published before records were kept (then taken as recorded)."""
     check_link_free(target, target.parent)
     check_output_dir(target, what="the final labels")
-    owned = _published(target)
+    owned = {**dict.fromkeys(adopt), **_published(target)}
     refuse_foreign(target, owned, PATTERNS, PUBLISHED)
     ensure_dir(target)
     names = sorted(path.name for path in learned_dir.glob("*.txt") if frame_id(path.stem) is not None)

@@ -26,7 +26,7 @@ from pathlib import Path
 from kitti.errors import OutputDirError
 from kitti.geometric.run import code_digest
 from kitti.runner import hash_dir, hash_files
-from train.pipeline.fusion import final_labels_intact, publish_fused
+from train.pipeline.fusion import PUBLISHED, final_labels_intact, publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import (
     StageManifest,
@@ -249,6 +249,18 @@ def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
     return final
 
 
+def _published_before_records(stage: Path, target: Path) -> list[str]:
+    """The final label files a finished refinement ``stage`` published into ``target`` before the folder had a
+    record of them (``published.json``): its manifest names ``target`` as its final labels, and they are the
+    stage's pseudo-label files and their source sidecars."""
+    manifest = read_manifest(stage) or {}
+    outputs = manifest.get("outputs")
+    if (target / PUBLISHED).exists() or not isinstance(outputs, dict) or outputs.get("final_labels") != str(target):
+        return []
+    stems = [path.stem for path in (stage / TRAIN_DIR / "data").glob("*.txt")]
+    return [name for stem in stems for name in (f"{stem}.txt", f"{stem}.source.json")]
+
+
 def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
     """The refinement stage on step ``from_step``'s pseudo-labels; copies its final pseudo-labels (train frames) to
     ``<output>/label_2_pseudo/``."""
@@ -270,7 +282,8 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     if work is None:
         if not final_labels_intact(target):  # the final labels are covered by their own hashes (published.json)
             print(f"[{name}] {target} differs from what was published: publishing it again from the stage")
-            publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score, opts.agreement_classes)
+            publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score, opts.agreement_classes,
+                          _published_before_records(stage, target))
         return stage
     stage, final = work, stage
     manifest = StageManifest(stage, name, parameters, inputs, REPO)
