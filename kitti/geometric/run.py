@@ -105,6 +105,8 @@ def _owned_files(manifest_path: Path, out: Path) -> set[str]:
     try:
         previous = read_json_object(manifest_path, "the geometric labeller's manifest")
         files = previous.get("files")
+        if files is None and isinstance(previous.get("inputs"), dict):  # written before manifests listed files
+            files = [p.name for p in out.glob("*.txt") if frame_id(p.stem) is not None]
         if not (isinstance(files, list) and all(frame_id(str(f).removesuffix(".txt")) is not None for f in files)):
             raise KittiFormatError(manifest_path, "no 'files' list of frame label files")
     except KittiFormatError as exc:
