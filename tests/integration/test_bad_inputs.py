@@ -490,6 +490,9 @@ CORPUS = [
         _review_run(c), __import__("shutil").rmtree(c.tmp / "run" / "review"), _put(c.tmp / "run" / "review", "x"),
         ["build", "--run", str(c.tmp / "run"), "--data", str(c.root), "--workers", "1"])[3], 2,
         "review: is not a directory"),
+    _row("review-summary-deeply-nested", "kitti.review", lambda c: (
+        _review_run(c), _put(c.tmp / "run" / "summary.json", '{"run": ' + _deep() + "}"),
+        ["build", "--run", str(c.tmp / "run"), "--workers", "1"])[2], 2, "data/kitti/training: not a directory"),
     # kitti.visualize (it had no error handler)
     _row("visualize-bad-calib", "kitti.visualize", _visualize_bad_calib, 2, lambda c: f"calib/{c.train:06d}.txt:3"),
     _row("visualize-truncated-set", "kitti.visualize", lambda c: _visualize_set(c, _truncate), 2, "frustums_val.npz"),
