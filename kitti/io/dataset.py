@@ -15,6 +15,7 @@ from kitti.io.depthmap import read_depth
 from kitti.io.image import image_header_size, read_image
 from kitti.io.labels import Label2D, ObjectLabel, check_boxes_in_image, read_labels, read_labels_2d
 from kitti.io.pointcloud import read_velodyne
+from kitti.outputs import frame_id
 
 #: sub-directory -> file name pattern
 LAYOUT: dict[str, str] = {
@@ -77,8 +78,7 @@ class KittiDataset:
     def frame_ids(self, split: str | None = None) -> list[int]:
         """Ids of ``ImageSets/<split>.txt``, or every frame with a calibration file when ``split`` is None."""
         if split is None:
-            return sorted(int(p.stem) for p in (self.dir / "calib").glob("*.txt")
-                          if p.stem.isascii() and p.stem.isdigit() and len(p.stem) <= 10)
+            return sorted(f for f in (frame_id(p.stem) for p in (self.dir / "calib").glob("*.txt")) if f is not None)
         return read_split(self.split_path(split))
 
     def split_path(self, split: str) -> Path:
