@@ -158,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Training-free geometric 3D labeller (2D boxes + points).")
     parser.add_argument("--data", required=True, help="KITTI root holding training/ and ImageSets/")
     parser.add_argument("--split", default="train", help="frames to label (ImageSets/<split>.txt)")
-    parser.add_argument("--output", required=True, type=Path, help="directory receiving <frame>.txt label files")
+    parser.add_argument("--output", required=True, type=Path,
+                        help="directory receiving <frame>.txt label files: a new one, or one this command wrote "
+                             "(outside the data set)")
     parser.add_argument("--points", choices=POINT_SOURCES, default="lidar", help="scene point source")
     parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2", help="depth maps for depth sources")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")

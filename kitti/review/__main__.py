@@ -30,7 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply = commands.add_parser("apply", help="decisions.json -> a label_2 folder with the accepted boxes")
     apply.add_argument("--run", required=True, type=Path, help="the run's output directory (with review/)")
     apply.add_argument("--decisions", required=True, type=Path, help="decisions.json exported by the page")
-    apply.add_argument("--out", required=True, type=Path, help="label folder to write")
+    apply.add_argument("--out", required=True, type=Path,
+                       help="label folder to write: a new one, or one an earlier apply wrote (never the data set's "
+                            "label_2 nor the labels under review)")
     apply.add_argument("--keep-undecided", action="store_true",
                        help="also keep boxes nobody decided on (default: accepted boxes only)")
     args = parser.parse_args(argv)
