@@ -39,3 +39,30 @@ def test_cli_input_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["--data", str(tmp_path), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "training" in err and "Traceback" not in err
+
+
+def test_sigkill_then_rerun_gives_the_same_labels(kitti_real_root: Path, tmp_path: Path) -> None:
+    """SIGKILL the command once it has written a label file; the rerun accepts its own files (the manifest listed
+    them before they were written) and finishes to the labels of an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    frames = [0, 1, 2, 3, 8]
+    root = make_kitti_root(tmp_path / "root", kitti_real_root, frames)
+    argv = ["--data", str(root), "--split", "train", "--workers", "1", "--output"]
+    assert main([*argv, str(tmp_path / "reference")]) == 0
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "kitti.geometric_labeller", *argv, str(out)],
+                               cwd=Path(__file__).resolve().parents[3], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.txt")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL  # killed mid-run, not finished
+    assert json.loads((out / MANIFEST).read_text())["status"] == "running"
+    assert main([*argv, str(out)]) == 0
+    labels = lambda d: {p.name: p.read_bytes() for p in d.glob("*.txt")}  # noqa: E731
+    assert labels(out) == labels(tmp_path / "reference") and len(labels(out)) == len(frames)

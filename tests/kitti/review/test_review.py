@@ -217,3 +217,28 @@ def test_rebuild_skips_unchanged_inputs_and_redoes_changed_ones(run_copy: Path, 
     label.write_text("".join(label.read_text().splitlines(keepends=True)[1:]))  # drop one box
     build_review(run_copy, review_world, workers=1)
     assert "up to date" not in capsys.readouterr().out and manifest.stat().st_mtime_ns != before
+
+
+def test_sigkill_during_build_then_rerun(built_run: tuple[Path, dict], review_world: Path, tmp_path: Path) -> None:
+    """SIGKILL ``review build`` once it has written a frame asset: the rerun accepts its own files (the manifest
+    listed the frames before any asset was written) and gives the page of an uninterrupted build."""
+    import os
+    import signal
+    import time
+    run = tmp_path / "run"
+    shutil.copytree(built_run[0] / "label_2_pseudo", run / "label_2_pseudo")
+    process = subprocess.Popen([sys.executable, "-m", "kitti.review", "build", "--run", str(run), "--data",
+                                str(review_world), "--workers", "1"], cwd=REPO, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    frames = run / "review" / "frames"
+    deadline = time.monotonic() + 120
+    while not list(frames.glob("*.js")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    if process.wait() != -signal.SIGKILL:
+        pytest.skip("the build finished before it could be killed")
+    build_review(run, review_world, workers=1)
+    assets = lambda r: {p.name: p.read_bytes() for p in (r / "review" / "frames").iterdir()}  # noqa: E731
+    assert assets(run) == assets(built_run[0])
+    manifest = lambda r: json.loads((r / "review" / "manifest.json").read_text())["frames"]  # noqa: E731
+    assert manifest(run) == manifest(built_run[0])
