@@ -176,14 +176,21 @@ def read_pseudo_labels(pseudo_dir: str | Path, frame: int) -> list[ObjectLabel]:
     return labels
 
 
+#: how far (pixels) an annotated 2D box may reach past the image border (KITTI clips its boxes to the image)
+BORDER_TOLERANCE_PX = 1.0
+
+
 def check_boxes_in_image(labels: Sequence[Label2D], image_hw: tuple[int, int], image_path: str | Path) -> None:
-    """Every annotated 2D box (DontCare regions aside) overlaps the image (KITTI boxes are clipped to it; one wholly
-    outside it has no pixels to label). Raises :class:`KittiFormatError` naming the label file and line."""
+    """Every annotated 2D box (DontCare regions aside) lies in the image, within :data:`BORDER_TOLERANCE_PX`
+    (KITTI boxes are clipped to it: a box outside it has no pixels to label, a box far past its border no
+    meaningful height). Raises :class:`KittiFormatError` naming the label file and line."""
     height, width = image_hw
+    tol = BORDER_TOLERANCE_PX
     for label in labels:
         x1, y1, x2, y2 = label.box2d
-        if label.type != "DontCare" and not (x1 < width and y1 < height and x2 > 0 and y2 > 0):
-            raise KittiFormatError(label.source, f"2D box ({x1:g}, {y1:g}, {x2:g}, {y2:g}) does not overlap the "
+        if label.type != "DontCare" and not (-tol <= x1 < width and -tol <= y1 < height and 0 < x2 <= width + tol
+                                             and 0 < y2 <= height + tol):
+            raise KittiFormatError(label.source, f"2D box ({x1:g}, {y1:g}, {x2:g}, {y2:g}) does not lie in the "
                                                  f"{width}x{height} image {image_path}", label.line)
 
 
