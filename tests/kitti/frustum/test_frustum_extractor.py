@@ -248,7 +248,7 @@ def test_data_config_reaches_the_builders(root: Path, kitti_real_root: Path, tmp
     """``--data-config`` tunables change what the set and library builders produce, and a bad key exits 2."""
     config = tmp_path / "data.yaml"
     config.write_text("_base_: " + str(Path(__file__).resolve().parents[3] / "configs/data/default.yaml") +
-                      "\nfrustums:\n  copies: 2\nlibrary:\n  min_score: 1.5\n")
+                      "\nfrustums:\n  copies: 2\nlibrary:\n  min_score: 1.0\n")
     assert extractor_main(["--data", str(root), "--output", str(tmp_path / "f"), "--workers", "1",
                            "--data-config", str(config)]) == 0
     fs = FrustumSet.load(tmp_path / "f" / "frustums_train.npz")
@@ -261,7 +261,7 @@ def test_data_config_reaches_the_builders(root: Path, kitti_real_root: Path, tmp
     assert instances_main(["--data", str(root), "--output", str(tmp_path / "l"), "--step", "0", "--pseudo-dir",
                            str(pseudo), "--workers", "1", "--data-config", str(config)]) == 0
     library = json.loads(manifest_path(tmp_path / "l" / "instances.npz").read_text())
-    assert library["count"] == 0 and library["skipped"]["low_score"] > 0  # no score reaches 1.5
+    assert library["count"] == 0 and library["skipped"]["low_score"] > 0  # the pseudo-boxes score 0.9 < 1.0
     config.write_text("frustums:\n  copyes: 2\n")
     assert extractor_main(["--data", str(root), "--output", str(tmp_path / "g"), "--data-config", str(config)]) == 2
     assert "unknown key 'frustums.copyes'" in capsys.readouterr().err
