@@ -6,7 +6,8 @@ Every frame's calib, image, labels, scan (and depth map, when ``depth_2/`` exist
 problem is reported in one pass (the first as the ``error:`` line, the others listed above it). Then: points per
 scan, class mix, occlusion and truncation histograms, median LiDAR points inside Car boxes by distance, the
 agreement of projected 3D boxes with 2D boxes, and the share of labelled Car/Pedestrian/Cyclist boxes that contain
-points. ``--reference`` prints another data set (for example the real KITTI sample) in a second column. This is a reporting tool and reads the full 3D labels.
+points. ``--reference`` prints another data set (for example the real KITTI sample) in a second column. This is a
+reporting tool and reads the full 3D labels.
 """
 from __future__ import annotations
 
