@@ -1,17 +1,16 @@
 """Training / inference configuration: a YAML schema made of nested dataclasses.
 
-``load_config(path, overrides)`` reads the file with ``yaml.safe_load``; an unknown key is an error naming the file
+``load_config(path, overrides)`` reads the file with the project's typed YAML loader (:mod:`kitti.typed_yaml`, also
+used by the data config): ``_base_: other.yaml`` inherits another config; an unknown key is an error naming the file
 and the dotted key; every value is type-checked; ``KEY=VALUE`` overrides use dotted keys (``train.epochs=2``) and
-their values are parsed with ``yaml.safe_load`` (so ``model.pointnet=[[8,8],[8,8],[8,8],[8,8]]`` works), through
-:func:`kitti.safe_yaml.load_yaml` (aliases bounded). Every number has a finite range (:data:`RANGES`).
+their values are parsed with :func:`kitti.safe_yaml.load_yaml` (so ``model.pointnet=[[8,8],[8,8],[8,8],[8,8]]``
+works; aliases bounded). Every number has a finite range (:data:`RANGES`).
 
 Units: metres for strides and depths, pixels nowhere (the 2D loss is relative to the 2D box size).
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,7 +18,8 @@ from typing import Any, Sequence
 import yaml
 
 from kitti.errors import InputError
-from kitti.safe_yaml import load_yaml, short
+from kitti.safe_yaml import load_yaml
+from kitti.typed_yaml import Schema, build, check_ranges, read_mapping
 
 
 class ConfigError(InputError):
@@ -137,50 +137,6 @@ class Config:
         return dataclasses.asdict(self)
 
 
-def _check_type(value: Any, hint: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {short(value)}")
-        (inner,) = typing.get_args(hint)
-        return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {short(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {short(value)}")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {short(value)}")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {short(value)}")
-        return value
-    raise ConfigError(f"{where}: unsupported type {hint}")
-
-
-def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: {prefix or 'top level'} must be a mapping, got {short(raw)}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        dotted = f"{prefix}.{key}" if prefix else str(key)
-        if key not in names:
-            raise ConfigError(f"{source}: unknown key '{dotted[:60]}'")
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            values[key] = _build(hint, value, source, dotted)
-        else:
-            values[key] = _check_type(value, hint, f"{source}: {dotted}")
-    return cls(**values)
-
-
 #: the range ``(low, high)`` (inclusive) of every number of the config, by dotted key (list items share their
 #: field's range); every number must also be finite (``train.lr=.nan`` is refused before anything runs)
 RANGES: dict[str, tuple[float, float]] = {
@@ -202,23 +158,16 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def _numbers(node: Any, key: str) -> list[tuple[str, float]]:
-    """Every number under ``node`` (a config dataclass, list or value) as ``(dotted key, value)``."""
-    if dataclasses.is_dataclass(node):
-        return [item for f in dataclasses.fields(node)
-                for item in _numbers(getattr(node, f.name), f"{key}.{f.name}" if key else f.name)]
-    if isinstance(node, list):
-        return [item for value in node for item in _numbers(value, key)]
-    if isinstance(node, (int, float)) and not isinstance(node, bool):
-        return [(key, node)]
-    return []
+def _config_error(source: str, message: str) -> Exception:
+    return ConfigError(f"{source}: {message}")
+
+
+#: the detector config's schema for :mod:`kitti.typed_yaml`
+SCHEMA = Schema(Config, "config", _config_error)
 
 
 def _validate(cfg: Config, source: str) -> None:
-    for key, value in _numbers(cfg, ""):
-        low, high = RANGES[key]
-        if not (math.isfinite(value) and low <= value <= high):
-            raise ConfigError(f"{source}: {key} must be a finite value in {low:g}..{high:g}, got {value}")
+    check_ranges(cfg, RANGES, source, _config_error)
     if len(cfg.data.strides) != 4 or len(cfg.data.group_sizes) != 4 or len(cfg.model.pointnet) != 4:
         raise ConfigError(f"{source}: data.strides, data.group_sizes and model.pointnet need 4 entries (4 scales)")
     if any(not widths for widths in cfg.model.pointnet):
@@ -269,7 +218,7 @@ def apply_override(raw: dict[str, Any], item: str, source: str = "command line")
 
 def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Config:
     """A typed :class:`Config` from a raw mapping (missing keys take their defaults)."""
-    cfg = _build(Config, raw, source, "")
+    cfg = build(Config, raw, source, SCHEMA)
     _validate(cfg, source)
     return cfg
 
@@ -277,22 +226,7 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Config:
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Config:
     """Read a YAML config (``None``: defaults = the paper's hyper-parameters) and apply ``KEY=VALUE`` overrides."""
     source = str(path) if path is not None else "<defaults>"
-    raw: Any = {}
-    if path is not None:
-        if Path(path).is_dir():
-            raise ConfigError(f"{path}: is a directory, expected a YAML config file")
-        try:
-            raw = load_yaml(Path(path).read_text()) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: not a text file (expected a UTF-8 YAML config)") from None
-        except OSError as exc:  # a symlink loop, permissions
-            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}; expected a YAML config)") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: top level must be a mapping")
+    raw = read_mapping(Path(path), SCHEMA) if path is not None else {}
     if not overrides:
         return config_from_dict(raw, source)
     config_from_dict(raw, source)  # the file's own errors blame the file, the overrides' errors the overrides

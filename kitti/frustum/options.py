@@ -10,29 +10,26 @@ The file has four sections, each a frozen dataclass whose defaults are the publi
 * ``points`` (:class:`kitti.depth.point_source.DepthOptions` without ``beams64`` and ``depth_dir``, which are run
   options): pseudo-LiDAR conversion and the LiDAR + depth combination.
 
-``_base_: other.yaml`` (a path relative to the file) inherits another data config; the file's own keys override the
-base's, section by section. A missing section or key takes its default; an unknown key, a wrong type or a bad value is
+The file is read by the project's typed YAML loader (:mod:`kitti.typed_yaml`, also used by the detector config):
+``_base_: other.yaml`` (a path relative to the file) inherits another data config, the file's own keys overriding the
+base's key by key. A missing section or key takes its default; an unknown key, a wrong type or a bad value is
 a :class:`kitti.errors.KittiFormatError` naming the file and the dotted key; every number has a finite range
-(:data:`RANGES`), which command-line overrides of the extractors pass too (:func:`check_options`). YAML is read
-with :func:`kitti.safe_yaml.load_yaml` (aliases bounded). The resolved options are hashed into
-the stage fingerprint (:meth:`DataOptions.stage_parameters`), so a changed tunable rebuilds the stages it affects.
+(:data:`RANGES`), which command-line overrides of the extractors pass too (:func:`check_options`). The resolved
+options are hashed into the stage fingerprint (:meth:`DataOptions.stage_parameters`), so a changed tunable rebuilds
+the stages it affects.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kitti.depth.alignment import ALIGN_MODELS
 from kitti.depth.point_source import DepthOptions
-from kitti.errors import ArgumentError, KittiFormatError
+from kitti.errors import KittiFormatError
 from kitti.priors import MIN_DEPTH, MIN_HEIGHT_PX, MIN_POINTS
-from kitti.safe_yaml import load_yaml, short
+from kitti.typed_yaml import Schema, check_ranges, load
 
 #: run options of :class:`DepthOptions` (set from the command line, never from the data config)
 RUN_DEPTH_FIELDS = ("beams64", "depth_dir")
@@ -116,48 +113,6 @@ class DataOptions:
         return out
 
 
-def _value(value: Any, hint: Any, source: str, key: str) -> Any:
-    """``value`` checked against the type ``hint`` (int, float, str, bool or a fixed-length tuple of those)."""
-    if typing.get_origin(hint) is tuple:
-        inner = typing.get_args(hint)
-        if not isinstance(value, (list, tuple)) or len(value) != len(inner):
-            raise KittiFormatError(source, f"{key}: expected a list of {len(inner)} numbers, got {short(value)}")
-        return tuple(_value(v, h, source, f"{key}[{i}]") for i, (v, h) in enumerate(zip(value, inner)))
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise KittiFormatError(source, f"{key}: expected true or false, got {short(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise KittiFormatError(source, f"{key}: expected an integer, got {short(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise KittiFormatError(source, f"{key}: expected a number, got {short(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise KittiFormatError(source, f"{key}: expected a string, got {short(value)}")
-        return value
-    raise TypeError(f"{key}: unsupported option type {hint}")
-
-
-def _section(cls: type, raw: Any, source: str, name: str, excluded: tuple[str, ...] = ()) -> Any:
-    if not isinstance(raw, dict):
-        raise KittiFormatError(source, f"{name}: expected a mapping, got {short(raw)}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)} - set(excluded)
-    values = {}
-    for key, value in raw.items():
-        if key not in names:
-            raise KittiFormatError(source, f"unknown key '{name}.{str(key)[:40]}'")
-        values[key] = _value(value, hints[key], source, f"{name}.{key}")
-    try:
-        return cls(**values)
-    except ValueError as exc:  # the dataclass's own checks
-        raise KittiFormatError(source, f"{name}: {exc}") from None
-
-
 #: the range ``(low, high)`` (inclusive) of every number of the data config, by dotted key (tuple items share
 #: their field's range); every number must also be finite
 RANGES: dict[str, tuple[float, float]] = {
@@ -173,28 +128,19 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def _numbers(opts: DataOptions) -> list[tuple[str, float]]:
-    """Every number of ``opts`` as ``(dotted key, value)`` (tuple items under their field's key)."""
-    found = []
-    for name in SECTIONS:
-        for key, value in dataclasses.asdict(getattr(opts, name)).items():
-            for item in (value if isinstance(value, (tuple, list)) else (value,)):
-                if isinstance(item, (int, float)) and not isinstance(item, bool):
-                    found.append((f"{name}.{key}", item))
-    return found
+def _format_error(source: str, message: str) -> Exception:
+    return KittiFormatError(source, message)
+
+
+#: the data config's schema for :mod:`kitti.typed_yaml` (``beams64`` and ``depth_dir`` are run options)
+SCHEMA = Schema(DataOptions, "data config", _format_error, {"points": RUN_DEPTH_FIELDS})
 
 
 def check_options(opts: DataOptions, source: str, flags: dict[str, str] | None = None) -> None:
     """Value checks beyond the types: every number finite and within :data:`RANGES`, then the relations between
     values. A bad value set by a command-line flag (``flags``: dotted key -> flag) is an
     :class:`~kitti.errors.ArgumentError` naming the flag, else a :class:`KittiFormatError` naming ``source``."""
-    flags = flags or {}
-    for key, value in _numbers(opts):
-        low, high = RANGES[key]
-        if not (math.isfinite(value) and low <= value <= high):
-            if key in flags:
-                raise ArgumentError(f"{flags[key]} {value}: expected a value in {low:g}..{high:g}")
-            raise KittiFormatError(source, f"{key}: expected a finite value in {low:g}..{high:g}, got {value}")
+    check_ranges(opts, RANGES, source, _format_error, flags)
     lib, pts = opts.library, opts.points
     problems = [
         (lib.depth_range[0] < lib.depth_range[1], "library.depth_range: expected [near, far] with near < far"),
@@ -206,63 +152,10 @@ def check_options(opts: DataOptions, source: str, flags: dict[str, str] | None =
             raise KittiFormatError(source, message)
 
 
-SECTIONS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "frustums": (FrustumOptions, ()),
-    "library": (LibraryOptions, ()),
-    "refine": (RefineOptions, ()),
-    "points": (DepthOptions, RUN_DEPTH_FIELDS),
-}
-
-
-def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, dict[str, Any]]:
-    """The file's sections merged over its ``_base_`` chain (keys of the derived file win)."""
-    try:
-        resolved = path.resolve()
-        text = path.read_text()
-    except FileNotFoundError:
-        raise KittiFormatError(path, "data config file not found") from None
-    except IsADirectoryError:
-        raise KittiFormatError(path, "is a directory, expected a data config file (YAML)") from None
-    except UnicodeDecodeError:
-        raise KittiFormatError(path, "not UTF-8 text (expected a data config file, YAML)") from None
-    except (OSError, RuntimeError) as exc:  # a symlink loop, permissions
-        raise KittiFormatError(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc}; expected a data "
-                                     f"config file)") from None
-    if resolved in chain:
-        raise KittiFormatError(path, "_base_ chain loops back to this file")
-    try:
-        raw = load_yaml(text) or {}
-    except yaml.YAMLError as exc:
-        raise KittiFormatError(path, f"not valid YAML ({str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(raw, dict):
-        raise KittiFormatError(path, "expected a mapping of sections (frustums, library, refine, points)")
-    if any(not isinstance(key, str) for key in raw):
-        raise KittiFormatError(path, "section names must be strings")
-    merged: dict[str, dict[str, Any]] = {}
-    base = raw.pop("_base_", None)
-    if base is not None:
-        if not isinstance(base, str):
-            raise KittiFormatError(path, f"_base_: expected a file name, got {short(base)}")
-        merged = _read_raw(path.parent / base, chain + (resolved,))
-    for name, section in raw.items():
-        if name not in SECTIONS:
-            raise KittiFormatError(path, f"unknown key '{name}' (sections: {', '.join(SECTIONS)})")
-        if not isinstance(section, dict):
-            raise KittiFormatError(path, f"{name}: expected a mapping, got {short(section)}")
-        cls, excluded = SECTIONS[name]
-        _section(cls, section, str(path), name, excluded)  # validated against this file (errors name it)
-        merged[name] = {**merged.get(name, {}), **section}
-    return merged
-
-
 def load_data_options(path: str | Path | None) -> DataOptions:
     """The validated data config at ``path`` (``None``: the defaults, identical to ``configs/data/default.yaml``)."""
     if path is None:
         return DataOptions()
-    path = Path(path)
-    raw = _read_raw(path)
-    sections = {name: _section(cls, raw.get(name, {}), str(path), name, excluded)
-                for name, (cls, excluded) in SECTIONS.items()}
-    opts = DataOptions(**sections)
+    opts: DataOptions = load(path, SCHEMA)
     check_options(opts, str(path))
     return opts

@@ -67,3 +67,14 @@ def test_switches_are_validated_booleans_and_lists() -> None:
         load_config(None, ["loss.box2d_occlusion_weights=[1, 0]"])
     with pytest.raises(ConfigError, match="box2d_truncation_weights"):
         load_config(None, ["loss.box2d_truncation_edges=[0.0]"])
+
+
+def test_base_inheritance_and_errors_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(f"_base_: {REPO / 'configs' / 'demo.yaml'}\ntrain:\n  epochs: 7\n")
+    (tmp_path / "top.yaml").write_text("_base_: base.yaml\ntrain:\n  lr: 0.01\n")
+    cfg = load_config(tmp_path / "top.yaml")
+    demo = load_config(REPO / "configs" / "demo.yaml")
+    assert (cfg.train.epochs, cfg.train.lr, cfg.data) == (7, 0.01, demo.data)
+    (tmp_path / "base.yaml").write_text("train:\n  epochz: 7\n")
+    with pytest.raises(ConfigError, match=r"base\.yaml: unknown key 'train\.epochz'"):
+        load_config(tmp_path / "top.yaml")
