@@ -4,10 +4,10 @@ BEV coordinates are the rect ``(x, z)`` (metres). A direction at angle ``phi`` i
 sin phi)``; a KITTI box whose length axis points along it has ``ry = -phi`` (the length axis is ``(cos ry, 0,
 -sin ry)``).
 
-1. Heading search over ``[0, pi/2)`` in :data:`HEADING_STEPS` steps (coarse to fine) with the L-shape *closeness* criterion (Zhang et
-   al., 2017): each point scores ``1 / max(d, d0)`` where ``d`` is its distance to the nearest edge of the
-   enclosing rectangle at that heading; the best heading maximises the sum. It favours rectangles whose edges the
-   points hug (the visible faces), unlike the minimum-area rectangle which is biased by partial views.
+1. Heading search over ``[0, pi/2)`` in :data:`HEADING_STEPS` steps (coarse to fine) with the L-shape *closeness*
+   criterion (Zhang et al., 2017): each point scores ``1 / max(d, d0)`` where ``d`` is its distance to the nearest
+   edge of the enclosing rectangle at that heading; the best heading maximises the sum. It favours rectangles whose
+   edges the points hug (the visible faces), unlike the minimum-area rectangle which is biased by partial views.
 2. Two candidates per fit (the length axis along either rectangle axis). The visible extent on each axis, grown by
    the scan's sampling gap on the face spanning that axis (:func:`sampling_gap`), becomes a size with
    :func:`prior_size`; the rectangle keeps its edge nearest to the sensor and grows (or shrinks) away from
