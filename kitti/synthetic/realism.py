@@ -37,7 +37,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -114,30 +114,32 @@ def compare_distributions(name: str, real: np.ndarray, syn: np.ndarray) -> dict[
     return row
 
 
-def compare_shares(name: str, real: np.ndarray, syn: np.ndarray) -> dict[str, Any]:
-    """A row comparing the share of True in two boolean samples."""
-    real, syn = np.asarray(real, bool), np.asarray(syn, bool)
-    row: dict[str, Any] = {"statistic": name, "kind": "share", "n_real": int(real.size), "n_syn": int(syn.size),
+def _difference_row(name: str, kind: str, real: np.ndarray, syn: np.ndarray,
+                    tolerance: float | Callable[[float, float], float]) -> dict[str, Any]:
+    """A row comparing the means of two samples by their absolute difference; ``tolerance`` is fixed, or a function
+    of the two means."""
+    row: dict[str, Any] = {"statistic": name, "kind": kind, "n_real": int(real.size), "n_syn": int(syn.size),
                            "real": float(real.mean()) if real.size else None,
-                           "syn": float(syn.mean()) if syn.size else None, "distance": None, "tolerance": None}
+                           "syn": float(syn.mean()) if syn.size else None, "distance": None,
+                           "tolerance": None if callable(tolerance) else tolerance}
     if real.size and syn.size:
         row["distance"] = abs(row["real"] - row["syn"])
-        row["tolerance"] = share_tolerance(row["real"], real.size, row["syn"], syn.size)
+        if callable(tolerance):
+            row["tolerance"] = tolerance(row["real"], row["syn"])
     row["verdict"] = _verdict(real.size, syn.size, row["distance"] is not None
                               and row["distance"] <= row["tolerance"])
     return row
 
 
+def compare_shares(name: str, real: np.ndarray, syn: np.ndarray) -> dict[str, Any]:
+    """A row comparing the share of True in two boolean samples."""
+    real, syn = np.asarray(real, bool), np.asarray(syn, bool)
+    return _difference_row(name, "share", real, syn, lambda r, s: share_tolerance(r, real.size, s, syn.size))
+
+
 def compare_means(name: str, real: np.ndarray, syn: np.ndarray, tolerance: float = 0.05) -> dict[str, Any]:
     """A row comparing the means of two samples of fractions (absolute difference, fixed tolerance)."""
-    real, syn = np.asarray(real, float), np.asarray(syn, float)
-    row: dict[str, Any] = {"statistic": name, "kind": "mean", "n_real": int(real.size), "n_syn": int(syn.size),
-                           "real": float(real.mean()) if real.size else None,
-                           "syn": float(syn.mean()) if syn.size else None, "distance": None, "tolerance": tolerance}
-    if real.size and syn.size:
-        row["distance"] = abs(row["real"] - row["syn"])
-    row["verdict"] = _verdict(real.size, syn.size, row["distance"] is not None and row["distance"] <= tolerance)
-    return row
+    return _difference_row(name, "mean", np.asarray(real, float), np.asarray(syn, float), tolerance)
 
 
 def compare_medians(name: str, real: np.ndarray, syn: np.ndarray) -> dict[str, Any]:
