@@ -1,6 +1,6 @@
 """Train the F-ConvNet detector on a frustum set (weak ALPI or full supervision).
 
-    python -m train.train_net_det --config configs/det_sample.yaml --step 0 --ratio 100 --output output/step_00 \\
+    python -m train.train_net_det --config configs/det_sample.yaml --step 0 --ratio 30 --output output/step_00 \\
         [--frustums output/step_00/frustums_train.npz] [--supervision weak|full] [--resume] [--gpu 0] [KEY=VALUE ...]
     python -m train.train_net_det --config configs/refine_sample.yaml --output output/train_refine \
         [--frustums output/train_refine/refine_train.npz]                (refinement stage, full losses)
@@ -32,9 +32,11 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text, ensure_dir, parse_json_object
+from kitti.data_args import RatioArgs
 from kitti.errors import CheckpointError, KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
 from kitti.io.labels import SUPERVISION
+from kitti.options_cli import add_arguments, from_args
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.config import Config, ConfigError, dump_config, load_config
 from train.datasets import build_dataset
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="YAML config (default: built-in paper hyper-parameters)")
     parser.add_argument("--step", type=int, default=0, help="pseudo-labelling step S (0, 1, 2, ...)")
-    parser.add_argument("--ratio", type=int, default=100, help="percentage of synthetic proxies (recorded)")
+    add_arguments(parser, RatioArgs)
     parser.add_argument("--output", type=Path, required=True, help="step directory receiving checkpoints and logs")
     parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz, "
                                                        "refine_train.npz for data.kind refine)")
@@ -190,6 +192,7 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    ratio = from_args(RatioArgs, args).ratio  # recorded in the checkpoints' meta
     cfg = load_config(args.config, args.overrides)
     supervision = args.supervision or ("full" if cfg.data.kind == "refine" else "weak")
     if cfg.data.kind == "refine" and supervision != "full":
@@ -201,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ctx.is_main:
             ensure_dir(args.output)
             atomic_write_text(args.output / "config.yaml", dump_config(cfg))
-        final = train(cfg, frustums, args.output, ctx, supervision, args.step, args.ratio, args.resume)
+        final = train(cfg, frustums, args.output, ctx, supervision, args.step, ratio, args.resume)
         if ctx.is_main:
             print(f"wrote {final}")
     return 0

@@ -30,8 +30,6 @@ assembled in split order. Resume: a set whose manifest exists and records the sa
 from __future__ import annotations
 
 import argparse
-import math
-import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,11 +38,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES, DepthOptions, check_point_inputs, scene_points
-from kitti.errors import ArgumentError, cli
+from kitti.data_args import TRUSTED_MIN_SCORE, DataArgs
+from kitti.depth.point_source import DepthOptions, check_point_inputs, scene_points
+from kitti.errors import cli
 from kitti.frustum.augmentation import random_shift_box2d
 from kitti.frustum.instances import InstanceLibrary, load_cached
-from kitti.frustum.options import DataOptions, FrustumOptions, check_options, load_data_options
+from kitti.frustum.options import DataOptions, FrustumOptions, check_options
 from kitti.frustum.proxies import assemble, ground_height, in_box2d, in_window, placement, proxy_object
 from kitti.frustum.sensor import sensor_for
 from kitti.frustum.store import (
@@ -53,7 +52,6 @@ from kitti.frustum.store import (
     KIND_REAL,
     KIND_TRUSTED,
     NAN7,
-    TRUSTED_MIN_SCORE,
     FrustumSample,
     is_complete,
     read_manifest,
@@ -62,7 +60,8 @@ from kitti.frustum.store import (
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
-from kitti.io.labels import PREV_MATCH_IOU, SUPERVISION, Label2D, ObjectLabel, read_pseudo_labels
+from kitti.io.labels import PREV_MATCH_IOU, Label2D, ObjectLabel, read_pseudo_labels
+from kitti.options_cli import add_arguments, from_args
 from kitti.priors import CLASS_ID, CLASSES, depth_estimate, depth_window
 from kitti.runner import file_digest, hash_dir, run_frames
 
@@ -76,7 +75,8 @@ FORMAT_NAME = "frustums_{}.npz"
 @dataclass(frozen=True)
 class ExtractConfig:
     """What a frustum set is built from. ``step`` is the training step the set is for (0, or P+1 when built from
-    step-P pseudo-labels); ``ratio`` the percentage of injected objects that are synthetic proxies at steps >= 1."""
+    step-P pseudo-labels); ``ratio`` the percentage of injected objects that are synthetic proxies at steps >= 1
+    (``--ratio``, :func:`kitti.data_args.ratio_option`); a step-0 set injects proxies only and records 100."""
 
     data: str
     subset: str = "train"
@@ -85,7 +85,7 @@ class ExtractConfig:
     supervision: str = "weak"
     seed: int = 0
     step: int = 0
-    ratio: float = 100.0
+    ratio: int = 100
     classes: tuple[str, ...] = CLASSES
     library: str | None = None
     pseudo_dir: str | None = None
@@ -394,41 +394,16 @@ def build_set(cfg: ExtractConfig, output: str | Path, workers: int, force: bool 
                          workers, force, check_library)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by the data-side entry points."""
-    parser.add_argument("--output", required=True, type=Path, help="step directory receiving the sets")
-    parser.add_argument("--data", default="data/kitti", help="KITTI root holding training/ and ImageSets/")
-    parser.add_argument("--split", default="train", help="split of the training frames (ImageSets/<split>.txt)")
-    parser.add_argument("--points", choices=POINT_SOURCES, default="lidar",
-                        help="scene points: velodyne LiDAR, pseudo-LiDAR from depth maps, or LiDAR densified by "
-                             "LiDAR-aligned depth points (kitti.depth.point_source)")
-    parser.add_argument("--beams64", action="store_true", help="thin pseudo-LiDAR to a virtual 64-beam scan")
-    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2",
-                        help="depth maps of --points depth|lidar+depth: depth_2 (synthetic/rendered) or "
-                             "DA3_depth_results (kitti.depth.generate)")
-    parser.add_argument("--supervision", choices=SUPERVISION, default="weak",
-                        help="weak: 2D labels only (ALPI); full: GT 3D boxes of real objects (upper bound)")
-    parser.add_argument("--trusted-dir",
-                        help="geometric-labeller label directory (kitti.geometric_labeller): fits whose score reaches "
-                             "--trusted-min-score become 3D targets of real training objects (weak mode)")
-    parser.add_argument("--trusted-min-score", type=float, default=TRUSTED_MIN_SCORE,
-                        help=f"minimum fit quality of a trusted geometric fit (default {TRUSTED_MIN_SCORE})")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
-    parser.add_argument("--force", action="store_true", help="rebuild even if an up-to-date set exists")
-    parser.add_argument("--data-config", type=Path,
-                        help="data-side tunables (YAML, kitti.frustum.options; default: configs/data/default.yaml's "
-                             "values)")
-
-
-def data_options(args: argparse.Namespace) -> tuple[DataOptions, DepthOptions]:
-    """The data config named by ``--data-config`` (loaded once) and the point-source settings of this run."""
-    options = load_data_options(args.data_config)
-    if args.workers < 1:
-        raise ArgumentError(f"--workers {args.workers}: expected >= 1")
-    if not (math.isfinite(args.trusted_min_score) and 0.0 <= args.trusted_min_score <= 1.0):
-        raise ArgumentError(f"--trusted-min-score {args.trusted_min_score}: expected a score in [0, 1]")
-    return options, options.depth_options(args.beams64, args.depth_dir)
+def add_set_arguments(parser: argparse.ArgumentParser, copies_help: str) -> None:
+    """The set choice (``--set``, repeatable, with the published ``--gen_<set>`` aliases), ``--val-split`` and
+    ``--copies`` of the set builders."""
+    parser.add_argument("--set", dest="sets", action="append", choices=SETS,
+                        help="set(s) to build (repeatable; default train)")
+    for name in SETS:
+        parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
+                            help=f"alias of --set {name}")
+    parser.add_argument("--val-split", default="val", help="split of the validation frames")
+    parser.add_argument("--copies", type=int, help=copies_help)
 
 
 def frustum_options(options: DataOptions, copies: int | None = None,
@@ -444,30 +419,23 @@ def frustum_options(options: DataOptions, copies: int | None = None,
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_arguments(parser)
-    parser.add_argument("--set", dest="sets", action="append", choices=SETS,
-                        help="set(s) to build (repeatable; default train)")
-    for name in SETS:
-        parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
-                            help=f"alias of --set {name}")
-    parser.add_argument("--val-split", default="val", help="split of the validation frames")
-    parser.add_argument("--copies", type=int, help="jittered copies per training object (overrides the data "
-                        "config's frustums.copies)")
+    add_arguments(parser, DataArgs)
+    add_set_arguments(parser, "jittered copies per training object (overrides the data config's frustums.copies)")
     parser.add_argument("--min-height", type=float, help="minimum 2D box height, pixels (overrides the data "
                         "config's frustums.min_height_px)")
     parser.add_argument("--fixed-window", dest="relative_window", action="store_false",
                         help="store the fixed legacy depth window instead of the depth-relative one")
     args = parser.parse_args(argv)
-    options, depth = data_options(args)
+    run = from_args(DataArgs, args)
+    options, depth = run.data_options()
     frustum = frustum_options(options, args.copies, args.min_height)
     for subset in dict.fromkeys(args.sets or ["train"]):
-        cfg = ExtractConfig(data=args.data, subset=subset, split=args.val_split if subset == "val" else args.split,
-                            points=args.points, supervision=args.supervision, seed=args.seed, frustum=frustum,
-                            depth=depth, trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score,
+        cfg = ExtractConfig(data=run.data, subset=subset, split=args.val_split if subset == "val" else run.split,
+                            points=run.points, supervision=run.supervision, seed=run.seed, frustum=frustum,
+                            depth=depth, trusted_dir=run.trusted_dir, trusted_min_score=run.trusted_min_score,
                             relative_window=args.relative_window)
-        build_set(cfg, args.output, args.workers, args.force)
+        build_set(cfg, run.output, run.workers, run.force)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -25,15 +25,16 @@ from typing import Any, Sequence
 import numpy as np
 
 from kitti import geometry as g
+from kitti.data_args import TRUSTED_MIN_SCORE, StepArgs
 from kitti.depth.point_source import DepthOptions, scene_points
 from kitti.errors import cli
-from kitti.frustum.engine import add_common_arguments, build_tracked, data_options
+from kitti.frustum.engine import build_tracked
 from kitti.frustum.instances import LIBRARY_FILE, Instance, InstanceLibrary
 from kitti.frustum.options import LibraryOptions
-from kitti.frustum.store import TRUSTED_MIN_SCORE
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, read_pseudo_labels
+from kitti.options_cli import add_arguments, from_args
 from kitti.priors import CLASS_ID, CLASSES
 
 
@@ -125,18 +126,14 @@ def build_library(cfg: LibraryConfig, output: str | Path, workers: int, force: b
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_arguments(parser)
-    parser.add_argument("--step", type=int, required=True, help="step P whose pseudo-labels are used")
-    parser.add_argument("--ratio", type=float, help="accepted for the published interface; unused here")
-    parser.add_argument("--pseudo-dir", required=True, help="step-P pseudo-label directory (%%06d.txt with scores)")
-    args = parser.parse_args(argv)
-    options, depth = data_options(args)
-    cfg = LibraryConfig(data=args.data, pseudo_dir=args.pseudo_dir, split=args.split, step=args.step,
-                        points=args.points, options=options.library, depth=depth,
-                        trusted_dir=args.trusted_dir, trusted_min_score=args.trusted_min_score)
-    build_library(cfg, args.output, args.workers, args.force)
+    add_arguments(parser, StepArgs)
+    run = from_args(StepArgs, parser.parse_args(argv))
+    options, depth = run.data_options()
+    cfg = LibraryConfig(data=run.data, pseudo_dir=run.pseudo_dir, split=run.split, step=run.step,
+                        points=run.points, options=options.library, depth=depth,
+                        trusted_dir=run.trusted_dir, trusted_min_score=run.trusted_min_score)
+    build_library(cfg, run.output, run.workers, run.force)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

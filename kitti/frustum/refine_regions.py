@@ -26,23 +26,18 @@ from typing import Any, Sequence
 import numpy as np
 
 from kitti import geometry as g
+from kitti.data_args import PseudoArgs
 from kitti.depth.point_source import DepthOptions
 from kitti.errors import cli
 from kitti.frustum.augmentation import random_shift_rotate_box3d
-from kitti.frustum.engine import (
-    FrameContext,
-    FrameResult,
-    add_common_arguments,
-    build_tracked,
-    data_options,
-)
+from kitti.frustum.engine import FrameContext, FrameResult, add_set_arguments, build_tracked
 from kitti.frustum.options import RefineOptions, check_options
 from kitti.frustum.store import KIND_REAL, write_frustum_set
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import read_pseudo_labels
+from kitti.options_cli import add_arguments, from_args
 from kitti.priors import CLASSES, MIN_HEIGHT_PX, depth_window
 
-SETS = ("train", "val", "pseudo")
 #: validation filters (KITTI "hard" limits)
 VAL_MAX_OCCLUSION, VAL_MAX_TRUNCATION = 2, 0.5
 
@@ -120,26 +115,19 @@ def build_refine_set(cfg: RefineConfig, output: str | Path, workers: int, force:
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_arguments(parser)
-    parser.add_argument("--pseudo-dir", required=True, help="pseudo-label directory (%%06d.txt with scores)")
-    parser.add_argument("--set", dest="sets", action="append", choices=SETS, help="repeatable; default train")
-    for name in SETS:
-        parser.add_argument(f"--gen_{name}", dest="sets", action="append_const", const=name,
-                            help=f"alias of --set {name}")
-    parser.add_argument("--val-split", default="val")
-    parser.add_argument("--copies", type=int, help="jittered copies per pseudo-box (train; overrides the data "
-                        "config's refine.copies)")
+    add_arguments(parser, PseudoArgs)
+    add_set_arguments(parser, "jittered copies per pseudo-box (train; overrides the data config's refine.copies)")
     args = parser.parse_args(argv)
-    options, depth = data_options(args)
+    run = from_args(PseudoArgs, args)
+    options, depth = run.data_options()
     refine = options.refine if args.copies is None else replace(options.refine, copies=args.copies)
     check_options(replace(options, refine=refine), "command line", {"refine.copies": "--copies"})
     for subset in dict.fromkeys(args.sets or ["train"]):
-        cfg = RefineConfig(data=args.data, pseudo_dir=args.pseudo_dir, subset=subset,
-                           split=args.val_split if subset == "val" else args.split, points=args.points,
-                           seed=args.seed, options=refine, depth=depth)
-        build_refine_set(cfg, args.output, args.workers, args.force)
+        cfg = RefineConfig(data=run.data, pseudo_dir=run.pseudo_dir, subset=subset,
+                           split=args.val_split if subset == "val" else run.split, points=run.points,
+                           seed=run.seed, options=refine, depth=depth)
+        build_refine_set(cfg, run.output, run.workers, run.force)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

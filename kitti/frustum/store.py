@@ -55,8 +55,6 @@ from kitti.priors import CLASSES
 FORMAT_VERSION = 2
 KIND_REAL, KIND_PROXY, KIND_PASTED, KIND_TRUSTED = 0, 1, 2, 3
 KIND_NAMES: tuple[str, ...] = ("real", "proxy", "pasted", "trusted")
-#: default lowest fit score of a trusted geometric fit (``--trusted-min-score`` of the pipeline and the data commands)
-TRUSTED_MIN_SCORE = 0.6
 NAN7 = np.full(7, np.nan, np.float32)
 
 #: per-sample field -> (dtype, shape per sample); ``region_box3d`` is optional

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,10 +21,9 @@ import numpy as np
 
 from kitti import geometry as g
 from kitti.atomic import atomic_write_text, ensure_dir, read_json_object, read_json_or_none
+from kitti.data_args import FrameArgs
 from kitti.depth.point_source import (
-    DEPTH_DIRS,
     FOV_MIN_FORWARD,
-    POINT_SOURCES,
     DepthOptions,
     check_point_inputs,
     scene_points,
@@ -37,6 +35,7 @@ from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
+from kitti.options_cli import add_arguments, from_args
 from kitti.outputs import check_output_dir, frame_id, refuse_foreign
 from kitti.runner import file_digest, hash_dir, run_frames
 
@@ -156,16 +155,8 @@ def label_split(cfg: LabelConfig, workers: int = 1, force: bool = False) -> dict
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Training-free geometric 3D labeller (2D boxes + points).")
-    parser.add_argument("--data", required=True, help="KITTI root holding training/ and ImageSets/")
-    parser.add_argument("--split", default="train", help="frames to label (ImageSets/<split>.txt)")
-    parser.add_argument("--output", required=True, type=Path,
-                        help="directory receiving <frame>.txt label files: a new one, or one this command wrote "
-                             "(outside the data set)")
-    parser.add_argument("--points", choices=POINT_SOURCES, default="lidar", help="scene point source")
-    parser.add_argument("--depth-dir", choices=DEPTH_DIRS, default="depth_2", help="depth maps for depth sources")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="frame-parallel processes")
-    parser.add_argument("--force", action="store_true", help="relabel every frame")
-    args = parser.parse_args(argv)
+    add_arguments(parser, FrameArgs)
+    args = from_args(FrameArgs, parser.parse_args(argv))
     cfg = LabelConfig(args.data, args.split, args.points, args.depth_dir, str(args.output))
     manifest = label_split(cfg, args.workers, args.force)
     print(f"{args.output}: {manifest['frames']} frames ({manifest['labelled_now']} labelled now); "

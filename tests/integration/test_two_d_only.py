@@ -43,7 +43,7 @@ def scramble(text: str) -> str:
 def _sets(root: Path, pseudo: Path, out: Path) -> dict[str, dict[str, np.ndarray]]:
     build_set(ExtractConfig(data=str(root)), out / "s0", workers=1)
     build_library(LibraryConfig(data=str(root), pseudo_dir=str(pseudo)), out / "s1", workers=1)
-    build_set(ExtractConfig(data=str(root), step=1, ratio=50.0, library=str(out / "s1" / "instances.npz"),
+    build_set(ExtractConfig(data=str(root), step=1, ratio=50, library=str(out / "s1" / "instances.npz"),
                             pseudo_dir=str(pseudo)), out / "s1", workers=1)
     return {name: FrustumSet.load(out / name / "frustums_train.npz").arrays for name in ("s0", "s1")}
 

@@ -9,16 +9,21 @@ upper bound never rebuilds a weak run's stages.
 from __future__ import annotations
 
 import argparse
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from kitti.depth.point_source import DEPTH_DIRS, POINT_SOURCES
+from kitti.data_args import (
+    depth_dir_option,
+    points_option,
+    ratio_option,
+    supervision_option,
+    trusted_min_score_option,
+)
 from kitti.frustum.options import DataOptions, load_data_options
-from kitti.frustum.store import TRUSTED_MIN_SCORE
 from kitti.geometric.score import PRIOR_SCALE
-from kitti.io.labels import SUPERVISION
+from kitti.options_cli import OptionError, add_arguments, between, check_fields, flag, option
 from kitti.priors import CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,76 +42,58 @@ FINAL_LABELS: tuple[str, ...] = ("fused", "alpi")
 DEMO_FRAMES = 100
 
 
-def _option(default: Any, help: str, choices: tuple[str, ...] | None = None, **kwargs: Any) -> Any:
-    metadata = {"help": help, "choices": choices}
-    if callable(default):
-        return field(default_factory=default, metadata=metadata, **kwargs)
-    return field(default=default, metadata=metadata, **kwargs)
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """Everything a stage depends on besides its inputs on disk (paths relative to the repository root)."""
 
-    data: Path = _option(Path("data/kitti"), "KITTI root with training/ and ImageSets/{train,val}.txt")
-    output: Path = _option(Path("output"), "root of the stage directories (a run with other parameters in the "
+    data: Path = option(Path("data/kitti"), "KITTI root with training/ and ImageSets/{train,val}.txt")
+    output: Path = option(Path("output"), "root of the stage directories (a run with other parameters in the "
                            "same directory rebuilds its stages: give side-by-side runs their own --output)")
-    config: Path = _option(Path("configs/det_sample.yaml"), "detector config of the steps")
-    refine_config: Path = _option(Path("configs/refine_sample.yaml"), "refinement config")
-    data_config: Path = _option(REPO / "configs" / "data" / "default.yaml",
+    config: Path = option(Path("configs/det_sample.yaml"), "detector config of the steps")
+    refine_config: Path = option(Path("configs/refine_sample.yaml"), "refinement config")
+    data_config: Path = option(REPO / "configs" / "data" / "default.yaml",
                                 "data-side tunables (frustums, instance library, refinement regions, point "
                                 "settings; kitti.frustum.options)")
-    ratio: int = _option(30, "percentage of injected objects that are synthetic proxies at steps >= 1")
-    supervision: str = _option("weak", "weak: ALPI, 2D labels only; full: 3D ground truth (the upper bound)",
-                               SUPERVISION)
-    trusted_fits: str = _option("geometric", "weak mode, beyond ALPI: geometric-labeller fits whose quality reaches "
+    ratio: int = ratio_option()
+    supervision: str = supervision_option()
+    trusted_fits: str = option("geometric", "weak mode, beyond ALPI: geometric-labeller fits whose quality reaches "
                                 "--trusted-min-score are 3D targets of real training objects and pasted instances "
                                 "(geometric), or ALPI as published (none)", TRUSTED_FITS)
-    trusted_min_score: float = _option(TRUSTED_MIN_SCORE, "minimum fit quality of a trusted geometric fit (0..1)")
-    final_labels: str = _option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
+    trusted_min_score: float = trusted_min_score_option()
+    final_labels: str = option("fused", "weak mode: final labels = the refinement's pseudo-labels with confident "
                                 "geometric fits in place of the boxes they match (fused), or the pseudo-labels "
                                 "alone (alpi)", FINAL_LABELS)
-    fusion_min_score: float = _option(PRIOR_SCALE, "fused final labels: a geometric box with at least this score "
+    fusion_min_score: float = option(PRIOR_SCALE, "fused final labels: a geometric box with at least this score "
                                       "replaces the learned box of its 2D box (0..1; lower = more geometric boxes; "
-                                      "the default is the highest score of a box placed from the prior alone)")
-    fusion_agreement: str = _option("none", "fused final labels: classes (comma-separated, or none) whose geometric "
+                                      "the default is the highest score of a box placed from the prior alone)",
+                                     check=between(0.0, 1.0))
+    fusion_agreement: str = option("none", "fused final labels: classes (comma-separated, or none) whose geometric "
                                     "boxes are rescored by their BEV IoU with the learned box of the same 2D box")
-    points: str = _option("lidar", "scene points: LiDAR, pseudo-LiDAR from depth maps, or both", POINT_SOURCES)
-    depth_dir: str = _option("depth_2", "depth maps of --points depth|lidar+depth", DEPTH_DIRS)
-    da3_model: str = _option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
+    points: str = points_option()
+    depth_dir: str = depth_dir_option()
+    da3_model: str = option("da3metric-large", "Depth Anything 3 model (registry name, local dir or hub id) "
                              "that generates missing DA3_depth_results maps")
-    gpu: int = _option(0, "CUDA device, -1 = CPU (a missing GPU falls back to CPU with a warning)")
-    seed: int = _option(0, "seed of data generation and training (and of the demo world)")
-    workers: int = _option(2, "processes for data generation")
-    train_split: str = _option("train", "split of the training frames (ImageSets/<split>.txt)")
-    val_split: str = _option("val", "split of the validation frames")
-    overrides: tuple[str, ...] = _option(tuple, "detector config overrides KEY=VALUE (e.g. train.epochs=2)")
+    gpu: int = option(0, "CUDA device, -1 = CPU (a missing GPU falls back to CPU with a warning)", check=between(-1))
+    seed: int = option(0, "seed of data generation and training (and of the demo world)", check=between(0))
+    workers: int = option(2, "processes for data generation", check=between(1))
+    train_split: str = option("train", "split of the training frames (ImageSets/<split>.txt)")
+    val_split: str = option("val", "split of the validation frames")
+    overrides: tuple[str, ...] = option(tuple, "detector config overrides KEY=VALUE (e.g. train.epochs=2)")
 
     def __post_init__(self) -> None:
         for name in ("data", "output", "config", "refine_config", "data_config"):
             object.__setattr__(self, name, Path(getattr(self, name)))
         object.__setattr__(self, "overrides", tuple(self.overrides))
+        check_fields(self)
         problems = [
-            (0 <= self.ratio <= 100, f"--ratio is a percentage (0..100), got {self.ratio}"),
-            (self.gpu >= -1, f"--gpu takes a device index or -1, got {self.gpu}"),
-            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
-            (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
-            (0.0 <= self.trusted_min_score <= 1.0, f"--trusted-min-score lies in [0, 1], got {self.trusted_min_score}"),
-            (0.0 <= self.fusion_min_score <= 1.0, f"--fusion-min-score lies in [0, 1], got {self.fusion_min_score}"),
             (self.fusion_agreement == "none" or set(self.agreement_classes) <= set(CLASSES),
              f"--fusion-agreement takes none or classes of {', '.join(CLASSES)} separated by commas, "
              f"got {self.fusion_agreement!r}"),
             (all("=" in item for item in self.overrides), f"overrides must be KEY=VALUE, got {self.overrides}"),
         ]
-        for item in fields(self):
-            choices = item.metadata.get("choices")
-            value = getattr(self, item.name)
-            problems.append((choices is None or value in choices,
-                             f"--{item.name.replace('_', '-')} must be one of {', '.join(choices or ())}, "
-                             f"got {value!r}"))
         for ok, message in problems:
             if not ok:
-                raise ValueError(message)
+                raise OptionError(message)
 
     @property
     def uses_trusted_fits(self) -> bool:
@@ -157,23 +144,20 @@ class RunOptions:
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """One command-line option per :class:`RunOptions` field (``overrides``: the positional ``KEY=VALUE``s) plus
     ``--demo`` and ``--frames``. Every option defaults to None (= not given), resolved by :func:`options_from_args`."""
-    for item in fields(RunOptions):
-        default = item.default if item.default is not MISSING else item.default_factory()  # type: ignore[misc]
-        if isinstance(default, Path) and default.is_absolute():
-            default = default.relative_to(REPO)
-        help_text = f"{item.metadata['help']} (default: {default})".replace("%", "%%")
-        if item.name == "overrides":
-            parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=item.metadata["help"])
-            continue
-        kind = type(default) if not isinstance(default, Path) else Path
-        parser.add_argument(f"--{item.name.replace('_', '-')}", dest=item.name, type=kind, default=None,
-                            choices=item.metadata["choices"], help=help_text)
+    add_arguments(parser, RunOptions, defaults_none=True, shown_default=_shown_default, skip=("overrides",))
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help=next(f for f in fields(RunOptions) if f.name == "overrides").metadata["help"])
     parser.add_argument("--demo", action="store_true",
                         help="the embedded demo: the synthetic KITTI world in data/synthetic (generated when missing) "
                              "with the CPU-sized configs; other defaults: " + ", ".join(
-                                 f"--{k.replace('_', '-')} {v}" for k, v in DEMO_DEFAULTS.items()))
+                                 f"{flag(k)} {v}" for k, v in DEMO_DEFAULTS.items()))
     parser.add_argument("--frames", type=int, default=DEMO_FRAMES,
                         help=f"frames of the demo world when --demo generates it (default {DEMO_FRAMES})")
+
+
+def _shown_default(value: Any) -> Any:
+    """A default path under the repository, shown relative to it."""
+    return value.relative_to(REPO) if isinstance(value, Path) and value.is_absolute() else value
 
 
 def options_from_args(args: argparse.Namespace) -> RunOptions:

@@ -158,9 +158,9 @@ def test_step1_with_library(root: Path, kitti_real_root: Path, tmp_path: Path) -
         assert 10 < a["box3d"][k, 2] < 35
     assert np.allclose(a["angle"], viewing_angle(a["box3d"][:, 0], a["box3d"][:, 2]), atol=1e-6)
     common = dict(data=str(root), step=1, library=str(tmp_path / "instances.npz"), pseudo_dir=str(pseudo))
-    for ratio, kinds in ((0.0, {KIND_REAL, KIND_PASTED}), (50.0, {KIND_REAL, KIND_PASTED, KIND_PROXY}),
-                         (100.0, {KIND_REAL, KIND_PROXY})):
-        out = tmp_path / f"r{int(ratio)}"
+    for ratio, kinds in ((0, {KIND_REAL, KIND_PASTED}), (50, {KIND_REAL, KIND_PASTED, KIND_PROXY}),
+                         (100, {KIND_REAL, KIND_PROXY})):
+        out = tmp_path / f"r{ratio}"
         manifest = build_set(ExtractConfig(ratio=ratio, **common), out, workers=1)
         fs = FrustumSet.load(out / "frustums_train.npz")
         assert set(np.unique(fs.arrays["kind"])) == kinds, ratio
