@@ -2,9 +2,10 @@
 
 Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
 
-* ``mask3d = target3d & (is_proxy | supervision == "full")``: the 3D terms (centre, heading, size, corner) use the
-  positive slices of these samples only. In ``weak`` mode a real object is therefore never in a 3D term, whatever
-  its fields hold; the terms gather rows by index (no NaN is ever multiplied by 0).
+* ``mask3d = target3d & (is_proxy | supervision == "full")``: the 3D terms (centre, size, corner) use the
+  positive slices of these samples only; the heading terms also their ignored slices and those of the widened depth
+  window, where inference may pick its slice (:func:`heading_terms`). In ``weak`` mode a real object is therefore
+  never in a 3D term, whatever its fields hold; the terms gather rows by index (no NaN is ever multiplied by 0).
 * ``mask2d = is_real & ~mask3d`` (``weak`` mode only): the depth-invariant 2D loss. Its slice is the one of highest
   predicted foreground probability inside the widened depth window (``window``); the box there is decoded with the
   predicted heading bin and the class anchor, un-flipped, rotated back to the rect frame, projected with the
@@ -121,6 +122,18 @@ def _size_prior(sizes: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
     return torch.stack(terms).mean() if terms else sizes.sum() * 0
 
 
+def heading_terms(parts: dict[str, torch.Tensor], batch: dict[str, Any], mask3d: torch.Tensor,
+                  num_bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Heading bin cross entropy and residual Huber loss at every slice of the ``mask3d`` samples that inference may
+    pick: positive, ignored (inside the full box) or inside the widened depth window. The heading in the frustum
+    frame is one per sample, so every such slice has the same target; trained at the positive slices only, the
+    slice inference keeps (the top foreground probability in the window) may never have seen a heading."""
+    b, m = (((batch["cls_label"] != 0) | batch["window"]) & mask3d[:, None]).nonzero(as_tuple=True)
+    bin_t, res_t = encode_heading(batch["heading"][b], num_bins)
+    res_p = parts["heading_res"][b, m].gather(1, bin_t[:, None])[:, 0]
+    return F.cross_entropy(parts["heading_scores"][b, m], bin_t), huber(res_p - res_t, 1.0).mean()
+
+
 def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: LossConfig, num_bins: int,
                    supervision: str, size_prior_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Total loss and its named terms (scalars in the graph; detach them for logging)."""
@@ -140,9 +153,7 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         bin_t, res_t = encode_heading(h_t, num_bins)
         centre, heading, size = decode_slices(parts, refs, b, m, cls, num_bins, bins=bin_t)
         terms["centre"] = huber(torch.linalg.norm(centre - c_t, dim=1), 3.0).mean()
-        terms["heading_cls"] = F.cross_entropy(parts["heading_scores"][b, m], bin_t)
-        res_p = parts["heading_res"][b, m].gather(1, bin_t[:, None])[:, 0]
-        terms["heading_res"] = huber(res_p - res_t, 1.0).mean()
+        terms["heading_cls"], terms["heading_res"] = heading_terms(parts, batch, mask3d, num_bins)
         terms["size_cls"] = F.cross_entropy(parts["size_scores"][b, m], cls)
         terms["size_res"] = huber(torch.linalg.norm(parts["size_res"][b, m, cls] - encode_size(s_t, cls), dim=1),
                                   1.0).mean()
