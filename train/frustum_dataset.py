@@ -138,10 +138,7 @@ class FrustumDataset(Dataset):
         ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes and references are relative to it)."""
         sample = self.frustums[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        n_points = len(sample.points)
-        if n_points == 0:
-            raise ValueError(f"{self.frustums.path}: sample {index} has no points")
-        choice = rng.choice(n_points, self.cfg.num_samples, replace=n_points < self.cfg.num_samples)
+        choice = self._choice(sample, index, rng)
         angle, origin, refs = self._frame(sample)
         points = g.rotate_to_center(sample.points[choice, :3], angle) - origin
         target3d, label_box = self._target(sample)
@@ -149,44 +146,71 @@ class FrustumDataset(Dataset):
         if label_box is not None:
             centre, heading, size = kitti_to_frustum(label_box, angle)
             centre = centre - origin
-        flipped = False
-        if self.augment:
-            if rng.random() < self.cfg.flip_prob:
-                flipped = True
-                points[:, 0] *= -1
-                for ref in refs:
-                    ref[:, 0] *= -1
-                centre[0] *= -1
-                heading = float(g.wrap_angle(np.pi - heading))
-            if target3d and self.cfg.depth_shift > 0:  # the shifted centre stays within the reference span
-                diag = float(np.hypot(size[0], size[1]))
-                shift = float(np.clip(rng.normal() * self.cfg.depth_shift * diag, -0.5 * diag, 0.5 * diag))
-                span = refs[1][:, 2]
-                shift = float(np.clip(shift, span.min() - centre[2], span.max() - centre[2]))
-                points[:, 2] += shift
-                centre[2] += shift
+        flipped = bool(self.augment and rng.random() < self.cfg.flip_prob)
+        if flipped:
+            heading = _flip(points, refs, centre, heading)
+        if self.augment and target3d and self.cfg.depth_shift > 0:
+            self._shift_depth(rng, points, refs, centre, size)
+        labels, window = self._slice_labels(sample, refs, (centre, heading, size) if label_box is not None else None)
+        if not target3d:  # a previous pseudo-box only shapes the slice labels; it is not a 3D target
+            centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
+        out = {"points": _f32(points.T), "cls_label": torch.as_tensor(labels), "window": torch.as_tensor(window),
+               "centre": _f32(centre), "heading": _f32(heading), "size": _f32(size),
+               "target3d": torch.tensor(target3d), "frustum_angle": _f32(angle), "flipped": torch.tensor(flipped),
+               "index": torch.tensor(index), "origin": _f32(origin), **_sample_fields(sample)}
+        for s, ref in enumerate(refs):
+            out[f"ref{s}"] = _f32(ref.T)
+        return out
+
+    def _choice(self, sample: FrustumSample, index: int, rng: np.random.Generator) -> np.ndarray:
+        """``data.num_samples`` point indices of the sample (drawn with replacement when it has fewer)."""
+        n_points = len(sample.points)
+        if n_points == 0:
+            raise ValueError(f"{self.frustums.path}: sample {index} has no points")
+        return rng.choice(n_points, self.cfg.num_samples, replace=n_points < self.cfg.num_samples)
+
+    def _shift_depth(self, rng: np.random.Generator, points: np.ndarray, refs: list[np.ndarray], centre: np.ndarray,
+                     size: np.ndarray) -> None:
+        """Shift the points and the target centre along z (in place) by ``data.depth_shift`` x the box diagonal
+        (metres); the shifted centre stays within the reference span."""
+        diag = float(np.hypot(size[0], size[1]))
+        shift = float(np.clip(rng.normal() * self.cfg.depth_shift * diag, -0.5 * diag, 0.5 * diag))
+        span = refs[1][:, 2]
+        shift = float(np.clip(shift, span.min() - centre[2], span.max() - centre[2]))
+        points[:, 2] += shift
+        centre[2] += shift
+
+    def _slice_labels(self, sample: FrustumSample, refs: list[np.ndarray],
+                      box: tuple[np.ndarray, float, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Slice labels (1/0/-1) of the scale-2 references and the widened depth window (bool per slice); ``box``:
+        the labelling box (centre, heading, size; frustum frame), None for a weak real object."""
         lo, hi = widened_window(sample.depth_window, self.cfg.window_margin, self.cfg.window_band)
         depth2 = self.depths[1]
         window = (depth2 >= lo) & (depth2 <= hi)
-        if label_box is not None:
-            labels = slice_labels(refs[1], centre, heading, size, self.cfg.positive_scale, self.cfg.ignore_scale)
-        else:  # weak real object at step 0: negatives outside the widened window, ignored inside
-            labels = np.where(window, -1, 0).astype(np.int64)
-        one_hot = np.zeros(len(CLASSES), np.float32)
-        one_hot[sample.class_id] = 1
-        if not target3d:  # a previous pseudo-box only shapes the slice labels; it is not a 3D target
-            centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
-        f32 = lambda a: torch.as_tensor(np.asarray(a, np.float32))  # noqa: E731
-        out: dict[str, Any] = {
-            "points": f32(points.T), "cls_label": torch.as_tensor(labels), "window": torch.as_tensor(window),
-            "centre": f32(centre), "heading": f32(heading), "size": f32(size),
-            "target3d": torch.tensor(target3d), "is_proxy": torch.tensor(sample.kind != KIND_REAL),
-            "is_real": torch.tensor(sample.kind == KIND_REAL), "class_id": torch.tensor(sample.class_id),
-            "one_hot": torch.as_tensor(one_hot), "box2d_target": f32(sample.box2d_target), "P2": f32(sample.P2),
-            "image_size": f32(sample.image_size), "frustum_angle": f32(angle),
-            "flipped": torch.tensor(flipped), "index": torch.tensor(index), "origin": f32(origin),
-            "occlusion": torch.tensor(int(sample.occlusion)), "truncation": f32(sample.truncation),
-        }
-        for s, ref in enumerate(refs):
-            out[f"ref{s}"] = f32(ref.T)
-        return out
+        if box is None:  # weak real object at step 0: negatives outside the widened window, ignored inside
+            return np.where(window, -1, 0).astype(np.int64), window
+        centre, heading, size = box
+        return slice_labels(refs[1], centre, heading, size, self.cfg.positive_scale, self.cfg.ignore_scale), window
+
+
+def _f32(values: Any) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(values, np.float32))
+
+
+def _flip(points: np.ndarray, refs: list[np.ndarray], centre: np.ndarray, heading: float) -> float:
+    """Mirror the points, references and centre in place (x -> -x, frustum frame); returns the mirrored heading."""
+    points[:, 0] *= -1
+    for ref in refs:
+        ref[:, 0] *= -1
+    centre[0] *= -1
+    return float(g.wrap_angle(np.pi - heading))
+
+
+def _sample_fields(sample: FrustumSample) -> dict[str, torch.Tensor]:
+    """The tensors taken from the stored sample as they are."""
+    one_hot = np.zeros(len(CLASSES), np.float32)
+    one_hot[sample.class_id] = 1
+    return {"is_proxy": torch.tensor(sample.kind != KIND_REAL), "is_real": torch.tensor(sample.kind == KIND_REAL),
+            "class_id": torch.tensor(sample.class_id), "one_hot": torch.as_tensor(one_hot),
+            "box2d_target": _f32(sample.box2d_target), "P2": _f32(sample.P2), "image_size": _f32(sample.image_size),
+            "occlusion": torch.tensor(int(sample.occlusion)), "truncation": _f32(sample.truncation)}

@@ -134,63 +134,56 @@ def heading_terms(parts: dict[str, torch.Tensor], batch: dict[str, Any], mask3d:
     return F.cross_entropy(parts["heading_scores"][b, m], bin_t), huber(res_p - res_t, 1.0).mean()
 
 
-def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: LossConfig, num_bins: int,
-                   supervision: str, size_prior_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Total loss and its named terms (scalars in the graph; detach them for logging)."""
-    logits, reg = out["cls"], out["reg"]
-    labels = batch["cls_label"]
-    parts = split_regression(reg, num_bins)
-    refs = batch["ref1"]
-    zero = reg.sum() * 0  # keeps every head in the graph (DDP) when a term has no rows
-    terms: dict[str, torch.Tensor] = {"focal": focal_loss(logits, labels, cfg.focal_alpha, cfg.focal_gamma)}
+def target3d_mask(batch: dict[str, Any], supervision: str) -> torch.Tensor:
+    """``mask3d`` (module docstring): the samples whose 3D box is a training target."""
+    return batch["target3d"] & (batch["is_proxy"] | (supervision == "full"))
 
-    mask3d = batch["target3d"] & (batch["is_proxy"] | (supervision == "full"))
-    b, m = ((labels == 1) & mask3d[:, None]).nonzero(as_tuple=True)
-    sizes, size_cls = [], []
-    if len(b):
-        cls = batch["class_id"][b]
-        c_t, h_t, s_t = batch["centre"][b], batch["heading"][b], batch["size"][b]
-        bin_t, res_t = encode_heading(h_t, num_bins)
-        centre, heading, size = decode_slices(parts, refs, b, m, cls, num_bins, bins=bin_t)
-        terms["centre"] = huber(torch.linalg.norm(centre - c_t, dim=1), 3.0).mean()
-        terms["heading_cls"], terms["heading_res"] = heading_terms(parts, batch, mask3d, num_bins)
-        terms["size_cls"] = F.cross_entropy(parts["size_scores"][b, m], cls)
-        terms["size_res"] = huber(torch.linalg.norm(parts["size_res"][b, m, cls] - encode_size(s_t, cls), dim=1),
-                                  1.0).mean()
-        pred = box_corners(centre, size, heading)
-        gt = box_corners(c_t, s_t, h_t)
-        gt_flip = box_corners(c_t, s_t, h_t + math.pi)
-        dist = torch.minimum(torch.linalg.norm(pred - gt, dim=2).mean(1),
-                             torch.linalg.norm(pred - gt_flip, dim=2).mean(1))
-        terms["corner"] = huber(dist, 1.0).mean()
-        sizes.append(size)
-        size_cls.append(cls)
-    else:
-        for name in ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "corner"):
-            terms[name] = zero
 
-    mask2d = batch["is_real"] & ~mask3d if supervision == "weak" else torch.zeros_like(mask3d)
-    rows = mask2d.nonzero(as_tuple=True)[0]
-    if len(rows):
-        fg = logits[rows].detach().softmax(-1)[..., 1]
-        window = batch["window"][rows]
-        window = torch.where(window.any(1, keepdim=True), window, torch.ones_like(window))
-        m2 = torch.where(window, fg, torch.full_like(fg, -1.0)).argmax(1)
-        cls = batch["class_id"][rows]
-        centre, heading, size = decode_slices(parts, refs, rows, m2, cls, num_bins)
-        corners = frustum_to_rect(box_corners(centre, size, heading), batch["frustum_angle"][rows],
-                                  batch["flipped"][rows], batch["origin"][rows])
-        hull = project_hull(corners, batch["P2"][rows], batch["image_size"][rows])
-        weight = box2d_weights(batch["occlusion"][rows], batch["truncation"][rows], cfg)
-        terms["box2d"] = box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta, weight)
-        sizes.append(size)
-        size_cls.append(cls)
-    else:
-        terms["box2d"] = zero
-    terms["size_prior"] = _size_prior(torch.cat(sizes), torch.cat(size_cls)) if sizes else zero
-    if "quality" in out:
-        terms["quality"] = quality_loss(out, batch, mask3d, num_bins)
+#: the 3D box terms (zero in the graph when a batch has no 3D positive)
+BOX3D_TERMS = ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "corner")
 
+
+def _box3d_terms(parts: dict[str, torch.Tensor], batch: dict[str, Any], mask3d: torch.Tensor, b: torch.Tensor,
+                 m: torch.Tensor, num_bins: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    """The 3D terms at the positive slices ``(b, m)`` of the ``mask3d`` samples (the heading terms at more slices:
+    :func:`heading_terms`), the decoded sizes (metres) and their classes."""
+    cls = batch["class_id"][b]
+    c_t, h_t, s_t = batch["centre"][b], batch["heading"][b], batch["size"][b]
+    bin_t, _ = encode_heading(h_t, num_bins)
+    centre, heading, size = decode_slices(parts, batch["ref1"], b, m, cls, num_bins, bins=bin_t)
+    terms = {"centre": huber(torch.linalg.norm(centre - c_t, dim=1), 3.0).mean()}
+    terms["heading_cls"], terms["heading_res"] = heading_terms(parts, batch, mask3d, num_bins)
+    terms["size_cls"] = F.cross_entropy(parts["size_scores"][b, m], cls)
+    terms["size_res"] = huber(torch.linalg.norm(parts["size_res"][b, m, cls] - encode_size(s_t, cls), dim=1),
+                              1.0).mean()
+    pred = box_corners(centre, size, heading)
+    gt = box_corners(c_t, s_t, h_t)
+    gt_flip = box_corners(c_t, s_t, h_t + math.pi)
+    dist = torch.minimum(torch.linalg.norm(pred - gt, dim=2).mean(1),
+                         torch.linalg.norm(pred - gt_flip, dim=2).mean(1))
+    terms["corner"] = huber(dist, 1.0).mean()
+    return terms, size, cls
+
+
+def _box2d_term(logits: torch.Tensor, parts: dict[str, torch.Tensor], batch: dict[str, Any], rows: torch.Tensor,
+                cfg: LossConfig, num_bins: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The 2D loss of the ``mask2d`` samples ``rows`` at their most confident slice inside the widened window, the
+    decoded sizes (metres) and their classes."""
+    fg = logits[rows].detach().softmax(-1)[..., 1]
+    window = batch["window"][rows]
+    window = torch.where(window.any(1, keepdim=True), window, torch.ones_like(window))
+    m2 = torch.where(window, fg, torch.full_like(fg, -1.0)).argmax(1)
+    cls = batch["class_id"][rows]
+    centre, heading, size = decode_slices(parts, batch["ref1"], rows, m2, cls, num_bins)
+    corners = frustum_to_rect(box_corners(centre, size, heading), batch["frustum_angle"][rows],
+                              batch["flipped"][rows], batch["origin"][rows])
+    hull = project_hull(corners, batch["P2"][rows], batch["image_size"][rows])
+    weight = box2d_weights(batch["occlusion"][rows], batch["truncation"][rows], cfg)
+    return box2d_loss(hull, batch["box2d_target"][rows], cfg.box2d_beta, weight), size, cls
+
+
+def _total(terms: dict[str, torch.Tensor], cfg: LossConfig, size_prior_weight: float) -> torch.Tensor:
+    """The weighted sum of the terms (module docstring)."""
     total = (terms["focal"] + cfg.box_weight * (
         terms["centre"] + terms["heading_cls"] + cfg.size_cls_weight * terms["size_cls"]
         + cfg.heading_res_weight * terms["heading_res"] + cfg.size_res_weight * terms["size_res"]
@@ -198,7 +191,38 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
         + size_prior_weight * terms["size_prior"])
     if "quality" in terms:
         total = total + cfg.quality_weight * terms["quality"]
-    return total, terms
+    return total
+
+
+def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: LossConfig, num_bins: int,
+                   supervision: str, size_prior_weight: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss and its named terms (scalars in the graph; detach them for logging)."""
+    logits, reg = out["cls"], out["reg"]
+    labels = batch["cls_label"]
+    parts = split_regression(reg, num_bins)
+    zero = reg.sum() * 0  # keeps every head in the graph (DDP) when a term has no rows
+    terms: dict[str, torch.Tensor] = {"focal": focal_loss(logits, labels, cfg.focal_alpha, cfg.focal_gamma)}
+    sizes, size_cls = [], []
+    mask3d = target3d_mask(batch, supervision)
+    b, m = ((labels == 1) & mask3d[:, None]).nonzero(as_tuple=True)
+    if len(b):
+        box3d, size, cls = _box3d_terms(parts, batch, mask3d, b, m, num_bins)
+        terms.update(box3d)
+        sizes.append(size)
+        size_cls.append(cls)
+    else:
+        terms.update({name: zero for name in BOX3D_TERMS})
+    mask2d = batch["is_real"] & ~mask3d if supervision == "weak" else torch.zeros_like(mask3d)
+    rows = mask2d.nonzero(as_tuple=True)[0]
+    terms["box2d"] = zero
+    if len(rows):
+        terms["box2d"], size, cls = _box2d_term(logits, parts, batch, rows, cfg, num_bins)
+        sizes.append(size)
+        size_cls.append(cls)
+    terms["size_prior"] = _size_prior(torch.cat(sizes), torch.cat(size_cls)) if sizes else zero
+    if "quality" in out:
+        terms["quality"] = quality_loss(out, batch, mask3d, num_bins)
+    return _total(terms, cfg, size_prior_weight), terms
 
 
 def iou3d_frustum(centre: torch.Tensor, heading: torch.Tensor, size: torch.Tensor, centre_t: torch.Tensor,
@@ -235,8 +259,7 @@ def training_metrics(out: dict[str, torch.Tensor], batch: dict[str, Any], num_bi
     pred = out["cls"].argmax(-1)
     valid = labels >= 0
     metrics = {"slice_acc": float((pred == labels)[valid].float().mean()) if valid.any() else float("nan")}
-    mask3d = batch["target3d"] & (batch["is_proxy"] | (supervision == "full"))
-    rows = mask3d.nonzero(as_tuple=True)[0]
+    rows = target3d_mask(batch, supervision).nonzero(as_tuple=True)[0]
     if len(rows):
         m = out["cls"][rows].softmax(-1)[..., 1].argmax(1)
         parts = split_regression(out["reg"], num_bins)

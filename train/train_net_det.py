@@ -23,7 +23,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -98,6 +98,80 @@ def _without_epochs(config: dict) -> dict:
     return {**config, "train": {k: v for k, v in train.items() if k != "epochs"} if isinstance(train, dict) else train}
 
 
+def _resume(path: Path, model: FConvNet, optimizer: torch.optim.Optimizer, scheduler: Any, cfg: Config,
+            supervision: str, device: torch.device) -> int:
+    """Load the model, optimizer and scheduler states of the checkpoint ``path``; returns its epoch count."""
+    state = load_checkpoint(path, device)
+    if (_without_epochs(state["config"]) != _without_epochs(cfg.to_dict())
+            or state.get("meta", {}).get("supervision") != supervision):
+        raise ConfigError(f"{path}: config or supervision differ from this run "
+                          f"(only train.epochs may change); resume with the same settings or use a new --output")
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(path, f"cannot resume from it ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); remove it to restart "
+                              f"training") from None
+    return int(state.get("epoch", 0))
+
+
+def _loader(frustums: FrustumSet, cfg: Config, supervision: str, ctx: Context) -> tuple[Any, Any, DataLoader]:
+    """The training dataset, its (distributed) sampler and the loader of ``train.batch_size / processes``
+    samples per batch."""
+    tc = cfg.train
+    dataset = build_dataset(frustums, cfg.data, supervision, augment=True, seed=tc.seed)
+    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=tc.seed,
+                                 drop_last=True)
+    per_rank = max(2, tc.batch_size // ctx.world_size)
+    loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=tc.workers, drop_last=True,
+                        pin_memory=ctx.device.type == "cuda")
+    if len(loader) == 0:
+        raise ValueError(f"{frustums.path}: {len(dataset)} samples, fewer than one batch of {per_rank} per process")
+    return dataset, sampler, loader
+
+
+def _epoch(net: torch.nn.Module, model: FConvNet, loader: DataLoader, optimizer: torch.optim.Optimizer, cfg: Config,
+           supervision: str, size_prior_weight: float, ctx: Context, bar: tqdm, epoch: int) -> dict[str, float]:
+    """One training epoch; returns the mean of every finite loss term and metric."""
+    net.train()
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for batch in loader:
+        batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+        out = net(batch)
+        loss, terms = compute_losses(out, batch, cfg.loss, model.num_bins, supervision, size_prior_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        values = {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in terms.items()},
+                  **training_metrics(out, batch, model.num_bins, supervision)}
+        for k, v in values.items():
+            if np.isfinite(v):
+                sums[k] = sums.get(k, 0.0) + v
+                counts[k] = counts.get(k, 0) + 1
+        bar.update()
+        bar.set_postfix(epoch=epoch + 1, loss=f"{values['loss']:.3f}")
+    return {k: sums[k] / counts[k] for k in sorted(sums)}
+
+
+def _log_epoch(output: Path, records: list[dict], record: dict, writer: Any) -> None:
+    """Append the epoch's record to ``train_log.jsonl`` (atomically rewritten) and TensorBoard."""
+    records.append(record)
+    _write_log(output / "train_log.jsonl", records)
+    for k, v in record.items():
+        if k != "epoch":
+            writer.add_scalar(f"train/{k}", v, record["epoch"] + 1)
+    writer.flush()
+
+
+def _writer(output: Path, start: int) -> Any:
+    """The TensorBoard writer of ``<output>/tb``, its events after epoch ``start`` dropped."""
+    from torch.utils.tensorboard import SummaryWriter
+    return SummaryWriter(str(output / "tb"), purge_step=start)
+
+
 def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervision: str, step: int,
           ratio: int, resume: bool) -> Path:
     """Train and return the path of ``model_final.pth``."""
@@ -108,78 +182,29 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=tc.lr_steps, gamma=tc.lr_gamma)
     meta = {"step": step, "ratio": ratio, "supervision": supervision, "frustums": str(frustums.path)}
-    start = 0
-    if resume and (output / "model_last.pth").is_file():
-        state = load_checkpoint(output / "model_last.pth", ctx.device)
-        if (_without_epochs(state["config"]) != _without_epochs(cfg.to_dict())
-                or state.get("meta", {}).get("supervision") != supervision):
-            raise ConfigError(f"{output / 'model_last.pth'}: config or supervision differ from this run "
-                              f"(only train.epochs may change); resume with the same settings or use a new --output")
-        try:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
-            raise CheckpointError(output / "model_last.pth", f"cannot resume from it ({type(exc).__name__}: "
-                                  f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); remove it to restart "
-                                  f"training") from None
-        start = int(state.get("epoch", 0))
-    net = model
+    last = output / "model_last.pth"
+    start = _resume(last, model, optimizer, scheduler, cfg, supervision, ctx.device) if resume and last.is_file() else 0
+    net: torch.nn.Module = model
     if ctx.distributed:
         net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    dataset = build_dataset(frustums, cfg.data, supervision, augment=True, seed=tc.seed)
-    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=tc.seed,
-                                 drop_last=True)
-    per_rank = max(2, tc.batch_size // ctx.world_size)
-    loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=tc.workers, drop_last=True,
-                        pin_memory=ctx.device.type == "cuda")
-    if len(loader) == 0:
-        raise ValueError(f"{frustums.path}: {len(dataset)} samples, fewer than one batch of {per_rank} per process")
+    dataset, sampler, loader = _loader(frustums, cfg, supervision, ctx)
     size_prior_weight = cfg.loss.size_prior_step0 if step == 0 else cfg.loss.size_prior_later
-    log_path = output / "train_log.jsonl"
-    records = _read_log(log_path, start) if ctx.is_main else []
-    writer = None
-    if ctx.is_main:
-        from torch.utils.tensorboard import SummaryWriter
-        writer = SummaryWriter(str(output / "tb"), purge_step=start)
+    records = _read_log(output / "train_log.jsonl", start) if ctx.is_main else []
+    writer = _writer(output, start) if ctx.is_main else None
     bar = tqdm(total=tc.epochs * len(loader), initial=start * len(loader), desc="train", unit="batch",
                disable=not ctx.is_main, dynamic_ncols=True)
     for epoch in range(start, tc.epochs):
         t0 = time.time()
         dataset.set_epoch(epoch)
         sampler.set_epoch(epoch)
-        net.train()
-        sums: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        for batch in loader:
-            batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
-            out = net(batch)
-            loss, terms = compute_losses(out, batch, cfg.loss, model.num_bins, supervision, size_prior_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            values = {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in terms.items()},
-                      **training_metrics(out, batch, model.num_bins, supervision)}
-            for k, v in values.items():
-                if np.isfinite(v):
-                    sums[k] = sums.get(k, 0.0) + v
-                    counts[k] = counts.get(k, 0) + 1
-            bar.update()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{values['loss']:.3f}")
+        means = _epoch(net, model, loader, optimizer, cfg, supervision, size_prior_weight, ctx, bar, epoch)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         if ctx.is_main:
-            record = {"epoch": epoch, "lr": lr, "seconds": round(time.time() - t0, 3),
-                      **{k: sums[k] / counts[k] for k in sorted(sums)}}
-            records.append(record)
-            _write_log(log_path, records)
-            for k, v in record.items():
-                if k != "epoch":
-                    writer.add_scalar(f"train/{k}", v, epoch + 1)
-            writer.flush()
-            save_checkpoint(output / "model_last.pth", {
-                "epoch": epoch + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "config": cfg.to_dict(), "meta": meta})
+            _log_epoch(output, records, {"epoch": epoch, "lr": lr, "seconds": round(time.time() - t0, 3), **means},
+                       writer)
+            save_checkpoint(last, {"epoch": epoch + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                   "scheduler": scheduler.state_dict(), "config": cfg.to_dict(), "meta": meta})
     bar.close()
     final = output / "model_final.pth"
     if ctx.is_main:
