@@ -26,7 +26,7 @@ from train.config import load_config
 from train.model import FConvNet
 from train.pipeline.layout import step_dir
 from train.pipeline.manifest import MANIFEST, StageManifest, changed_outputs, fingerprint, read_manifest
-from train.pipeline.stages import REBUILD_SUFFIX, _prepare, _promote
+from train.pipeline.stage_run import REBUILD_SUFFIX, _prepare, _promote
 
 REPO = Path(__file__).resolve().parents[2]
 STAGE_FILES = ("model_final.pth", "frustums_train.npz", "_last_train/data/000000.txt", "_last_val/metrics.json")
@@ -1017,7 +1017,7 @@ def test_full_disk_is_an_output_error(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_stage_directories_that_are_links_are_never_removed(tmp_path: Path) -> None:
-    from train.pipeline.stages import _remove_tree
+    from train.pipeline.stage_run import _remove_tree
     user = tmp_path / "user"
     _put(user / "precious.txt", "mine\n")
     (tmp_path / "carpedcyc_step_00.rebuild").symlink_to(user)

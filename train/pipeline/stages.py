@@ -20,30 +20,24 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from pathlib import Path
 
-from kitti.errors import OutputDirError
 from kitti.geometric.run import code_digest
 from kitti.runner import hash_dir, hash_files
 from train.pipeline.fusion import PUBLISHED, final_labels_intact, publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
-from train.pipeline.manifest import (
-    StageManifest,
-    changed_outputs,
-    fingerprint,
-    is_finished,
-    read_manifest,
-)
+from train.pipeline.manifest import read_manifest
 from train.pipeline.options import RunOptions
 from train.pipeline.runner import Command, StageFailed, run_commands
+from train.pipeline.stage_run import stage_run
 
 REPO = Path(__file__).resolve().parents[2]
 VAL_DIR, TRAIN_DIR = "_last_val", "_last_train"
-#: a stage rebuilt over a finished one is built in ``<stage><REBUILD_SUFFIX>`` and replaces it when finished
-REBUILD_SUFFIX = ".rebuild"
 VAL_METRICS = f"{VAL_DIR}/metrics.json"
 PSEUDO_METRICS = f"{TRAIN_DIR}/pseudo_quality.json"
+#: the manifest outputs of a step (and of the refinement, which adds its final labels)
+STEP_OUTPUTS = {"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data", "val_metrics": VAL_METRICS,
+                "pseudo_labels": f"{TRAIN_DIR}/data", "pseudo_quality": PSEUDO_METRICS}
 
 
 def _python(module: str, *args: str | Path) -> tuple[str, ...]:
@@ -109,143 +103,65 @@ def _train_phase(opts: RunOptions, stage: Path, config: Path, step: int, frustum
     return run_commands([Command("train", argv, stage / "logs" / "train.log")], cwd=REPO)
 
 
-def _rebuild_reason(stage: Path, stage_fingerprint: str, force: bool) -> str | None:
-    """Why ``stage`` cannot be skipped nor resumed in place (None: skip it if finished, else resume it)."""
-    if not stage.exists() or not any(stage.iterdir()):
-        return None
-    if force:
-        return "--force"
-    manifest = read_manifest(stage)
-    if manifest is None:
-        return "no readable manifest (unknown state)"
-    if manifest.get("fingerprint") != stage_fingerprint:
-        return "inputs or parameters changed"
-    if manifest.get("status") == "done":
-        changed = changed_outputs(stage, manifest)
-        if changed:
-            return f"outputs changed or corrupt since it finished ({', '.join(changed[:3])})"
-    return None
-
-
-def _prepare(stage: Path, name: str, stage_fingerprint: str, force: bool, quiet: bool = False) -> Path | None:
-    """The directory the stage must be built in, or None when it is finished with the same inputs (skip it; said
-    unless ``quiet``).
-
-    That is ``stage`` itself for a new or interrupted stage (resumed), else ``<stage>.rebuild`` beside it: the old
-    stage stays untouched until :func:`_promote` replaces it with the finished rebuild."""
-    reason = _rebuild_reason(stage, stage_fingerprint, force)
-    if reason is None and is_finished(stage, stage_fingerprint):
-        if not quiet:
-            print(f"[{name}] finished with the same inputs: skipped ({stage})")
-        return None
-    if reason is None:
-        stage.mkdir(parents=True, exist_ok=True)
-        return stage
-    work = stage.with_name(stage.name + REBUILD_SUFFIX)
-    if work.exists() and (force or _rebuild_reason(work, stage_fingerprint, False) is not None):
-        _remove_tree(work)  # an earlier rebuild with other inputs: never a finished stage
-    print(f"[{name}] {reason}: rebuilding in {work} (the old stage is replaced once the rebuild has finished)")
-    work.mkdir(parents=True, exist_ok=True)
-    return work
-
-
-def _remove_tree(path: Path) -> None:
-    """Delete a stage directory this pipeline made; a symbolic link (or a file) in its place is refused, never
-    followed (:mod:`kitti.outputs`)."""
-    if path.is_symlink() or not path.is_dir():
-        raise OutputDirError(path, "is a symbolic link or a file where the pipeline keeps a stage directory: "
-                                   "refusing to delete it; move it away")
-    shutil.rmtree(path)
-
-
-def _promote(work: Path, stage: Path) -> None:
-    """Replace ``stage`` by its finished rebuild ``work`` (no-op when the stage was built in place)."""
-    if work == stage:
-        return
-    old = stage.with_name(stage.name + ".previous")
-    if old.exists() or old.is_symlink():
-        _remove_tree(old)
-    if stage.exists():
-        stage.rename(old)
-    work.rename(stage)
-    if old.exists():
-        _remove_tree(old)
-
-
-def _run_phases(manifest: StageManifest, name: str, phases: list[tuple[str, object]]) -> None:
-    for phase, action in phases:
-        print(f"[{name}] {phase}")
-        started = time.monotonic()
-        try:
-            action()  # type: ignore[operator]
-        except StageFailed:
-            manifest.data["failed_phase"] = phase
-            manifest.finish({}, status="failed")
-            raise
-        manifest.record_timing(phase, time.monotonic() - started)
-
-
-def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
-    """Run pseudo-labelling step ``step`` (0 = proxies only; >= 1 uses step ``step - 1``'s pseudo-labels)."""
-    stage = step_dir(opts.output, step, opts.ratio)
-    name = stage.name
+def _step_inputs(opts: RunOptions, step: int) -> tuple[dict[str, str], tuple[str | Path, ...]]:
+    """The content hashes a step depends on, and the trusted-fit flags of its data commands (the geometric
+    labeller's stage runs first when the step uses trusted fits)."""
     inputs = _label_inputs(opts)
-    previous = None
     if step > 0:
-        previous = step_dir(opts.output, step - 1, opts.ratio)
-        _require(previous / TRAIN_DIR / "data", f"step {step - 1} pseudo-labels")
-        inputs["previous_pseudo_labels"] = hash_dir(previous / TRAIN_DIR / "data", "*.txt")
+        previous = step_dir(opts.output, step - 1, opts.ratio) / TRAIN_DIR / "data"
+        _require(previous, f"step {step - 1} pseudo-labels")
+        inputs["previous_pseudo_labels"] = hash_dir(previous, "*.txt")
     trusted: tuple[str | Path, ...] = ()
     if opts.uses_trusted_fits:
         fits = run_geometric(opts, quiet=True)
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
         trusted = ("--trusted-dir", fits, "--trusted-min-score", str(opts.trusted_min_score))
-    parameters = opts.parameters(f"step_{step}")
-    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
-    if work is None:
-        return stage
-    stage, final = work, stage
-    manifest = StageManifest(stage, name, parameters, inputs, REPO)
-    shutil.copyfile(opts.config, stage / "config_source.yaml")
+    return inputs, trusted
+
+
+def _step_data(opts: RunOptions, stage: Path, step: int, trusted: tuple[str | Path, ...]) -> list[Command]:
+    """The data commands of step ``step``, in order (the injection needs the instance library)."""
     source = _source_args(opts)
     sets = ("--split", opts.train_split, "--val-split", opts.val_split, "--supervision", opts.supervision)
+    log = stage / "logs" / "data.log"
+    if step == 0:
+        return [Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets, "--set",
+                                            "train", "--set", "val", "--set", "pseudo", *trusted), log)]
+    pseudo = ("--split", opts.train_split, "--supervision", opts.supervision, "--step", str(step - 1),
+              "--pseudo-dir", step_dir(opts.output, step - 1, opts.ratio) / TRAIN_DIR / "data", *trusted)
+    return [
+        Command("instances", _python("kitti.generate_instances_insert", "--output", stage, *source, *pseudo), log),
+        Command("injection", _python("kitti.frustum_pseudolabeling", "--output", stage, *source, *pseudo,
+                                     "--ratio", str(opts.ratio)), log),
+        Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
+                                    "--set", "val", "--set", "pseudo"), log),
+    ]
 
-    def data() -> None:
-        ensure_depth(opts, stage)
-        commands = []
-        if previous is None:
-            commands.append(Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
-                                                        "--set", "train", "--set", "val", "--set", "pseudo",
-                                                        *trusted),
-                                    stage / "logs" / "data.log"))
-        else:
-            pseudo_dir = previous / TRAIN_DIR / "data"
-            commands += [
-                Command("instances", _python("kitti.generate_instances_insert", "--output", stage, *source,
-                                             "--split", opts.train_split, "--supervision", opts.supervision,
-                                             "--step", str(step - 1), "--pseudo-dir", pseudo_dir, *trusted),
-                        stage / "logs" / "data.log"),
-                Command("injection", _python("kitti.frustum_pseudolabeling", "--output", stage, *source,
-                                             "--split", opts.train_split, "--supervision", opts.supervision,
-                                             "--step", str(step - 1), "--ratio", str(opts.ratio),
-                                             "--pseudo-dir", pseudo_dir, *trusted), stage / "logs" / "data.log"),
-                Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
-                                            "--set", "val", "--set", "pseudo"), stage / "logs" / "data.log"),
-            ]
-        for command in commands:  # in order: the injection needs the instance library
-            run_commands([command], cwd=REPO)
 
-    _run_phases(manifest, name, [
-        ("data", data),
-        ("train", lambda: _train_phase(opts, stage, opts.config, step, stage / "frustums_train.npz",
-                                       opts.supervision)),
-        ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
-                                                         stage / "frustums_val.npz", stage / "frustums_pseudo.npz")),
-    ])
-    manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
-                     "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
-                     "pseudo_quality": PSEUDO_METRICS})
-    _promote(stage, final)
+def run_step(opts: RunOptions, step: int, force: bool = False) -> Path:
+    """Run pseudo-labelling step ``step`` (0 = proxies only; >= 1 uses step ``step - 1``'s pseudo-labels)."""
+    final = step_dir(opts.output, step, opts.ratio)
+    inputs, trusted = _step_inputs(opts, step)
+    with stage_run(final, opts.parameters(f"step_{step}"), inputs, force) as run:
+        if run is None:
+            return final
+        stage = run.work
+        shutil.copyfile(opts.config, stage / "config_source.yaml")
+
+        def data() -> None:
+            ensure_depth(opts, stage)
+            for command in _step_data(opts, stage, step, trusted):
+                run_commands([command], cwd=REPO)
+
+        run.phases([
+            ("data", data),
+            ("train", lambda: _train_phase(opts, stage, opts.config, step, stage / "frustums_train.npz",
+                                           opts.supervision)),
+            ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
+                                                             stage / "frustums_val.npz",
+                                                             stage / "frustums_pseudo.npz")),
+        ])
+        run.outputs.update(STEP_OUTPUTS)
     return final
 
 
@@ -261,11 +177,9 @@ def _published_before_records(stage: Path, target: Path) -> list[str]:
     return [name for stem in stems for name in (f"{stem}.txt", f"{stem}.source.json")]
 
 
-def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
-    """The refinement stage on step ``from_step``'s pseudo-labels; copies its final pseudo-labels (train frames) to
-    ``<output>/label_2_pseudo/``."""
-    stage = refine_dir(opts.output)
-    name = stage.name
+def _refinement_inputs(opts: RunOptions, from_step: int) -> tuple[dict[str, str], Path | None]:
+    """The content hashes the refinement depends on, and the geometric labels it fuses in (None: not fused; the
+    geometric labeller's stage runs first when they are)."""
     source_stage = step_dir(opts.output, from_step, opts.ratio)
     train_labels, val_labels = source_stage / TRAIN_DIR / "data", source_stage / VAL_DIR / "data"
     _require(train_labels, f"step {from_step} pseudo-labels")
@@ -276,42 +190,47 @@ def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Pat
     if opts.fuses_final_labels:
         fits = run_geometric(opts, quiet=True)
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
-    parameters = {**opts.parameters("refinement"), "from_step": from_step}
-    work = _prepare(stage, name, fingerprint(parameters, inputs), force)
+    return inputs, fits
+
+
+def _refinement_data(opts: RunOptions, stage: Path, from_step: int) -> None:
+    """The refinement sets: train + pseudo from step ``from_step``'s pseudo-labels, val from its val predictions."""
+    ensure_depth(opts, stage)
+    source_stage = step_dir(opts.output, from_step, opts.ratio)
+    for pseudo_dir, sets in ((source_stage / TRAIN_DIR / "data", ("--set", "train", "--set", "pseudo")),
+                             (source_stage / VAL_DIR / "data", ("--set", "val"))):
+        run_commands([Command("refine data", _python(
+            "kitti.prepare_data_refine", "--output", stage, *_source_args(opts), "--split", opts.train_split,
+            "--val-split", opts.val_split, "--pseudo-dir", pseudo_dir, *sets), stage / "logs" / "data.log")],
+            cwd=REPO)
+
+
+def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
+    """The refinement stage on step ``from_step``'s pseudo-labels; copies its final pseudo-labels (train frames) to
+    ``<output>/label_2_pseudo/``."""
+    final = refine_dir(opts.output)
+    inputs, fits = _refinement_inputs(opts, from_step)
     target = opts.output / FINAL_LABELS_DIR
-    if work is None:
-        if not final_labels_intact(target):  # the final labels are covered by their own hashes (published.json)
-            print(f"[{name}] {target} differs from what was published: publishing it again from the stage")
-            publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score, opts.agreement_classes,
-                          _published_before_records(stage, target))
-        return stage
-    stage, final = work, stage
-    manifest = StageManifest(stage, name, parameters, inputs, REPO)
-    shutil.copyfile(opts.refine_config, stage / "config_source.yaml")
-    source = _source_args(opts)
-
-    def data() -> None:
-        ensure_depth(opts, stage)
-        for pseudo_dir, sets in ((train_labels, ("--set", "train", "--set", "pseudo")), (val_labels, ("--set", "val"))):
-            run_commands([Command("refine data", _python(
-                "kitti.prepare_data_refine", "--output", stage, *source, "--split", opts.train_split,
-                "--val-split", opts.val_split, "--pseudo-dir", pseudo_dir, *sets), stage / "logs" / "data.log")],
-                cwd=REPO)
-
-    _run_phases(manifest, name, [
-        ("data", data),
-        # the refinement network is supervised by the pseudo-boxes (its samples carry them as 3D targets)
-        ("train", lambda: _train_phase(opts, stage, opts.refine_config, from_step + 1, stage / "refine_train.npz",
-                                       "full")),
-        ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
-                                                         stage / "refine_val.npz", stage / "refine_pseudo.npz")),
-        ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score,
-                                               opts.agreement_classes)),
-    ])
-    manifest.finish({"checkpoint": "model_final.pth", "val_predictions": f"{VAL_DIR}/data",
-                     "val_metrics": VAL_METRICS, "pseudo_labels": f"{TRAIN_DIR}/data",
-                     "pseudo_quality": PSEUDO_METRICS, "final_labels": str(opts.output / FINAL_LABELS_DIR)})
-    _promote(stage, final)
+    with stage_run(final, {**opts.parameters("refinement"), "from_step": from_step}, inputs, force) as run:
+        if run is None:
+            if not final_labels_intact(target):  # the final labels are covered by their own hashes (published.json)
+                print(f"[{final.name}] {target} differs from what was published: publishing it again from the stage")
+                publish_fused(final / TRAIN_DIR / "data", fits, target, opts.fusion_min_score,
+                              opts.agreement_classes, _published_before_records(final, target))
+            return final
+        stage = run.work
+        shutil.copyfile(opts.refine_config, stage / "config_source.yaml")
+        run.phases([
+            ("data", lambda: _refinement_data(opts, stage, from_step)),
+            # the refinement network is supervised by the pseudo-boxes (its samples carry them as 3D targets)
+            ("train", lambda: _train_phase(opts, stage, opts.refine_config, from_step + 1,
+                                           stage / "refine_train.npz", "full")),
+            ("val + pseudo-labels", lambda: _evaluate_phase(opts, stage, stage / "model_final.pth",
+                                                             stage / "refine_val.npz", stage / "refine_pseudo.npz")),
+            ("final labels", lambda: publish_fused(stage / TRAIN_DIR / "data", fits, target, opts.fusion_min_score,
+                                                   opts.agreement_classes)),
+        ])
+        run.outputs.update({**STEP_OUTPUTS, "final_labels": str(target)})
     return final
 
 
@@ -319,26 +238,23 @@ def run_geometric(opts: RunOptions, force: bool = False, quiet: bool = False) ->
     """The geometric labeller (:mod:`kitti.geometric`, training-free, 2D boxes only) on the train frames into
     ``<output>/geometric_labels/%06d.txt``: the baseline of the summary, and the trusted fits of the steps and the
     fused final labels (which call it ``quiet``: a finished labeller stage is reused without a message)."""
-    stage = opts.output / GEOMETRIC_DIR
-    name = stage.name
+    final = opts.output / GEOMETRIC_DIR
     data = opts.data
     inputs = {"label_2": hash_dir(data / "training" / "label_2", "*.txt"),
               "split": hash_files([data / "ImageSets" / f"{opts.train_split}.txt"]), "labeller_code": code_digest()}
     parameters = {"data": str(data.resolve()), "points": opts.points, "train_split": opts.train_split,
                   "stage": "geometric", **({"depth_dir": opts.depth_dir} if opts.points != "lidar" else {})}
-    work = _prepare(stage, name, fingerprint(parameters, inputs), force, quiet)
-    if work is None:
-        return stage
-    stage, final = work, stage
-    manifest = StageManifest(stage, name, parameters, inputs, REPO)
-    command = _python("kitti.geometric_labeller", "--data", data, "--split", opts.train_split, "--output", stage,
-                      "--points", opts.points, "--depth-dir", opts.depth_dir, "--workers", str(opts.workers))
+    with stage_run(final, parameters, inputs, force, quiet) as run:
+        if run is None:
+            return final
+        stage = run.work
+        command = _python("kitti.geometric_labeller", "--data", data, "--split", opts.train_split, "--output", stage,
+                          "--points", opts.points, "--depth-dir", opts.depth_dir, "--workers", str(opts.workers))
 
-    def label() -> None:
-        ensure_depth(opts, stage)
-        run_commands([Command("geometric", command, stage / "logs" / "geometric.log")], cwd=REPO)
+        def label() -> None:
+            ensure_depth(opts, stage)
+            run_commands([Command("geometric", command, stage / "logs" / "geometric.log")], cwd=REPO)
 
-    _run_phases(manifest, name, [("labels", label)])
-    manifest.finish({"labels": str(final)})
-    _promote(stage, final)
+        run.phases([("labels", label)])
+        run.outputs["labels"] = str(final)
     return final
