@@ -1,24 +1,25 @@
-"""What the data-side builders share: running a job over frames, and content digests.
+"""What the data-side builders share: running a job over frames, their resume test, and content digests.
 
 :func:`run_frames` is the frame runner of the frustum sets, the instance library, the refinement sets and the
-geometric labeller. :func:`hash_files` / :func:`hash_dir` are the one content digest of file sets (label folders,
-split files, configs, the geometric labeller's source), used by the frustum sets' manifests, the geometric
-labeller's manifest and the pipeline's stage fingerprints (:mod:`train.pipeline.manifest`); single files use
-:func:`kitti.atomic.file_digest`.
+geometric labeller; :func:`same_inputs` is their resume test (a manifest recording the same inputs).
+:func:`hash_files` / :func:`hash_dir` are the one content digest of file sets (label folders, split files, configs,
+the geometric labeller's source), used by the frustum sets' manifests, the geometric labeller's manifest and the
+pipeline's stage fingerprints (:mod:`train.pipeline.manifest`); single files use :func:`kitti.atomic.file_digest`.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing as mp
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from tqdm import tqdm
 
 from kitti.atomic import file_digest
 
-__all__ = ["file_digest", "hash_dir", "hash_files", "run_frames"]
+__all__ = ["file_digest", "hash_dir", "hash_files", "run_frames", "same_inputs"]
 
 T = TypeVar("T")
 
@@ -35,6 +36,12 @@ def run_frames(fn: Callable[[Any, int], T], cfg: Any, frames: Sequence[int], wor
             results = list(tqdm(pool.imap(job, frames, chunksize=chunk), total=len(frames), desc=desc,
                                 disable=None))
     return results
+
+
+def same_inputs(manifest: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> bool:
+    """``manifest`` (parsed; None when missing or unreadable) records ``inputs``, compared JSON-normalised (as they
+    were written): the work it describes need not be redone."""
+    return manifest is not None and manifest.get("inputs") == json.loads(json.dumps(inputs))
 
 
 def hash_files(paths: Iterable[Path], root: Path | None = None) -> str:

@@ -51,6 +51,7 @@ import numpy as np
 from kitti.atomic import atomic_save_npz, atomic_write_text, file_digest, read_json_or_none, read_npz
 from kitti.errors import KittiFormatError
 from kitti.priors import CLASSES
+from kitti.runner import same_inputs
 
 FORMAT_VERSION = 2
 KIND_REAL, KIND_PROXY, KIND_PASTED, KIND_TRUSTED = 0, 1, 2, 3
@@ -148,8 +149,7 @@ def is_complete(path: str | Path, inputs: dict[str, Any]) -> bool:
     rebuilt, never reported up to date): the set need not be rebuilt."""
     manifest = read_manifest(path)
     return (manifest is not None and Path(path).is_file() and manifest.get("format_version") == FORMAT_VERSION
-            and manifest.get("inputs") == json.loads(json.dumps(inputs))
-            and manifest.get("sha256") == file_digest(path))
+            and same_inputs(manifest, inputs) and manifest.get("sha256") == file_digest(path))
 
 
 class FrustumSet:

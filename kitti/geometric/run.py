@@ -37,7 +37,7 @@ from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
 from kitti.options_cli import add_arguments, from_args
 from kitti.outputs import check_output_dir, frame_id, refuse_foreign
-from kitti.runner import file_digest, hash_dir, run_frames
+from kitti.runner import file_digest, hash_dir, run_frames, same_inputs
 
 MANIFEST = "geometric_manifest.json"
 
@@ -132,7 +132,7 @@ def label_split(cfg: LabelConfig, workers: int = 1, force: bool = False) -> dict
     inputs = _inputs(cfg, dataset)
     previous = read_json_or_none(manifest_path) or {}
     names = [f"{f:06d}.txt" for f in frames]
-    if force or previous.get("inputs") != inputs:
+    if force or not same_inputs(previous, inputs):
         for name in sorted(owned):
             (out / name).unlink(missing_ok=True)
         owned, previous = set(), {}
