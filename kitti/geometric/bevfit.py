@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kitti.hdl64 import HDL64_AZIMUTH_STEP_DEG
-from kitti.priors import MEAN_SIZE, SIZE_STD
+from kitti.priors import MEAN_SIZE, SIZE_RANGE, SIZE_STD
 
 HEADING_STEPS = 90
 #: most points used by the heading search (an even stride over the rest)
@@ -43,8 +43,6 @@ AXIS_ALIGNED_CLASSES = ("Car", "Cyclist")
 CLOSENESS_D0 = 0.05
 #: a visible extent below ``mean - PARTIAL_STDS * std`` is a partial view: the size is the prior mean
 PARTIAL_STDS = 2.5
-#: sizes are clipped to ``mean +- CLIP_STDS * std``
-CLIP_STDS = 3.0
 #: horizontal angular spacing (radians) of consecutive returns of the scan (the HDL-64E's, as recorded in KITTI)
 ANGULAR_STEP = float(np.radians(HDL64_AZIMUTH_STEP_DEG))
 #: smallest cosine of the incidence angle used by :func:`sampling_gap` (caps the gap on faces seen edge-on)
@@ -130,13 +128,13 @@ def sampling_gap(range_m: float, incidence_cos: float) -> float:
     return ANGULAR_STEP * range_m / max(incidence_cos, MIN_INCIDENCE_COS)
 
 
-def prior_size(extent: float, mean: float, std: float, margin: float) -> float:
+def prior_size(extent: float, mean: float, std: float, margin: float, bounds: tuple[float, float]) -> float:
     """Size (metres) along one axis from the visible ``extent``: the prior ``mean`` for a partial view
-    (``extent < mean - PARTIAL_STDS std``), else the extent grown by ``margin`` clipped to ``mean +- CLIP_STDS
-    std``."""
+    (``extent < mean - PARTIAL_STDS std``), else the extent grown by ``margin`` clipped to ``bounds`` (the range of
+    real sizes, :data:`kitti.priors.SIZE_RANGE`)."""
     if extent < mean - PARTIAL_STDS * std:
         return mean
-    return float(np.clip(extent + margin, mean - CLIP_STDS * std, mean + CLIP_STDS * std))
+    return float(np.clip(extent + margin, *bounds))
 
 
 def place_interval(lo: float, hi: float, size: float, sensor: float) -> tuple[float, float]:
@@ -184,6 +182,7 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
     ray = to_object / max(range_m, 1e-6)
     mean_l, mean_w, _ = MEAN_SIZE[class_name]
     std_l, std_w, _ = SIZE_STD[class_name]
+    range_l, range_w, _ = SIZE_RANGE[class_name]
     person_centre = centre_behind_surface(xz, sensor, ray) if class_name in PERSON_CLASSES else None
     out = []
     for length_phi in (phi, phi + np.pi / 2):
@@ -197,9 +196,9 @@ def bev_candidates(xz: np.ndarray, class_name: str, sensor: np.ndarray | None = 
         if class_name in PRIOR_BEV_SIZE:
             l, w = mean_l, mean_w
         else:
-            l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))))
-            w = mean_w if class_name in PRIOR_WIDTH else prior_size(ext_w, mean_w, std_w,
-                                                                      sampling_gap(range_m, abs(float(ray @ e_l))))
+            l = prior_size(ext_l, mean_l, std_l, sampling_gap(range_m, abs(float(ray @ e_w))), range_l)
+            w = mean_w if class_name in PRIOR_WIDTH else prior_size(
+                ext_w, mean_w, std_w, sampling_gap(range_m, abs(float(ray @ e_l))), range_w)
         if person_centre is not None and placed_as_person(class_name, abs(float(ray @ e_l))):
             centre = person_centre
         else:

@@ -11,7 +11,7 @@ A fitted rectangle tells the length axis, not which end is the front. Two cues d
    length axis lies along the road (``|sin ry| > sin 45``), most of those left of the camera come toward it and
    most on its right drive away; crossing objects lean weakly to one side. :data:`ROAD_SIDE` holds these shares
    per lateral bin, computed from the label files of 7,462 real KITTI training frames (the 14 evaluation frames
-   left out) by ``benchmarks/direction_prior.py``; see ``kitti/geometric/SOURCES.md``. Pedestrians walk both ways:
+   left out) by ``benchmarks/label_priors.py``; see ``kitti/geometric/SOURCES.md``. Pedestrians walk both ways:
    their shares are near 0.5 and their direction is close to a coin toss.
 
 Rect camera frame (x right, y down, z forward); a KITTI heading ``ry`` points the length axis along
@@ -26,7 +26,7 @@ ALONG_EDGES = (-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0)
 #: lateral bin edges (rect x, metres) of the crossing shares
 CROSS_EDGES = (-4.0, 0.0, 4.0)
 #: per class: (share pointing away from the camera per :data:`ALONG_EDGES` bin among objects along the road,
-#: share pointing to +x per :data:`CROSS_EDGES` bin among crossing ones); ``benchmarks/direction_prior.py``
+#: share pointing to +x per :data:`CROSS_EDGES` bin among crossing ones); ``benchmarks/label_priors.py``
 ROAD_SIDE: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "Car": ((0.25, 0.28, 0.31, 0.81, 0.88, 0.9, 0.85, 0.77), (0.37, 0.3, 0.71, 0.6)),
     "Pedestrian": ((0.33, 0.47, 0.49, 0.34, 0.54, 0.52, 0.65, 0.44), (0.57, 0.58, 0.4, 0.35)),

@@ -35,7 +35,7 @@ from kitti.geometric.score import R0, fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
-from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_STD, depth_estimate
+from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_RANGE, SIZE_STD, depth_estimate
 
 #: fewest cluster points for a rectangle fit, per class; a cluster with fewer (down to :data:`MIN_CLUSTER_POINTS`)
 #: only places a prior-size box behind its points (``source="sparse"``: far objects hit by a handful of beams)
@@ -153,19 +153,19 @@ def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: 
     (box, projected 2D IoU, the BEV candidate it came from)."""
     candidates = bev_candidates(obj_points[:, [0, 2]], class_name,
                                 heights=ground.height(obj_points) - lift)
-    mean_h, std_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2]
+    mean_h, std_h, range_h = MEAN_SIZE[class_name][2], SIZE_STD[class_name][2], SIZE_RANGE[class_name][2]
     top = float(np.percentile(obj_points[:, 1], 2))
     boxes = []
     for cand in candidates:
         y_bottom = float(ground.y_at(cand.centre[0], cand.centre[1])) + lift * ground.normal[1]
-        h = prior_size(y_bottom - top, mean_h, std_h, HEIGHT_MARGIN)
+        h = prior_size(y_bottom - top, mean_h, std_h, HEIGHT_MARGIN, range_h)
         boxes.append([cand.centre[0], y_bottom, cand.centre[1], h, cand.w, cand.l, canonical_heading(cand.ry)])
     boxes_arr = np.array(boxes)
     best, iou = choose(boxes_arr, np.array([c.excess for c in candidates]), box2d, calib.P2, image_size)
     box = boxes_arr[best]
     if box2d[1] > BORDER_PX:  # the 2D box's top edge is the object's: its height is another lower bound
         seen = max(box[1] - top, top_edge_height(box, float(box2d[1]), calib.P2))
-        box[3] = prior_size(seen, mean_h, std_h, HEIGHT_MARGIN)
+        box[3] = prior_size(seen, mean_h, std_h, HEIGHT_MARGIN, range_h)
         iou = float(projected_iou(box[None], box2d, calib.P2, image_size)[0])
     return box, iou, candidates[best]
 

@@ -84,9 +84,10 @@ def test_ground_plane_recovered_despite_objects() -> None:
 
 
 def test_prior_size_and_interval() -> None:
-    assert prior_size(0.1, 3.9, 0.4, 0.05) == 3.9                # partial view -> prior mean
-    assert prior_size(4.2, 3.9, 0.4, 0.05) == pytest.approx(4.25)  # seen extent (+ margin)
-    assert prior_size(9.0, 3.9, 0.4, 0.05) == pytest.approx(3.9 + 3 * 0.4)
+    real = (2.9, 4.9)
+    assert prior_size(0.1, 3.9, 0.4, 0.05, real) == 3.9                # partial view -> prior mean
+    assert prior_size(4.2, 3.9, 0.4, 0.05, real) == pytest.approx(4.25)  # seen extent (+ margin)
+    assert prior_size(9.0, 3.9, 0.4, 0.05, real) == pytest.approx(4.9)  # clipped to the real range
     assert place_interval(10.0, 10.5, 4.0, 0.0) == (10.0, 14.0)    # grows away from the sensor
     assert place_interval(-10.5, -10.0, 4.0, 0.0) == (-14.0, -10.0)
     assert place_interval(-1.0, 1.0, 3.0, 0.0) == (-1.5, 1.5)      # sensor between the edges: centred
