@@ -2,12 +2,16 @@
 
     python benchmarks/realism_ranking.py --world W --real ../shared/kitti_real [--workers 2] [--json OUT]
 
-Three variants of the geometric labeller of the day (:mod:`kitti.geometric`), switched in each worker process:
+Variants of the geometric labeller of the day (:mod:`kitti.geometric`), switched in each worker process:
 
 * ``today``: as it is;
 * ``no-claims``: a fitted box claims none of its points (``labeller.CLAIM_MARGIN`` so negative that no point is
   inside), so an occluder's points stay available to the boxes behind it;
-* ``no-gap-margin``: the sampling-gap margin of the BEV fit is zero (``bevfit.sampling_gap`` returns 0).
+* ``no-gap-margin``: the sampling-gap margin of the BEV fit is zero (``bevfit.sampling_gap`` returns 0);
+* ``no-axis-prior``: the heading search has no pull toward the camera axes (``bevfit.AXIS_PRIOR_GAIN`` 0);
+* ``no-mirror-band``: a car's width is measured on every point, door mirrors included (``bevfit.MIRROR_BAND``
+  empty);
+* ``no-column-centring``: no car is centred on its 2D box's columns (``labeller.COLUMN_CENTRED`` empty).
 
 Every frame of each root (``training/``, every frame with a calibration file) is labelled in memory with each
 variant; the error budget (:func:`kitti.eval.budget.budget_from_annos`) gives per class the median 3D IoU and the
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from kitti.atomic import atomic_write_text
 from kitti.eval.annos import annos_from_labels
@@ -30,13 +35,23 @@ from kitti.geometric.run import frame_inputs
 from kitti.io.dataset import KittiDataset
 from kitti.runner import run_frames
 
-VARIANTS = ("today", "no-claims", "no-gap-margin")
-_ORIGINAL = {"claim": lab.CLAIM_MARGIN, "gap": bevfit.sampling_gap}
+#: per variant, the module attributes it overrides: (module, attribute, value)
+VARIANTS: dict[str, tuple[tuple[Any, str, Any], ...]] = {
+    "today": (),
+    "no-claims": ((lab, "CLAIM_MARGIN", -1e6),),
+    "no-gap-margin": ((bevfit, "sampling_gap", lambda range_m, incidence_cos: 0.0),),
+    "no-axis-prior": ((bevfit, "AXIS_PRIOR_GAIN", 0.0),),
+    "no-mirror-band": ((bevfit, "MIRROR_BAND", (0.0, 0.0)),),
+    "no-column-centring": ((lab, "COLUMN_CENTRED", ()),),
+}
+_ORIGINAL = {(module, name): getattr(module, name) for overrides in VARIANTS.values() for module, name, _ in overrides}
 
 
 def _set_variant(variant: str) -> None:
-    lab.CLAIM_MARGIN = -1e6 if variant == "no-claims" else _ORIGINAL["claim"]
-    bevfit.sampling_gap = (lambda range_m, incidence_cos: 0.0) if variant == "no-gap-margin" else _ORIGINAL["gap"]
+    for (module, name), value in _ORIGINAL.items():
+        setattr(module, name, value)
+    for module, name, value in VARIANTS[variant]:
+        setattr(module, name, value)
 
 
 def _label(cfg: tuple[str, str], frame: int) -> tuple[list, list]:
@@ -55,13 +70,33 @@ def variant_budget(root: str, variant: str, workers: int) -> dict:
                   "share_ge_0.5": e["all"]["iou_3d"]["share_ge_0.5"]} for cls, e in budget["classes"].items()}
 
 
+def rank_key(figures: dict) -> tuple[float, ...]:
+    """Sort key of one variant's figures, best first: Car share >= 0.7, then Car median IoU, then Pedestrian and
+    Cyclist share >= 0.5 (rounded to the two decimals printed, so that what looks tied is tied)."""
+    return tuple(round(-v, 2) for v in (figures["Car"]["share_ge_0.7"], figures["Car"]["median"],
+                                         *(figures.get(c, {}).get("share_ge_0.5", 0.0)
+                                           for c in ("Pedestrian", "Cyclist"))))
+
+
 def ranking(figures: dict[str, dict]) -> list[str]:
-    """Variants best first: Car share >= 0.7, then Car median IoU, then Pedestrian and Cyclist share >= 0.5."""
-    def key(v: str) -> tuple[float, ...]:
-        f = figures[v]
-        return (-f["Car"]["share_ge_0.7"], -f["Car"]["median"],
-                *(-(f[c]["share_ge_0.5"] if c in f else 0.0) for c in ("Pedestrian", "Cyclist")))
-    return sorted(figures, key=key)
+    """Variants best first by :func:`rank_key`."""
+    return sorted(figures, key=lambda v: rank_key(figures[v]))
+
+
+def pair_agreement(real: dict[str, dict], world: dict[str, dict]) -> tuple[int, int, int]:
+    """Over all pairs of variants: (pairs ordered alike on both sides, pairs ordered on both, pairs tied on one)."""
+    alike = ordered = tied = 0
+    names = list(real)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            signs = [(rank_key(side[a]) > rank_key(side[b])) - (rank_key(side[a]) < rank_key(side[b]))
+                     for side in (real, world)]
+            if 0 in signs:
+                tied += 1
+            else:
+                ordered += 1
+                alike += int(signs[0] == signs[1])
+    return alike, ordered, tied
 
 
 def main() -> None:
@@ -69,22 +104,31 @@ def main() -> None:
     parser.add_argument("--world", required=True)
     parser.add_argument("--real", required=True)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated variants (default all: {','.join(VARIANTS)})")
     parser.add_argument("--json")
     args = parser.parse_args()
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
     out: dict = {}
     for side, root in (("real", args.real), ("world", args.world)):
-        out[side] = {variant: variant_budget(root, variant, args.workers) for variant in VARIANTS}
+        out[side] = {variant: variant_budget(root, variant, args.workers) for variant in variants}
     for side in ("real", "world"):
         print(f"{side}:")
         for variant, figures in out[side].items():
             cells = [f"{cls} {f['median']:.2f}/{f['share_ge_0.7']:.2f}/{f['share_ge_0.5']:.2f}"
                      for cls, f in figures.items()]
-            print(f"  {variant:<14}" + "  ".join(cells) + "   (median / >=0.7 / >=0.5)")
+            print(f"  {variant:<19}" + "  ".join(cells) + "   (median / >=0.7 / >=0.5)")
     orders = {side: ranking(out[side]) for side in ("real", "world")}
     out["orders"] = orders
     out["agree"] = orders["real"] == orders["world"]
-    print(f"order on real: {' > '.join(orders['real'])}; on the world: {' > '.join(orders['world'])}; "
-          f"{'same' if out['agree'] else 'DIFFERENT'}")
+    alike, ordered, tied = pair_agreement(out["real"], out["world"])
+    out["pairs"] = {"alike": alike, "ordered": ordered, "tied": tied}
+    print(f"order on real: {' > '.join(orders['real'])}\norder on the world: {' > '.join(orders['world'])}\n"
+          f"{'same order' if out['agree'] else 'different orders'}; pairs of variants ordered alike: {alike} of "
+          f"{ordered} ({tied} pairs tied on one side)")
     if args.json:
         atomic_write_text(args.json, json.dumps(out, indent=2) + "\n")
 
