@@ -7,7 +7,9 @@ that the cluster's pixels span inside the box (a cluster reaching far outside a 
 part of it), ``extent`` penalises a cluster longer than the class can be (a wall or a fence along a parked car),
 ``prior`` a log-normal likelihood of the cluster's depth around the class depth prior
 ``f_v H / h_box`` (:func:`kitti.priors.depth_estimate`), or, where the 2D box may be shorter than the object (hidden
-from below), flat up to that depth and log-normal beyond it (``depth_bound``). Nothing here reads 3D labels.
+from below), flat up to that depth and log-normal beyond it (``depth_bound``). A pedestrian's cluster is then
+trimmed to the points a person can reach (:func:`trim_to_reach`): the gap that joins one body's returns also joins
+a neighbour's arm, a bag or a pole a step away. Nothing here reads 3D labels.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kitti.priors import MEAN_SIZE, SIZE_STD
+from kitti.priors import MEAN_SIZE, SIZE_RANGE, SIZE_STD
 
 #: BEV grid cell (metres)
 CELL = 0.15
@@ -36,6 +38,13 @@ MAX_POINTS = 4000
 #: longest BEV extent (metres, along the cluster's principal axis) an object of the class can have: mean length +
 #: 3 std of :data:`kitti.priors.MEAN_SIZE` / :data:`kitti.priors.SIZE_STD`
 MAX_EXTENT = {name: MEAN_SIZE[name][0] + 3.0 * SIZE_STD[name][0] for name in MEAN_SIZE}
+#: classes whose cluster is trimmed to the points within :data:`REACH_MARGIN` metres beyond half the longest real box of
+#: the class (:data:`kitti.priors.SIZE_RANGE`) of the cluster's BEV median (:func:`trim_to_reach`)
+TRIMMED_CLASSES = ("Pedestrian",)
+#: metres beyond half the longest real box that a trimmed cluster keeps (the median of the points is not the box centre)
+REACH_MARGIN = 0.2
+#: median / trim passes of :func:`trim_to_reach`
+TRIM_PASSES = 3
 
 
 @dataclass
@@ -89,6 +98,20 @@ def extent_factor(xz: np.ndarray, class_name: str) -> float:
     return float(np.exp(-max(0.0, extent - limit) / limit))
 
 
+def trim_to_reach(xz: np.ndarray, class_name: str, min_points: int) -> np.ndarray:
+    """Bool mask ``(K,)`` of BEV points ``(K, 2)`` (rect x, z, metres) within ``SIZE_RANGE[class][l][1] / 2 +
+    REACH_MARGIN`` of their median, the median recomputed on the kept points (:data:`TRIM_PASSES` times); all True
+    when fewer than ``min_points`` would remain."""
+    radius = SIZE_RANGE[class_name][0][1] / 2 + REACH_MARGIN
+    keep = np.ones(len(xz), bool)
+    for _ in range(TRIM_PASSES):
+        inside = np.linalg.norm(xz - np.median(xz[keep], axis=0), axis=1) <= radius
+        if int(inside.sum()) < min_points:
+            return np.ones(len(xz), bool)
+        keep = inside
+    return keep
+
+
 def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2d: np.ndarray, class_name: str,
                    prior_depth: float, prior_height: float, min_points: int = 3,
                    fully_visible: bool = False, depth_bound: bool = False) -> Segment | None:
@@ -130,4 +153,6 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
             best, best_score, best_cov = members, score, coverage
     if best is None:
         return None
+    if class_name in TRIMMED_CLASSES:
+        best = best[trim_to_reach(pts[best][:, [0, 2]], class_name, min_points)]
     return Segment(pts[best], best_cov, n_cand)

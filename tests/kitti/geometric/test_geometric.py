@@ -19,7 +19,7 @@ from kitti.geometric.bevfit import (
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading, top_edge_height
 from kitti.geometric.score import OCCLUSION_STEP, fit_score
-from kitti.geometric.segment import MAX_EXTENT, box_coverage, extent_factor
+from kitti.geometric.segment import MAX_EXTENT, box_coverage, extent_factor, trim_to_reach
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D
 from kitti.priors import MEAN_SIZE, depth_estimate
@@ -281,6 +281,15 @@ def test_cluster_coverage_and_extent() -> None:
     car = np.stack([np.linspace(0.0, 4.0, 50), np.zeros(50)], axis=1)
     assert extent_factor(car, "Car") == 1.0
     assert extent_factor(line, "Car") == pytest.approx(np.exp(-(12.0 - MAX_EXTENT["Car"]) / MAX_EXTENT["Car"]))
+
+
+def test_pedestrian_cluster_is_trimmed_to_what_a_person_reaches() -> None:
+    rng = np.random.default_rng(0)
+    body = rng.normal([2.0, 15.0], 0.12, size=(60, 2))      # one person's returns (rect x, z)
+    bag = rng.normal([3.1, 15.2], 0.05, size=(12, 2))       # a pole or a neighbour's arm 1.1 m away, joined by the gap
+    keep = trim_to_reach(np.concatenate([body, bag]), "Pedestrian", 3)
+    assert keep[:60].mean() > 0.95 and not keep[60:].any()
+    assert trim_to_reach(bag[:2], "Pedestrian", 3).all()      # too few to trim: kept as they are
 
 
 def test_far_car_with_a_handful_of_points_is_placed_behind_them() -> None:
