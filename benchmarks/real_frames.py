@@ -24,6 +24,7 @@ from kitti.atomic import atomic_write_text
 from kitti.eval.quality import Quality, label_quality
 from kitti.geometric.run import LabelConfig, label_split
 from kitti.io.dataset import write_split
+from kitti.outputs import check_report_file
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ("Car", "Pedestrian", "Cyclist")
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
+    if args.json:
+        check_report_file(args.json, [args.real, *(spec.split("=", 1)[-1] for spec in args.labels)])
     gt_dir = args.real / "training" / "label_2"
     frames = sorted(int(p.stem) for p in gt_dir.glob("*.txt"))
     if not frames:

@@ -33,6 +33,7 @@ from kitti.geometric import bevfit
 from kitti.geometric import labeller as lab
 from kitti.geometric.run import frame_inputs
 from kitti.io.dataset import KittiDataset
+from kitti.outputs import check_report_file
 from kitti.runner import run_frames
 
 #: per variant, the module attributes it overrides: (module, attribute, value)
@@ -108,6 +109,8 @@ def main() -> None:
                         help=f"comma-separated variants (default all: {','.join(VARIANTS)})")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.json:
+        check_report_file(args.json, (args.world, args.real))
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:

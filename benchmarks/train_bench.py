@@ -21,7 +21,9 @@ from torch.utils.data import default_collate
 
 REPO = Path(__file__).resolve().parents[1]
 
+from kitti.atomic import atomic_write_text
 from kitti.frustum.store import FrustumSet
+from kitti.outputs import check_report_file
 from train.config import load_config
 from train.frustum_dataset import FrustumDataset
 from train.losses import compute_losses
@@ -86,6 +88,8 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.json:
+        check_report_file(args.json, [args.frustums] if args.frustums else [])
     with tempfile.TemporaryDirectory() as tmp:
         path = args.frustums or build_set(Path(tmp))
         frustums = FrustumSet.load(path)
@@ -94,7 +98,7 @@ def main() -> int:
     for r in results:
         print(json.dumps(r, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        atomic_write_text(args.json, json.dumps(results, indent=2) + "\n")
     return 0
 
 

@@ -28,6 +28,7 @@ from kitti.errors import KittiFormatError, cli
 from kitti.io.calib import Calibration, check_image_fit
 from kitti.io.dataset import KittiDataset
 from kitti.io.labels import KITTI_TYPES, ObjectLabel
+from kitti.outputs import check_report_file
 from kitti.priors import CLASSES
 
 T = TypeVar("T")
@@ -189,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, help="second KITTI root to compare with (e.g. the real sample)")
     parser.add_argument("--json", type=Path, help="write the statistics as JSON here")
     args = parser.parse_args(argv)
+    if args.json is not None:
+        check_report_file(args.json, [args.root] + ([args.reference] if args.reference is not None else []))
     columns: dict[str, dict[str, object]] = {}
     dataset = KittiDataset(args.root)
     frames = _frames(dataset, args.split)

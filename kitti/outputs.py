@@ -10,6 +10,7 @@ moment leaves only files its rerun recognises as its own.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -71,6 +72,36 @@ def check_output_dir(out: Path, data: Path | None = None, what: str = "--output"
             where = f"leading out of {out}" if leaves else f"inside {out}"
             raise OutputDirError(link, f"is a symbolic link {where} (to {target}): refusing to write or delete "
                                        f"through it; replace it by a real directory or file")
+
+
+def check_report_file(path: str | Path, inputs: Iterable[str | Path], what: str = "--json") -> None:
+    """Raise :class:`OutputDirError` unless the single-file report ``path`` (a JSON object written atomically) may be
+    written: not a directory or a symbolic link, not inside any of the ``inputs`` (the label folders or data sets
+    the command reads), and, when it exists, a JSON object file (a report of ours) rather than a label, calibration,
+    image or any other file the command did not write."""
+    path = Path(path)
+    if path.is_symlink():
+        raise OutputDirError(path, f"is a symbolic link (to {os.readlink(path)}): refusing to write through it; give "
+                                   f"{what} a plain file path")
+    if path.is_dir():
+        raise OutputDirError(path, f"is a directory (expected a file path for {what})")
+    for root in inputs:
+        if is_inside(path, Path(root)):
+            raise OutputDirError(path, f"lies inside {root}, which this command reads: {what} would write among the "
+                                       f"data; use a path outside it")
+    if path.exists() and not _is_json_object(path):
+        raise OutputDirError(path, f"exists and is not a JSON report (a JSON object): refusing to replace a file this "
+                                   f"command did not write; give {what} a new path")
+
+
+def _is_json_object(path: Path) -> bool:
+    """True when ``path`` holds a JSON object (read as UTF-8); False for anything else, unreadable included."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        return head.lstrip()[:1] == b"{" and isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
 
 
 def check_link_free(path: Path, root: Path) -> None:

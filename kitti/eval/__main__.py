@@ -13,6 +13,7 @@ from kitti.errors import cli
 from kitti.eval.annos import add_label_dir_arguments
 from kitti.eval.evaluate import evaluate_dirs
 from kitti.eval.report import format_table, write_json
+from kitti.outputs import check_report_file
 
 
 @cli
@@ -22,6 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_label_dir_arguments(parser, "prediction directory (<id>.txt, 16 columns with score)",
                             "write the result JSON here (atomically)")
     args = parser.parse_args(argv)
+    if args.json:
+        check_report_file(args.json, (args.gt_dir, args.pred_dir))
     result = evaluate_dirs(args.gt_dir, args.pred_dir, split=args.split, classes=args.classes)
     if args.json:
         write_json(args.json, result)

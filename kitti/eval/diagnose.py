@@ -19,6 +19,7 @@ from kitti.eval.annos import add_label_dir_arguments, load_dirs
 from kitti.eval.budget import Budget, budget_from_annos
 from kitti.eval.budget_report import format_budget, write_budget_json
 from kitti.eval.protocol import EVAL_CLASSES
+from kitti.outputs import check_report_file
 
 __all__ = ["diagnose", "format_budget", "main"]
 
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_label_dir_arguments(parser, "label directory to diagnose (<id>.txt, 16 columns)",
                             "write the full budget as JSON here (atomically)")
     args = parser.parse_args(argv)
+    if args.json:
+        check_report_file(args.json, (args.gt_dir, args.pred_dir))
     budget = diagnose(args.gt_dir, args.pred_dir, args.split, args.classes)
     if args.json:
         write_budget_json(args.json, budget)

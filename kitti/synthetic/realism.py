@@ -48,6 +48,7 @@ from kitti.eval.budget import DISTANCE_BINS
 from kitti.eval.distance import bin_name
 from kitti.io.dataset import KittiDataset, write_split
 from kitti.io.image import image_size
+from kitti.outputs import check_report_file
 
 CLASSES = ("Car", "Pedestrian", "Cyclist")
 #: horizontal range rings (metres) of the per-frame point counts
@@ -474,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="labeller processes")
     parser.add_argument("--no-labeller", action="store_true", help="skip the labeller's error budget")
     args = parser.parse_args(argv)
+    if args.json:
+        check_report_file(args.json, (args.world, args.real))
     report = realism_report(_checked_root(args.world, "world"), _checked_root(args.real, "real"), args.work,
                             args.workers, not args.no_labeller)
     if args.json:

@@ -804,6 +804,15 @@ def _tampered_review_manifest(ctx: Ctx) -> list[str]:
     return ["apply", "--run", str(run), "--decisions", str(_decisions(ctx, run)), "--out", str(ctx.tmp / "out" / "a")]
 
 
+def _report_over(ctx: Ctx, command: str, path: Path) -> list[str]:
+    """``--json`` of a reporting command pointed at ``path`` (a file of the user's, or a path among the data)."""
+    preds = ctx.tmp / "pred"
+    _put(preds / f"{ctx.val:06d}.txt", _label_line(100, 150, 200, 250).rstrip("\n") + " 0.9\n")
+    if command == "check_dataset":
+        return _check(ctx, "--json", str(path))
+    return _eval(ctx, preds, "--json", str(path))
+
+
 # (name, module, setup -> (argv, protected folder), error text)
 LOSS = [
     ("geometric-into-label_2", "kitti.geometric_labeller",
@@ -831,6 +840,14 @@ LOSS = [
      "frames: is a symbolic link"),
     ("review-foreign-frames", "kitti.review", lambda c, m: (_foreign_review_frames(c), c.tmp / "run" / "review"),
      "holiday.jpg"),
+    ("eval-json-over-a-label", "kitti.eval",
+     lambda c, m: (_report_over(c, "eval", c.file("label_2", c.val)), c.root), "--json"),
+    ("eval-json-over-notes", "kitti.eval",
+     lambda c, m: (_report_over(c, "eval", _notes(c) / "todo.txt"), c.tmp / "notes"), "is not a JSON report"),
+    ("diagnose-json-into-calib", "kitti.eval.diagnose",
+     lambda c, m: (_report_over(c, "diagnose", c.file("calib")), c.root), "--json"),
+    ("check-json-into-data", "kitti.check_dataset",
+     lambda c, m: (_report_over(c, "check_dataset", c.root / "ImageSets" / "stats.json"), c.root), "lies inside"),
 ]
 
 
