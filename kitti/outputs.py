@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from kitti.errors import OutputDirError
+from kitti.atomic import read_json_object
+from kitti.errors import KittiFormatError, OutputDirError
 
 #: a frame id as file names and manifests spell it: ASCII digits only (``str.isdigit`` accepts ``'²'``)
 FRAME_NAME = re.compile(r"[0-9]{6,10}")
@@ -118,6 +119,24 @@ def foreign_files(out: Path, owned: Iterable[str], patterns: Iterable[str]) -> l
     files of :mod:`kitti.atomic` writes that a killed process left (``.<name>.*.tmp``) are not counted."""
     names = {p.name for pattern in patterns for p in Path(out).glob(pattern)}
     return sorted(name for name in names - set(owned) if not (name.startswith(".") and name.endswith(".tmp")))
+
+
+def owned_files(manifest: Path, out: Path, pattern: str, what: str) -> set[str]:
+    """The file names a previous run recorded as its own in the ``files`` list of ``manifest`` (none without a
+    manifest). An unreadable manifest beside files matching ``pattern`` is an :class:`OutputDirError`: which of them
+    are the command's is unknown, so none may be touched."""
+    if not manifest.exists():
+        return set()
+    try:
+        files = read_json_object(manifest, what).get("files")
+        if not (isinstance(files, list) and all(isinstance(f, str) and "/" not in f for f in files)):
+            raise KittiFormatError(manifest, "no 'files' list of file names")
+    except KittiFormatError as exc:
+        if not any(Path(out).glob(pattern)):
+            return set()  # nothing to protect: the manifest is simply rewritten
+        raise OutputDirError(out, f"its manifest is unreadable ({exc.reason}), so which files this command wrote is "
+                                  f"unknown: nothing is touched; remove the folder or use another output") from None
+    return set(files)
 
 
 def refuse_foreign(out: Path, owned: Iterable[str], patterns: Iterable[str], manifest: str) -> None:

@@ -14,6 +14,7 @@ This is a reporting tool: it reads the full 3D labels.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Sequence
 
@@ -21,12 +22,14 @@ import cv2
 import numpy as np
 
 from kitti import geometry as g
+from kitti.atomic import atomic_write_text, ensure_dir
 from kitti.errors import cli
 from kitti.frustum.store import KIND_NAMES, KIND_REAL, FrustumSample, FrustumSet
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import write_image
 from kitti.io.labels import ObjectLabel, read_labels
+from kitti.outputs import check_output_dir, owned_files, refuse_foreign
 
 #: BGR colour per class
 CLASS_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -218,6 +221,21 @@ def render_frustum_set(root: Path, set_path: Path, indices: Sequence[int], out: 
     return written
 
 
+#: the record of the renders ``--out`` holds: only files it lists are ever replaced (:mod:`kitti.outputs`)
+RENDERS_MANIFEST = "renders.json"
+
+
+def prepare_out(out: Path, data: Path, names: Sequence[str]) -> None:
+    """Check ``out`` (:func:`kitti.outputs.check_output_dir`: not inside the data set ``data``, no links leading
+    out; no ``*.png`` its manifest does not list) and record ``names`` as its own before they are written."""
+    check_output_dir(out, data, "--out")
+    manifest = out / RENDERS_MANIFEST
+    owned = owned_files(manifest, out, "*.png", "the renders manifest")
+    refuse_foreign(out, owned, ("*.png",), RENDERS_MANIFEST)
+    ensure_dir(out)
+    atomic_write_text(manifest, json.dumps({"files": sorted(owned | set(names))}, indent=2) + "\n")
+
+
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -231,11 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, nargs="+", default=[0], help="sample indices for --frustum-set")
     args = parser.parse_args(argv)
     if args.frustum_set is not None:
+        prepare_out(args.out, args.root, [f"{args.frustum_set.stem}_{index:06d}.png" for index in args.samples])
         for path in render_frustum_set(args.root, args.frustum_set, args.samples, args.out):
             print(f"wrote {path}")
         return 0
     dataset = KittiDataset(args.root)
     frames = args.frames or dataset.frame_ids()[:3]
+    prepare_out(args.out, args.root, [f"{frame:06d}.png" for frame in frames])
     for frame in frames:
         predictions = []
         if args.pred_dir is not None and (args.pred_dir / f"{frame:06d}.txt").is_file():

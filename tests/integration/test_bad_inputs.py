@@ -804,6 +804,13 @@ def _tampered_review_manifest(ctx: Ctx) -> list[str]:
     return ["apply", "--run", str(run), "--decisions", str(_decisions(ctx, run)), "--out", str(ctx.tmp / "out" / "a")]
 
 
+def _photos(ctx: Ctx) -> Path:
+    """A folder of the user's pictures, one named like a render."""
+    photos = ctx.tmp / "photos"
+    _put(photos / f"{ctx.train:06d}.png", b"holiday photo")
+    return photos
+
+
 def _report_over(ctx: Ctx, command: str, path: Path) -> list[str]:
     """``--json`` of a reporting command pointed at ``path`` (a file of the user's, or a path among the data)."""
     preds = ctx.tmp / "pred"
@@ -846,6 +853,12 @@ LOSS = [
      lambda c, m: (_report_over(c, "eval", _notes(c) / "todo.txt"), c.tmp / "notes"), "is not a JSON report"),
     ("diagnose-json-into-calib", "kitti.eval.diagnose",
      lambda c, m: (_report_over(c, "diagnose", c.file("calib")), c.root), "--json"),
+    ("visualize-into-image_2", "kitti.visualize",
+     lambda c, m: (["--root", str(c.root), "--frames", str(c.train), "--out", str(c.root / "training" / "image_2")],
+                   c.root), "lies inside the data set"),
+    ("visualize-into-photos", "kitti.visualize",
+     lambda c, m: (["--root", str(c.root), "--frames", str(c.train), "--out", str(_photos(c))], c.tmp / "photos"),
+     "this command did not write"),
     ("check-json-into-data", "kitti.check_dataset",
      lambda c, m: (_report_over(c, "check_dataset", c.root / "ImageSets" / "stats.json"), c.root), "lies inside"),
 ]

@@ -1,4 +1,4 @@
-"""kitti.outputs.check_report_file: a single-file report replaces only a report."""
+"""kitti.outputs: a single-file report replaces only a report; a folder's manifest says which files are its own."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kitti.errors import OutputDirError
-from kitti.outputs import check_report_file
+from kitti.outputs import check_report_file, owned_files
 
 
 def test_report_path_new_or_an_earlier_report_is_accepted(tmp_path: Path) -> None:
@@ -40,3 +40,15 @@ def test_report_path_inside_an_input_a_directory_or_a_link_is_refused(tmp_path: 
     (tmp_path / "link.json").symlink_to(tmp_path / "elsewhere.json")
     with pytest.raises(OutputDirError, match="symbolic link"):
         check_report_file(tmp_path / "link.json", [])
+
+
+def test_owned_files_come_from_the_manifest_and_an_unreadable_one_protects_everything(tmp_path: Path) -> None:
+    manifest = tmp_path / "renders.json"
+    assert owned_files(manifest, tmp_path, "*.png", "renders") == set()
+    manifest.write_text(json.dumps({"files": ["000001.png"]}))
+    assert owned_files(manifest, tmp_path, "*.png", "renders") == {"000001.png"}
+    manifest.write_text(json.dumps({"files": ["../evil.png"]}))
+    assert owned_files(manifest, tmp_path, "*.png", "renders") == set()   # no render beside it: rewritten
+    (tmp_path / "000001.png").write_bytes(b"png")
+    with pytest.raises(OutputDirError, match="manifest is unreadable"):
+        owned_files(manifest, tmp_path, "*.png", "renders")
