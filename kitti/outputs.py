@@ -54,6 +54,13 @@ def find_link(directory: Path, leaving_only: bool = True) -> tuple[Path, str, bo
     return None
 
 
+def check_outside_data(out: Path, data: Path, what: str = "--output") -> None:
+    """Raise :class:`OutputDirError` when the output folder ``out`` lies inside the data set ``data``."""
+    if is_inside(out, data):
+        raise OutputDirError(out, f"lies inside the data set {data}: {what} would write among the data; use a "
+                                  f"directory outside it")
+
+
 def check_output_dir(out: Path, data: Path | None = None, what: str = "--output", any_link: bool = False) -> None:
     """Raise :class:`OutputDirError` unless ``out`` may be written: new or a directory, not inside the data set
     ``data`` (when given), and holding no symbolic link that leads out of it (with ``any_link``: no link at all,
@@ -63,9 +70,8 @@ def check_output_dir(out: Path, data: Path | None = None, what: str = "--output"
         raise OutputDirError(out, f"is a dangling symbolic link (expected a directory for {what})")
     if out.exists() and not out.is_dir():
         raise OutputDirError(out, f"is not a directory (expected a new or own directory for {what})")
-    if data is not None and is_inside(out, data):
-        raise OutputDirError(out, f"lies inside the data set {data}: {what} would write among the data; use a "
-                                  f"directory outside it")
+    if data is not None:
+        check_outside_data(out, data, what)
     if out.is_dir():
         found = find_link(out, leaving_only=not any_link)
         if found is not None:

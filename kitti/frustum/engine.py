@@ -62,6 +62,7 @@ from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import PREV_MATCH_IOU, Label2D, ObjectLabel, read_pseudo_labels
 from kitti.options_cli import add_arguments, from_args
+from kitti.outputs import check_outside_data
 from kitti.priors import CLASS_ID, CLASSES, depth_estimate, depth_window
 from kitti.runner import file_digest, hash_dir, run_frames
 
@@ -358,8 +359,10 @@ def build_tracked(cfg: Any, path: Path, required: tuple[str, ...], frame_fn: Cal
     ``cfg`` is the builder's configuration dataclass (fields ``data``, ``split``, ``points``, ``depth``). Checks that
     every frame of the split has its ``required`` files and the point source's inputs; when ``path`` is complete
     with the same inputs (:func:`config_inputs`) it is skipped (unless ``force``) and its manifest returned;
-    otherwise ``before_run`` (early checks), ``frame_fn`` over the frames (:func:`run_frames`) and ``write``."""
+    otherwise ``before_run`` (early checks), ``frame_fn`` over the frames (:func:`run_frames`) and ``write``. An
+    output folder inside the data set is refused (:func:`kitti.outputs.check_outside_data`)."""
     dataset = KittiDataset(cfg.data)
+    check_outside_data(path.parent, dataset.root)
     frames = dataset.check_split(cfg.split, required)
     check_point_inputs(dataset, frames, cfg.points, cfg.depth)
     inputs = config_inputs(cfg, dataset.split_path(cfg.split))

@@ -859,6 +859,9 @@ LOSS = [
     ("visualize-into-photos", "kitti.visualize",
      lambda c, m: (["--root", str(c.root), "--frames", str(c.train), "--out", str(_photos(c))], c.tmp / "photos"),
      "this command did not write"),
+    ("extractor-into-training", "kitti.frustum_extractor",
+     lambda c, m: (["--data", str(c.root), "--output", str(c.root / "training"), "--workers", "1"], c.root),
+     "lies inside the data set"),
     ("check-json-into-data", "kitti.check_dataset",
      lambda c, m: (_report_over(c, "check_dataset", c.root / "ImageSets" / "stats.json"), c.root), "lies inside"),
 ]
