@@ -32,6 +32,7 @@ from train.pipeline.label_quality import label_quality, label_sets
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.lock import RunLock
 from train.pipeline.options import RunOptions, add_run_arguments, options_from_args
+from train.pipeline.realism_gap import realism_gap, realism_section
 from train.pipeline.runner import StageFailed
 from train.pipeline.stages import (
     PSEUDO_METRICS,
@@ -59,9 +60,11 @@ def _options(args: argparse.Namespace) -> RunOptions:
     return opts
 
 
-def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
+def summarise(opts: RunOptions, steps: int, renders: int = 3, realism: bool = False) -> str:
     """Summary over the stages that exist: the final labels (and the geometric labeller's, when they exist) against
-    the train frames' ground truth first, then tables, plot, and renders of a few frames with the final labels."""
+    the train frames' ground truth first, with ``realism`` (the demo world) the labeller on this world beside real
+    KITTI frames (:mod:`train.pipeline.realism_gap`), then tables, plot, and renders of a few frames with the final
+    labels."""
     stages = [(f"step {s}", step_dir(opts.output, s, opts.ratio)) for s in range(steps + 1)]
     stages.append(("refinement", refine_dir(opts.output)))
     stages = [(name, directory) for name, directory in stages if directory.exists()]
@@ -93,8 +96,9 @@ def summarise(opts: RunOptions, steps: int, renders: int = 3) -> str:
         quality = label_quality(opts.data / "training" / "label_2", dataset.split_path(opts.train_split),
                                 label_sets(opts.output, labels_dir, labels_name))
     timings = stage_timings([("geometric labeller", opts.output / GEOMETRIC_DIR), *stages])
+    gap = realism_gap(opts.data, opts.workers) if realism else None
     return write_summary(opts.output, run, stages, VAL_METRICS, PSEUDO_METRICS, render_paths, by_distance, quality,
-                         timings)
+                         timings, realism_section(gap) if realism else (), gap)
 
 
 @cli
@@ -122,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_run(opts.data, opts.output, (opts.config, opts.refine_config), opts.overrides,
               (opts.train_split, opts.val_split))
     if args.command == "summary":
-        print(summarise(opts, args.steps))
+        print(summarise(opts, args.steps, realism=args.demo))
         return 0
     with RunLock(opts.output):
         if args.command == "step":
@@ -137,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_step(opts, step, args.force)
             run_refinement(opts, args.steps, args.force)
             print(f"review page: {build_review(opts.output, opts.data, opts.train_split, workers=opts.workers)}")
-            print(summarise(opts, args.steps))
+            print(summarise(opts, args.steps, realism=args.demo))
     print(f"[pipeline] {args.command} finished in {time.monotonic() - started:.0f} s (output: {opts.output})")
     return 0
 

@@ -119,14 +119,16 @@ def timing_section(timings: Sequence[tuple[str, dict[str, float]]]) -> list[str]
 def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str, Path]],
                   val_metrics: str, pseudo_metrics: str, renders: Sequence[Path] = (),
                   val_by_distance: Sequence[dict[str, Metrics]] = (), label_quality: Metrics | None = None,
-                  timings: Sequence[tuple[str, dict[str, float]]] = ()) -> str:
+                  timings: Sequence[tuple[str, dict[str, float]]] = (), realism_lines: Sequence[str] = (),
+                  realism: dict[str, Any] | None = None) -> str:
     """Write ``summary.json``, ``summary.md`` and ``ap_by_stage.png`` into ``output``; returns the Markdown.
 
     ``stages`` are (name, stage directory); ``val_metrics`` / ``pseudo_metrics`` the metrics files' paths relative
     to a stage directory (evaluator JSON shape); ``val_by_distance`` per stage the Car results by distance bin
     (:func:`kitti.eval.distance.evaluate_by_distance`); ``label_quality`` the train frames' label sets against
     ground truth (:func:`train.pipeline.label_quality.label_quality`; None: no 3D ground truth); ``timings`` the
-    seconds per stage and phase (:func:`stage_timings`)."""
+    seconds per stage and phase (:func:`stage_timings`); ``realism_lines`` a Markdown section placed after the
+    product table and ``realism`` its figures (:mod:`train.pipeline.realism_gap`)."""
     val = [(name, read_json_or_none(directory / val_metrics)) for name, directory in stages]
     pseudo = [(name, read_json_or_none(directory / pseudo_metrics)) for name, directory in stages]
     by_distance = list(zip((name for name, _ in stages), val_by_distance))
@@ -135,11 +137,12 @@ def write_summary(output: Path, run: dict[str, Any], stages: Sequence[tuple[str,
          "stages": [{"name": name, "dir": str(directory), "val": v, "train_pseudo_labels": p,
                      "val_car_by_distance": dict(by_distance).get(name)}
                     for (name, directory), (_, v), (_, p) in zip(stages, val, pseudo)],
-         "timings_s": dict(timings)}, indent=2) + "\n")
+         "timings_s": dict(timings), "realism": realism}, indent=2) + "\n")
     plot_ap(val, output / "ap_by_stage.png", "val AP by stage (ground-truth 2D boxes)")
     lines = ["# ALPI run summary", ""]
     lines += [f"- {key}: {value}" for key, value in run.items()]
     lines += ["", "AP cells are in percent, easy / moderate / hard.", "", *product_section(label_quality)]
+    lines += realism_lines
     for overlap in ("strict", "loose"):
         lines += [f"## Val AP R40, {overlap} ({THRESHOLDS[overlap]})", "", *_table(val, overlap, "R40"), ""]
     lines += [f"## Val AP R11, strict ({THRESHOLDS['strict']})", "", *_table(val, "strict", "R11"), ""]
