@@ -8,7 +8,8 @@ Usage: bash scripts/run_tests.sh [pytest arguments...]
 
 Creates/reuses .venv with the pinned runtime and test requirements, builds ops/, runs the lint gate (`ruff check`:
 pyflakes, import rules, line length 120) and the type check (`mypy`, on kitti/), then `pytest tests` (settings of
-all three in pyproject.toml).
+all three in pyproject.toml). Arguments naming tests (a file, a folder or file::test) run those only:
+  bash scripts/run_tests.sh tests/kitti/geometric -x
 The real KITTI frames are read from ../shared/kitti_real (or $ALPI_KITTI_REAL); tests that need them skip without.
 USAGE
     exit 0
@@ -21,4 +22,12 @@ echo "[lint] ruff check"
 "$root/.venv/bin/python" -m ruff check "$root"
 echo "[types] mypy kitti"
 "$root/.venv/bin/python" -m mypy
-exec "$root/.venv/bin/python" -m pytest tests "$@"
+targets=(tests)
+for arg in "$@"; do
+    path="${arg%%::*}"
+    if [[ "$arg" != -* && -e "$path" && "$(realpath "$path")/" == "$root/tests/"* ]]; then
+        targets=()
+        break
+    fi
+done
+exec "$root/.venv/bin/python" -m pytest "${targets[@]}" "$@"
