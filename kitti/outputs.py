@@ -14,7 +14,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from kitti.atomic import read_json_object
 from kitti.errors import KittiFormatError, OutputDirError
@@ -127,15 +127,21 @@ def foreign_files(out: Path, owned: Iterable[str], patterns: Iterable[str]) -> l
     return sorted(name for name in names - set(owned) if not (name.startswith(".") and name.endswith(".tmp")))
 
 
-def owned_files(manifest: Path, out: Path, pattern: str, what: str) -> set[str]:
+def owned_files(manifest: Path, out: Path, pattern: str, what: str,
+                name_ok: Callable[[str], bool] = lambda name: "/" not in name,
+                unlisted: Callable[[dict[str, Any]], list[str] | None] = lambda record: None) -> set[str]:
     """The file names a previous run recorded as its own in the ``files`` list of ``manifest`` (none without a
-    manifest). An unreadable manifest beside files matching ``pattern`` is an :class:`OutputDirError`: which of them
-    are the command's is unknown, so none may be touched."""
+    manifest); every name must pass ``name_ok``, and ``unlisted(record)`` gives the names of a manifest written
+    before manifests listed files (None: such a record is unreadable). An unreadable manifest beside files matching
+    ``pattern`` is an :class:`OutputDirError`: which of them are the command's is unknown, so none may be touched."""
     if not manifest.exists():
         return set()
     try:
-        files = read_json_object(manifest, what).get("files")
-        if not (isinstance(files, list) and all(isinstance(f, str) and "/" not in f for f in files)):
+        record = read_json_object(manifest, what)
+        files = record.get("files")
+        if files is None:
+            files = unlisted(record)
+        if not (isinstance(files, list) and all(isinstance(f, str) and name_ok(f) for f in files)):
             raise KittiFormatError(manifest, "no 'files' list of file names")
     except KittiFormatError as exc:
         if not any(Path(out).glob(pattern)):

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.atomic import atomic_write_text, ensure_dir, read_json_object, read_json_or_none
+from kitti.atomic import atomic_write_text, ensure_dir, read_json_or_none
 from kitti.data_args import FrameArgs
 from kitti.depth.point_source import (
     FOV_MIN_FORWARD,
@@ -28,7 +28,7 @@ from kitti.depth.point_source import (
     check_point_inputs,
     scene_points,
 )
-from kitti.errors import KittiFormatError, OutputDirError, cli
+from kitti.errors import cli
 from kitti.eval.quality import format_quality, has_3d_ground_truth, label_quality
 from kitti.geometric.labeller import FrameInputs, label_frame
 from kitti.io.calib import Calibration
@@ -36,7 +36,7 @@ from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
 from kitti.io.labels import write_labels
 from kitti.options_cli import add_arguments, from_args
-from kitti.outputs import check_output_dir, frame_id, refuse_foreign
+from kitti.outputs import check_output_dir, frame_id, owned_files, refuse_foreign
 from kitti.runner import file_digest, hash_dir, run_frames, same_inputs
 
 MANIFEST = "geometric_manifest.json"
@@ -97,24 +97,15 @@ def _inputs(cfg: LabelConfig, dataset: KittiDataset) -> dict[str, str]:
 
 
 def _owned_files(manifest_path: Path, out: Path) -> set[str]:
-    """The label files a previous run recorded as its own in ``manifest_path`` (none without a manifest). An
-    unreadable manifest beside label files is an error: which of them are ours is unknown, so none is touched."""
-    if not manifest_path.exists():
-        return set()
-    try:
-        previous = read_json_object(manifest_path, "the geometric labeller's manifest")
-        files = previous.get("files")
-        if files is None and isinstance(previous.get("inputs"), dict):  # written before manifests listed files
-            files = [p.name for p in out.glob("*.txt") if frame_id(p.stem) is not None]
-        if not (isinstance(files, list) and all(frame_id(str(f).removesuffix(".txt")) is not None for f in files)):
-            raise KittiFormatError(manifest_path, "no 'files' list of frame label files")
-    except KittiFormatError as exc:
-        if not any(out.glob("*.txt")):
-            return set()  # nothing to protect: the manifest is simply rewritten
-        raise OutputDirError(out, f"its manifest is unreadable ({exc.reason}), so which label files this command "
-                                  f"wrote is unknown: nothing is touched; remove the folder or use another --output") \
-            from None
-    return set(files)
+    """The label files a previous run recorded as its own in ``manifest_path`` (:func:`kitti.outputs.owned_files`;
+    a manifest written before manifests listed files owns every frame label file of ``out``)."""
+    def unlisted(record: dict) -> list[str] | None:
+        if not isinstance(record.get("inputs"), dict):
+            return None
+        return [p.name for p in out.glob("*.txt") if frame_id(p.stem) is not None]
+
+    return owned_files(manifest_path, out, "*.txt", "the geometric labeller's manifest",
+                       lambda name: frame_id(name.removesuffix(".txt")) is not None, unlisted)
 
 
 def label_split(cfg: LabelConfig, workers: int = 1, force: bool = False) -> dict:
