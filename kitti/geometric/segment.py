@@ -33,6 +33,10 @@ NEAREST_DEPTH = 0.5
 #: sigma of the log-depth prior likelihood: fully visible objects (the 2D box spans the whole object, so the height
 #: prior fixes the depth to about the class height spread), and occluded or truncated ones
 LOG_DEPTH_SIGMA = {"visible": 0.15, "partial": 0.35}
+#: clusters join across BEV gaps up to ``JOIN_SCALE * _gap(depth)`` (metres), per class: a car's returns have holes
+#: wider than the beam spacing (glass returns little, dark paint drops returns), a person's do not, and a neighbour's
+#: arm, a bicycle's or a pole's returns half a metre away belong to someone else
+JOIN_SCALE = {"Car": 2.0, "Pedestrian": 1.0, "Cyclist": 1.0}
 #: most points clustered per box (random subset above this, deterministic)
 MAX_POINTS = 4000
 #: longest BEV extent (metres, along the cluster's principal axis) an object of the class can have: mean length +
@@ -66,11 +70,12 @@ def _gap(depth: float) -> float:
     return max(0.3, 0.012 * depth)
 
 
-def _components(xz: np.ndarray, gap: float) -> np.ndarray:
-    """Connected-component label ``(N,)`` of BEV points ``(N, 2)`` on the :data:`CELL` grid (gap-dilated)."""
+def _components(xz: np.ndarray, join: float) -> np.ndarray:
+    """Connected-component label ``(N,)`` of BEV points ``(N, 2)`` on the :data:`CELL` grid: each occupied cell is
+    dilated by half of ``join`` (metres), so that cells up to about ``join`` apart fall in one component."""
     lo = xz.min(axis=0)
     idx = np.floor((xz - lo) / CELL).astype(np.int64)
-    pad = int(np.ceil(gap / CELL))
+    pad = int(np.ceil(join / 2 / CELL))
     shape = idx.max(axis=0) + 1 + 2 * pad
     grid = np.zeros((int(shape[1]), int(shape[0])), np.uint8)
     grid[idx[:, 1] + pad, idx[:, 0] + pad] = 1
@@ -132,7 +137,7 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
     if len(idx) > MAX_POINTS:
         idx = np.sort(np.random.default_rng(len(idx)).choice(idx, MAX_POINTS, replace=False))
     pts, pix = points[idx, :3], uv[idx]
-    labels = _components(pts[:, [0, 2]], _gap(prior_depth))
+    labels = _components(pts[:, [0, 2]], JOIN_SCALE[class_name] * _gap(prior_depth))
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     sigma = LOG_DEPTH_SIGMA["visible" if fully_visible else "partial"]
