@@ -1,13 +1,18 @@
 """Full heading (over 2 pi) of a geometric box whose fit knows it modulo pi only.
 
-A fitted rectangle tells the length axis, not which end is the front. Two cues decide it, the first that speaks:
+A fitted rectangle tells the length axis, not which end is the front. Three cues decide it, the first that speaks:
 
 1. **A car's profile** (:func:`front_end_by_profile`): the bonnet of a car is lower than its rear (boot lid, rear
    window or tailgate). Along the length axis, the highest object point within :data:`END_BAND` metres of each
    end of the visible span is compared; the lower end is the front when it is at least :data:`MIN_STEP` metres
    lower. It needs :data:`MIN_PROFILE_POINTS` points over a visible span of :data:`MIN_SPAN` metres, with
    :data:`MIN_END_POINTS` in each end band (an object seen end-on shows one face only, whose profile says nothing).
-2. **The road side** (:func:`road_side_direction`): traffic drives on the right. Among real KITTI objects whose
+2. **A car seen end-on** (:func:`front_end_by_cabin`): the cabin (glass and roof) starts far behind the front
+   bumper, past the bonnet (about 1.2-1.6 m on common cars), and close to the rear one (0-0.9 m: tailgate,
+   boot lid). The recess is measured on the visible end, from its face (the furthest-forward point below
+   :data:`LOW_BAND` of the box height) to the nearest cabin point (above :data:`CABIN_BAND`): at least
+   :data:`FRONT_RECESS` metres says front, at most :data:`REAR_RECESS` rear, between says nothing.
+3. **The road side** (:func:`road_side_direction`): traffic drives on the right. Among real KITTI objects whose
    length axis lies along the road (``|sin ry| > sin 45``), most of those left of the camera come toward it and
    most on its right drive away; crossing objects lean weakly to one side. :data:`ROAD_SIDE` holds these shares
    per lateral bin, computed from the label files of 7,462 real KITTI training frames (the 14 evaluation frames
@@ -43,6 +48,15 @@ MIN_SPAN = 1.5
 MIN_END_POINTS = 5
 #: classes whose profile tells the front (a bonnet is lower than the rear)
 PROFILE_CLASSES = ("Car",)
+#: cabin-recess cue: points below LOW_BAND of the box height are the end face (bumper, boot, grille), points above
+#: CABIN_BAND the cabin; metres of recess that say front / rear (between: no decision)
+LOW_BAND = 0.5
+CABIN_BAND = 0.7
+FRONT_RECESS = 1.2
+REAR_RECESS = 0.9
+#: fewest points in each band, and the least ``|cos|`` between the length axis and the sensor ray (end-on view)
+MIN_BAND_POINTS = 3
+MIN_END_ON_COS = float(np.cos(np.radians(45.0)))
 
 
 def wrap(angle: float) -> float:
@@ -69,6 +83,22 @@ def front_end_by_profile(along: np.ndarray, heights: np.ndarray) -> int:
     return 0
 
 
+def front_end_by_cabin(along: np.ndarray, heights: np.ndarray, box_height: float, near_end: int) -> int:
+    """+1 if the front is at the ``+along`` end, -1 at the ``-along`` end, 0 when the cabin recess does not say.
+    ``along (N,)`` metres along the length axis and ``heights (N,)`` metres above the ground of an object's points,
+    ``box_height`` metres, ``near_end`` (+1 / -1) the end facing the sensor (module docstring, cue 2)."""
+    ahead = along * near_end  # larger = nearer to the visible end
+    low, cabin = heights < LOW_BAND * box_height, heights > CABIN_BAND * box_height
+    if min(int(low.sum()), int(cabin.sum())) < MIN_BAND_POINTS:
+        return 0
+    recess = float(ahead[low].max() - ahead[cabin].max())
+    if recess >= FRONT_RECESS:
+        return near_end
+    if recess <= REAR_RECESS:
+        return -near_end
+    return 0
+
+
 def road_side_direction(class_name: str, x: float, ry: float) -> float:
     """``ry`` or ``ry + pi`` (wrapped), whichever the road-side shares :data:`ROAD_SIDE` make likelier for an
     object of ``class_name`` at lateral position ``x`` (rect, metres)."""
@@ -86,13 +116,16 @@ def orient(class_name: str, box: np.ndarray, points: np.ndarray | None = None,
            heights: np.ndarray | None = None) -> np.ndarray:
     """``box`` (KITTI 7-vector, rect, heading known mod pi) with its heading turned to the likelier direction:
     by the profile of ``points (N, 3)`` (rect) at ``heights (N,)`` metres above the ground when it speaks, else by
-    the road side."""
+    the cabin recess of an end-on view, else by the road side (module docstring)."""
     out = np.array(box, np.float64)
     ry = float(out[6])
     if class_name in PROFILE_CLASSES and points is not None and heights is not None:
         axis = np.array([np.cos(ry), -np.sin(ry)])
         along = (points[:, [0, 2]] - out[[0, 2]]) @ axis
         front = front_end_by_profile(along, heights)
+        centre = out[[0, 2]]
+        if not front and abs(float(axis @ centre)) >= MIN_END_ON_COS * float(np.linalg.norm(centre)):
+            front = front_end_by_cabin(along, heights, float(out[3]), 1 if axis @ centre < 0 else -1)
         if front:
             out[6] = wrap(ry if front > 0 else ry + np.pi)
             return out
