@@ -8,7 +8,7 @@ fitted footprint; a raised sidewalk lifts the box and the fit is redone without 
 prior-constrained BEV rectangles (:mod:`.bevfit`), the height from the ground to the top points, the candidate whose
 projection agrees best with the 2D box (:mod:`.heading`) and a fit-quality score (:mod:`.score`, lowered for occluded
 2D labels). A cluster of fewer than :data:`MIN_FIT_POINTS` points (a far object hit by a handful of beams) places a
-box of the class mean size on the ray through the 2D box centre, its near side at the points' range
+box of the class mean size on the ray through the 2D box centre, its near side at the nearest point's range
 (``source="sparse"``); where no cluster is found, such a box stands at the prior depth ``f_v H / h_box``
 (``source="prior"``, low score). Frames and boxes: rect camera frame, KITTI bottom-centre boxes ``(x, y_bottom, z,
 h, w, l, ry)``. Nothing here reads 3D label fields: labels are :class:`kitti.io.labels.Label2D`.
@@ -99,8 +99,9 @@ def ray_box(class_name: str, box2d: np.ndarray, calib: Calibration, image_size: 
             ground: GroundPlane, surface_range: float | None = None) -> tuple[np.ndarray, float]:
     """A class-mean-size box on the ray through the 2D box centre, standing on the ground, with the heading (of
     :data:`PRIOR_HEADINGS`, mod pi) whose projection best matches the 2D box; and that IoU. Its centre lies at the
-    prior depth ``f_v H / h_box``, or, given the BEV range ``surface_range`` (metres) of a few object points, so
-    far behind them that the box's near side (its half-extent along the ray) is at that range."""
+    prior depth ``f_v H / h_box``, or, given the BEV range ``surface_range`` (metres) of the nearest of a few object
+    points (the others lie on or behind the near face), so far behind them that the box's near side (its
+    half-extent along the ray) is at that range."""
     l, w, h = MEAN_SIZE[class_name]
     centre = np.array([[(box2d[0] + box2d[2]) / 2, (box2d[1] + box2d[3]) / 2]])
     headings = np.array([canonical_heading(ry) for ry in np.arange(PRIOR_HEADINGS) * np.pi / PRIOR_HEADINGS])
@@ -181,7 +182,7 @@ def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tu
         return GeometricBox(orient(class_name, box), class_name, prior_score(iou), 0, "prior", label)
     n = len(segment.points)
     if n < MIN_FIT_POINTS[class_name]:
-        surface = float(np.median(np.linalg.norm(segment.points[:, [0, 2]], axis=1)))
+        surface = float(np.min(np.linalg.norm(segment.points[:, [0, 2]], axis=1)))
         box, iou = ray_box(class_name, box2d, calib, size, ground, surface)
         return GeometricBox(orient(class_name, box), class_name, fit_score(class_name, n, R0, iou, label.occlusion),
                             n, "sparse", label)

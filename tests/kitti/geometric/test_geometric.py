@@ -314,23 +314,24 @@ def test_a_person_does_not_join_a_post_a_step_away_but_a_car_bridges_its_glass()
 
 
 def test_far_car_with_a_handful_of_points_is_placed_behind_them() -> None:
-    """A car 60 m ahead hit by three beams on its rear face, with a pole 25 m nearer inside its 2D box: the three
-    points are the object (the depth prior favours them over the pole's seven), too few for a rectangle, so a
-    prior-size box is placed on the ray through the 2D box centre with its near side at their range (before: the
-    box was fitted to the pole, 25 m short)."""
+    """A car 60 m ahead hit by two beams on its boot and two on its rear window, with a pole 25 m nearer inside its
+    2D box: the four points are the object (the depth prior favours them over the pole's seven), too few for a
+    rectangle, so a prior-size box is placed on the ray through the 2D box centre with its near side at the nearest
+    one's range (before: the box was fitted to the pole, 25 m short; then placed behind the median point)."""
     calib = calibration()
     rng = np.random.default_rng(7)
     car = np.array([-1.0, CAMERA_HEIGHT, 60.0, 1.5, 1.63, 3.88, np.pi / 2])
     label = label_for(car, calib)
     rear = np.array([[-1.2, CAMERA_HEIGHT - 0.6, 60.0 - 3.88 / 2], [-0.9, CAMERA_HEIGHT - 0.6, 60.0 - 3.88 / 2],
-                     [-1.0, CAMERA_HEIGHT - 1.0, 60.0 - 3.88 / 2]])
+                     [-1.1, CAMERA_HEIGHT - 1.3, 60.0 - 3.88 / 2 + 0.9],
+                     [-0.9, CAMERA_HEIGHT - 1.3, 60.0 - 3.88 / 2 + 0.9]])  # two on the boot, two on the rear window
     uv, _ = g.project_rect_to_image(np.array([[-1.0, CAMERA_HEIGHT - 0.7, 35.0]]), calib.P2)
     pole = np.array([[-1.0 + 0.02 * k, CAMERA_HEIGHT - 0.3 - 0.15 * k, 35.0] for k in range(7)])
     assert label.box2d[0] < uv[0, 0] < label.box2d[2]
     points = np.concatenate([ground_points(rng), rear, pole])
     fitted, = label_frame(FrameInputs(calib, IMAGE, points, [label]))
-    assert fitted.source == "sparse" and fitted.n_points == 3
-    assert np.linalg.norm(fitted.box[[0, 2]] - car[[0, 2]]) < 0.5
+    assert fitted.source == "sparse" and fitted.n_points == 4
+    assert np.linalg.norm(fitted.box[[0, 2]] - car[[0, 2]]) < 0.2
 
 
 @pytest.mark.parametrize("ry", [0.0, 0.6, np.pi / 2])
