@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from kitti import geometry as g
-from kitti.geometric.bevfit import HEIGHT_MARGIN, BevCandidate, bev_candidates, prior_size
+from kitti.geometric.bevfit import HEIGHT_MARGIN, PERSON_CLASSES, BevCandidate, bev_candidates, prior_size
 from kitti.geometric.direction import orient
 from kitti.geometric.ground import GroundBand, GroundPlane, fit_ground, local_offset
 from kitti.geometric.heading import (
@@ -57,7 +57,9 @@ OUTSIDE_IMAGE = 0.5
 #: classes whose fitted box is centred laterally on the columns of an unoccluded, untruncated 2D box (a rigid body's
 #: box projects onto its 2D box; a person's 2D box spans the stride and swinging arms, and the points place them)
 COLUMN_CENTRED = ("Car",)
-#: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`)
+#: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`); a person's box
+#: claims from other people only the points inside it (it already spans arms and stride, and a neighbour in a group
+#: stands closer than the margin: their returns are theirs)
 CLAIM_MARGIN = 0.15
 
 
@@ -223,14 +225,16 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
-    claimed = np.zeros(len(points), bool)
+    claimed = np.zeros(len(points), bool)  # inside a fitted box grown by CLAIM_MARGIN
+    claimed_for_people = np.zeros(len(points), bool)  # the same, but people's boxes not grown
     results: dict[int, GeometricBox] = {}
     for index in claim_order(inputs.labels):
         label = inputs.labels[index]
         if label.type not in inputs.classes:
             continue
         class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
-        in_box = frustum_mask(uv, search_box(box2d, size)) & ~claimed
+        taken = claimed_for_people if class_name in PERSON_CLASSES else claimed
+        in_box = frustum_mask(uv, search_box(box2d, size)) & ~taken
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
                                  HEIGHT_PRIOR[class_name], MIN_CLUSTER_POINTS,
@@ -239,5 +243,8 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  or cut_vertically(box2d, size))
         results[index] = _place(label, segment, calib, size, ground, band)
         if results[index].source != "prior":
-            claimed |= g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
+            grown = g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
+            claimed |= grown
+            claimed_for_people |= (g.points_in_boxes_mask(points, results[index].box[None])[:, 0]
+                                   if class_name in PERSON_CLASSES else grown)
     return [results[i] for i in sorted(results)]

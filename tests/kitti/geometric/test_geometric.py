@@ -229,6 +229,35 @@ def test_occluder_points_are_not_the_occluded_car() -> None:
     assert fitted_behind.score < fitted_front.score
 
 
+def person_points(centre: np.ndarray, rng: np.random.Generator, n: int = 120) -> np.ndarray:
+    """Returns of a standing person (rect frame) at BEV ``centre (x, z)``: the camera-facing half of a 0.2 m radius
+    cylinder, 0.1-1.7 m above the ground."""
+    toward = -centre / np.linalg.norm(centre)
+    angle = np.arctan2(toward[1], toward[0]) + rng.uniform(-np.pi / 2, np.pi / 2, n)
+    xz = centre + 0.2 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return np.stack([xz[:, 0], CAMERA_HEIGHT - rng.uniform(0.1, 1.7, n), xz[:, 1]], axis=1)
+
+
+def test_a_pedestrian_keeps_the_points_of_the_one_standing_behind() -> None:
+    """Two pedestrians in a group, one 0.55 m behind the other and a little to the side, a hedge 16 m further: the
+    front one's box claims its own points but not those just beyond it, which are the other person's (a person's box
+    already spans arms and stride; before, its claim margin took them and the one behind was placed on the hedge)."""
+    calib = calibration()
+    rng = np.random.default_rng(5)
+    front = np.array([-3.0, CAMERA_HEIGHT, 20.0, 1.75, 0.66, 0.84, np.pi / 2])
+    behind = np.array([-2.75, CAMERA_HEIGHT, 20.55, 1.75, 0.66, 0.84, np.pi / 2])
+    hedge = np.stack([rng.uniform(-5.0, -4.0, 40), CAMERA_HEIGHT - rng.uniform(0.2, 2.5, 40),
+                     np.full(40, 36.0)], axis=1)
+    behind_points = person_points(behind[[0, 2]], rng)
+    behind_points = behind_points[np.abs(behind_points[:, 0] - front[0]) > 0.2]  # the part the front one hides
+    points = np.concatenate([ground_points(rng), person_points(front[[0, 2]], rng), behind_points, hedge])
+    front_label = label_for(front, calib, "Pedestrian")
+    behind_label = Label2D("Pedestrian", 0.0, 1, label_for(behind, calib, "Pedestrian").box2d)
+    fitted_front, fitted_behind = label_frame(FrameInputs(calib, IMAGE, points, [front_label, behind_label]))
+    assert np.linalg.norm(fitted_front.box[[0, 2]] - front[[0, 2]]) < 0.3
+    assert np.linalg.norm(fitted_behind.box[[0, 2]] - behind[[0, 2]]) < 0.3
+
+
 def test_person_hidden_from_below_is_not_placed_on_the_background() -> None:
     """A pedestrian 3 m behind a parked car, only head and shoulders above its roof: the short 2D box (occlusion 2)
     puts the height prior ~3x too far, on a wall behind. As a far bound only, the prior lets the person's own
