@@ -18,7 +18,7 @@ from kitti.geometric.bevfit import (
 )
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading, top_edge_height
-from kitti.geometric.score import OCCLUSION_STEP, fit_score
+from kitti.geometric.score import OCCLUSION_TRUST, fit_score
 from kitti.geometric.segment import (
     JOIN_SCALE,
     MAX_EXTENT,
@@ -285,9 +285,11 @@ def test_person_hidden_from_below_is_not_placed_on_the_background() -> None:
 
 def test_occlusion_lowers_the_fit_score() -> None:
     visible = fit_score("Car", 200, 0.02, 0.9, occlusion=0)
-    assert fit_score("Car", 200, 0.02, 0.9, occlusion=1) == pytest.approx(visible * (1 - OCCLUSION_STEP))
-    assert fit_score("Car", 200, 0.02, 0.9, occlusion=2) == pytest.approx(visible * (1 - 2 * OCCLUSION_STEP))
+    assert fit_score("Car", 200, 0.02, 0.9, occlusion=1) == pytest.approx(visible * OCCLUSION_TRUST["Car"][1])
+    assert fit_score("Car", 200, 0.02, 0.9, occlusion=2) == pytest.approx(visible * OCCLUSION_TRUST["Car"][2])
     assert fit_score("Car", 200, 0.02, 0.9, occlusion=-1) == fit_score("Car", 200, 0.02, 0.9, occlusion=3)
+    for trust in OCCLUSION_TRUST.values():
+        assert trust[0] == 1.0 and all(a > b for a, b in zip(trust, trust[1:]))  # each level trusted less
 
 
 def test_truncated_near_car_is_not_the_wall_beside_it() -> None:
