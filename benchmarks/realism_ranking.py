@@ -5,8 +5,9 @@
 Variants of the geometric labeller of the day (:mod:`kitti.geometric`), switched in each worker process:
 
 * ``today``: as it is;
-* ``no-claims``: a fitted box claims none of its points (``labeller.CLAIM_MARGIN`` so negative that no point is
-  inside), so an occluder's points stay available to the boxes behind it;
+* ``no-claims``: a fitted box claims none of its points (``labeller.CLAIM_MARGIN`` and
+  ``labeller.PERSON_CLAIM_MARGIN`` so negative that no point is inside), so an occluder's points stay available
+  to the boxes behind it;
 * ``no-gap-margin``: the sampling-gap margin of the BEV fit is zero (``bevfit.sampling_gap`` returns 0);
 * ``no-axis-prior``: the heading search has no pull toward the camera axes (``bevfit.AXIS_PRIOR_GAIN`` 0);
 * ``no-mirror-band``: a car's width is measured on every point, door mirrors included (``bevfit.MIRROR_BAND``
@@ -39,7 +40,7 @@ from kitti.runner import run_frames
 #: per variant, the module attributes it overrides: (module, attribute, value)
 VARIANTS: dict[str, tuple[tuple[Any, str, Any], ...]] = {
     "today": (),
-    "no-claims": ((lab, "CLAIM_MARGIN", -1e6),),
+    "no-claims": ((lab, "CLAIM_MARGIN", -1e6), (lab, "PERSON_CLAIM_MARGIN", -1e6)),
     "no-gap-margin": ((bevfit, "sampling_gap", lambda range_m, incidence_cos: 0.0),),
     "no-axis-prior": ((bevfit, "AXIS_PRIOR_GAIN", 0.0),),
     "no-mirror-band": ((bevfit, "MIRROR_BAND", (0.0, 0.0)),),

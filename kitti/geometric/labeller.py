@@ -57,10 +57,11 @@ OUTSIDE_IMAGE = 0.5
 #: classes whose fitted box is centred laterally on the columns of an unoccluded, untruncated 2D box (a rigid body's
 #: box projects onto its 2D box; a person's 2D box spans the stride and swinging arms, and the points place them)
 COLUMN_CENTRED = ("Car",)
-#: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`); a person's box
-#: claims from other people only the points inside it (it already spans arms and stride, and a neighbour in a group
-#: stands closer than the margin: their returns are theirs)
+#: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`)
 CLAIM_MARGIN = 0.15
+#: the same when a person's box claims points from other people: none, it already spans arms and stride, and a
+#: neighbour in a group stands closer than :data:`CLAIM_MARGIN` (their returns are theirs)
+PERSON_CLAIM_MARGIN = 0.0
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
     claimed = np.zeros(len(points), bool)  # inside a fitted box grown by CLAIM_MARGIN
-    claimed_for_people = np.zeros(len(points), bool)  # the same, but people's boxes not grown
+    claimed_for_people = np.zeros(len(points), bool)  # the same, people's boxes grown by PERSON_CLAIM_MARGIN
     results: dict[int, GeometricBox] = {}
     for index in claim_order(inputs.labels):
         label = inputs.labels[index]
@@ -245,6 +246,6 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
         if results[index].source != "prior":
             grown = g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
             claimed |= grown
-            claimed_for_people |= (g.points_in_boxes_mask(points, results[index].box[None])[:, 0]
+            claimed_for_people |= (g.points_in_boxes_mask(points, results[index].box[None], PERSON_CLAIM_MARGIN)[:, 0]
                                    if class_name in PERSON_CLASSES else grown)
     return [results[i] for i in sorted(results)]
