@@ -17,12 +17,26 @@ import numpy as np
 PLANE_TOLERANCE = 1e-9
 
 
+def _supporting_triples(v: np.ndarray) -> list[tuple[int, int, int]]:
+    """The vertex triples, in :func:`itertools.combinations` order, that may span a face of the hull of ``v``: all
+    but those whose plane clearly has vertices on both sides (a vectorised pre-filter with a tolerance far above
+    rounding, so that :func:`planes_from_vertices` decides every face with its own arithmetic)."""
+    triples = np.array(list(combinations(range(len(v)), 3)), dtype=np.intp).reshape(-1, 3)
+    normal = np.cross(v[triples[:, 1]] - v[triples[:, 0]], v[triples[:, 2]] - v[triples[:, 0]])
+    norm = np.sqrt((normal * normal).sum(axis=1))
+    unit = normal / np.where(norm > 1e-6, norm, 1.0)[:, None]
+    side = np.einsum("tk,vk->tv", unit, v) - (unit * v[triples[:, 0]]).sum(axis=1)[:, None]
+    mixed = (side > 1e-6).any(axis=1) & (side < -1e-6).any(axis=1) & (norm > 1e-6)
+    return [tuple(t) for t in triples[~mixed].tolist()]
+
+
 def planes_from_vertices(vertices: np.ndarray) -> np.ndarray:
     """Half-spaces ``(P, 4)`` ``(n, d)`` with unit outward ``n`` of the convex hull of ``vertices (V, 3)`` (V small:
     every vertex triple is tried). Raises ``ValueError`` for a flat or degenerate vertex set."""
     v = np.asarray(vertices, dtype=np.float64)
     planes: list[np.ndarray] = []
-    for i, j, k in combinations(range(len(v)), 3):
+    kept = np.empty((0, 4))
+    for i, j, k in _supporting_triples(v):
         normal = np.cross(v[j] - v[i], v[k] - v[i])
         norm = np.linalg.norm(normal)
         if norm < 1e-12:
@@ -34,8 +48,10 @@ def planes_from_vertices(vertices: np.ndarray) -> np.ndarray:
         if (side > PLANE_TOLERANCE).any():
             normal = -normal
         plane = np.append(normal, normal @ v[i])
-        if not any(np.allclose(plane, p, atol=1e-9) for p in planes):
+        # np.allclose(plane, p, atol=1e-9) against every plane kept so far, at once
+        if not (np.abs(plane - kept) <= 1e-9 + 1e-5 * np.abs(kept)).all(axis=1).any():
             planes.append(plane)
+            kept = np.array(planes)
     if len(planes) < 4:
         raise ValueError(f"degenerate convex part ({len(v)} vertices, {len(planes)} faces)")
     return np.array(planes)
