@@ -6,10 +6,12 @@
   (a ``bool`` field is a switch);
 * :func:`check_fields`, called by the dataclass's ``__post_init__``, raises an :class:`OptionError` naming the flag
   of the first value outside its choices or failing its check;
-* :func:`from_args` builds the dataclass from parsed arguments.
+* :func:`from_args` builds the dataclass from parsed arguments;
+* :func:`to_argv` writes a dataclass's values back as command-line arguments (what a caller passes to the command
+  whose flags the same dataclass generates).
 
-The pipeline's :class:`train.pipeline.options.RunOptions` and the data commands' :mod:`kitti.data_args` are made
-this way.
+The pipeline's :class:`train.pipeline.options.RunOptions`, the data commands' :mod:`kitti.data_args` and the
+detector commands' :mod:`train.args` are made this way.
 """
 from __future__ import annotations
 
@@ -30,9 +32,10 @@ class OptionError(ArgumentError, ValueError):
 
 
 def option(default: Any = MISSING, help: str = "", choices: tuple[str, ...] | None = None,
-           check: Check | None = None) -> Any:
-    """A dataclass field that is a command-line option (``default`` callable: a default factory)."""
-    metadata = {"help": help, "choices": choices, "check": check}
+           check: Check | None = None, positional: str | None = None) -> Any:
+    """A dataclass field that is a command-line option (``default`` callable: a default factory). ``positional``:
+    the field is the command's trailing positional arguments (a tuple, zero or more), shown as this metavar."""
+    metadata = {"help": help, "choices": choices, "check": check, "positional": positional}
     if callable(default):
         return field(default_factory=default, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -67,6 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, defaults_none: boo
             continue
         default = field_default(item)
         help_text = item.metadata.get("help", "")
+        if item.metadata.get("positional"):
+            parser.add_argument(item.name, nargs="*", metavar=item.metadata["positional"],
+                                help=help_text.replace("%", "%%"))
+            continue
         if hints[item.name] is bool:
             parser.add_argument(flag(item.name), dest=item.name, action="store_true",
                                 default=None if defaults_none else default, help=help_text.replace("%", "%%"))
@@ -84,7 +91,7 @@ def check_fields(options: object) -> None:
     for item in fields(options):  # type: ignore[arg-type]
         value = getattr(options, item.name)
         choices, check = item.metadata.get("choices"), item.metadata.get("check")
-        if choices is not None and value not in choices:
+        if choices is not None and value not in choices and not (value is None and field_default(item) is None):
             raise OptionError(f"{flag(item.name)} {value!r}: expected one of {', '.join(choices)}")
         if check is not None and value is not None and not check[0](value):
             raise OptionError(f"{flag(item.name)} {value!r}: expected {check[1]}")
@@ -93,6 +100,23 @@ def check_fields(options: object) -> None:
 def from_args(cls: Callable[..., Options], args: argparse.Namespace) -> Options:
     """The dataclass ``cls`` from parsed arguments holding a value for each of its fields."""
     return cls(**{item.name: getattr(args, item.name) for item in fields(cls)})  # type: ignore[arg-type]
+
+
+def to_argv(options: object) -> list[str]:
+    """The command-line arguments that give every value of the dataclass ``options`` (the inverse of
+    :func:`add_arguments` and :func:`from_args`): ``--name value`` per field, a switch for a true ``bool``, nothing for
+    None or a false ``bool``, the positional field's values last."""
+    argv: list[str] = []
+    trailing: list[str] = []
+    for item in fields(options):  # type: ignore[arg-type]
+        value = getattr(options, item.name)
+        if item.metadata.get("positional"):
+            trailing = [str(v) for v in value]
+        elif isinstance(value, bool):
+            argv += [flag(item.name)] if value else []
+        elif value is not None:
+            argv += [flag(item.name), str(value)]
+    return argv + trailing
 
 
 def between(low: float, high: float | None = None) -> Check:

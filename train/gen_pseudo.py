@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from kitti.errors import cli
+from kitti.options_cli import from_args
+from train.args import PseudoLabelArgs
 from train.distributed import session
 from train.inference import run
 from train.test_net_det import build_parser
@@ -24,7 +26,8 @@ from train.test_net_det import build_parser
 
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser("python -m train.gen_pseudo", __doc__, "train", False).parse_args(argv)
+    parser = build_parser("python -m train.gen_pseudo", __doc__, PseudoLabelArgs)
+    args = from_args(PseudoLabelArgs, parser.parse_args(argv))
     with session(args.gpu) as ctx:
         run(ctx, args.weights, args.frustums, args.data, args.split, args.output, "top", "pseudo_quality.json",
             fill=True)

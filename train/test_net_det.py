@@ -12,31 +12,26 @@ box; KITTI label lines with a score) and ``<output>/metrics.json`` (the :mod:`ki
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Sequence
 
 from kitti.errors import cli
+from kitti.options_cli import add_arguments, from_args
+from train.args import EvalArgs, PredictArgs
 from train.distributed import session
 from train.inference import run
 
 
-def build_parser(prog: str, doc: str, split: str, method: bool) -> argparse.ArgumentParser:
-    """The shared command line of :mod:`train.test_net_det` and :mod:`train.gen_pseudo`."""
+def build_parser(prog: str, doc: str, cls: type[PredictArgs]) -> argparse.ArgumentParser:
+    """The command line of :mod:`train.test_net_det` (:class:`EvalArgs`) and :mod:`train.gen_pseudo`
+    (:class:`PseudoLabelArgs`)."""
     parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weights", type=Path, required=True, help="checkpoint (model_final.pth / model_last.pth)")
-    parser.add_argument("--frustums", type=Path, required=True, help="frustum set (.npz) of the split's 2D boxes")
-    parser.add_argument("--data", type=Path, required=True, help="KITTI root holding training/ and ImageSets/")
-    parser.add_argument("--split", default=split, help=f"frames: ImageSets/<split>.txt (default {split})")
-    parser.add_argument("--output", type=Path, required=True, help="directory receiving data/ and the report")
-    if method:
-        parser.add_argument("--method", choices=("top", "nms"), help="one box per 2D box, or NMS over slices")
-    parser.add_argument("--gpu", type=int, default=0, help="CUDA device (falls back to CPU); -1 forces CPU")
+    add_arguments(parser, cls)
     return parser
 
 
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser("python -m train.test_net_det", __doc__, "val", True).parse_args(argv)
+    args = from_args(EvalArgs, build_parser("python -m train.test_net_det", __doc__, EvalArgs).parse_args(argv))
     with session(args.gpu) as ctx:
         run(ctx, args.weights, args.frustums, args.data, args.split, args.output, args.method, "metrics.json")
     return 0

@@ -32,11 +32,10 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from kitti.atomic import atomic_write_text, ensure_dir, parse_json_object
-from kitti.data_args import RatioArgs
 from kitti.errors import CheckpointError, KittiFormatError, cli
 from kitti.frustum.store import FrustumSet, read_manifest
-from kitti.io.labels import SUPERVISION
 from kitti.options_cli import add_arguments, from_args
+from train.args import TrainArgs
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.config import Config, ConfigError, dump_config, load_config
 from train.datasets import build_dataset
@@ -48,18 +47,7 @@ from train.model import FConvNet
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m train.train_net_det", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, help="YAML config (default: built-in paper hyper-parameters)")
-    parser.add_argument("--step", type=int, default=0, help="pseudo-labelling step S (0, 1, 2, ...)")
-    add_arguments(parser, RatioArgs)
-    parser.add_argument("--output", type=Path, required=True, help="step directory receiving checkpoints and logs")
-    parser.add_argument("--frustums", type=Path, help="training frustum set (default <output>/frustums_train.npz, "
-                                                       "refine_train.npz for data.kind refine)")
-    parser.add_argument("--supervision", choices=SUPERVISION,
-                        help="weak: 2D labels + proxies (ALPI); full: 3D boxes on every object (default: weak, "
-                             "full for data.kind refine: the pseudo-boxes are the refinement labels)")
-    parser.add_argument("--resume", action="store_true", help="continue from <output>/model_last.pth")
-    parser.add_argument("--gpu", type=int, default=0, help="CUDA device (falls back to CPU); -1 forces CPU")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=2")
+    add_arguments(parser, TrainArgs)
     return parser
 
 
@@ -216,8 +204,7 @@ def train(cfg: Config, frustums: FrustumSet, output: Path, ctx: Context, supervi
 
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    ratio = from_args(RatioArgs, args).ratio  # recorded in the checkpoints' meta
+    args = from_args(TrainArgs, build_parser().parse_args(argv))
     cfg = load_config(args.config, args.overrides)
     supervision = args.supervision or ("full" if cfg.data.kind == "refine" else "weak")
     if cfg.data.kind == "refine" and supervision != "full":
@@ -229,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ctx.is_main:
             ensure_dir(args.output)
             atomic_write_text(args.output / "config.yaml", dump_config(cfg))
-        final = train(cfg, frustums, args.output, ctx, supervision, args.step, ratio, args.resume)
+        final = train(cfg, frustums, args.output, ctx, supervision, args.step, args.ratio, args.resume)
         if ctx.is_main:
             print(f"wrote {final}")
     return 0

@@ -78,7 +78,8 @@ class RunOptions:
     workers: int = option(2, "processes for data generation", check=between(1))
     train_split: str = option("train", "split of the training frames (ImageSets/<split>.txt)")
     val_split: str = option("val", "split of the validation frames")
-    overrides: tuple[str, ...] = option(tuple, "detector config overrides KEY=VALUE (e.g. train.epochs=2)")
+    overrides: tuple[str, ...] = option(tuple, "detector config overrides KEY=VALUE (e.g. train.epochs=2)",
+                                        positional="KEY=VALUE")
 
     def __post_init__(self) -> None:
         for name in ("data", "output", "config", "refine_config", "data_config"):
@@ -144,9 +145,7 @@ class RunOptions:
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """One command-line option per :class:`RunOptions` field (``overrides``: the positional ``KEY=VALUE``s) plus
     ``--demo`` and ``--frames``. Every option defaults to None (= not given), resolved by :func:`options_from_args`."""
-    add_arguments(parser, RunOptions, defaults_none=True, shown_default=_shown_default, skip=("overrides",))
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help=next(f for f in fields(RunOptions) if f.name == "overrides").metadata["help"])
+    add_arguments(parser, RunOptions, defaults_none=True, shown_default=_shown_default)
     parser.add_argument("--demo", action="store_true",
                         help="the embedded demo: the synthetic KITTI world in data/synthetic (generated when missing) "
                              "with the CPU-sized configs; other defaults: " + ", ".join(
