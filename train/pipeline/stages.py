@@ -21,9 +21,13 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
+from kitti.data_args import DataArgs, FrameArgs, InjectionArgs, PseudoArgs, StepArgs
 from kitti.geometric.run import code_digest
+from kitti.options_cli import to_argv
 from kitti.runner import hash_dir, hash_files
+from train.args import EvalArgs, PseudoLabelArgs, TrainArgs
 from train.pipeline.fusion import PUBLISHED, final_labels_intact, publish_fused
 from train.pipeline.layout import FINAL_LABELS_DIR, GEOMETRIC_DIR, refine_dir, step_dir
 from train.pipeline.manifest import read_manifest
@@ -44,14 +48,20 @@ def _python(module: str, *args: str | Path) -> tuple[str, ...]:
     return (sys.executable, "-m", module, *(str(a) for a in args))
 
 
-def _source_args(opts: RunOptions) -> tuple[str, ...]:
-    args = ["--data", str(opts.data), "--points", opts.points, "--seed", str(opts.seed),
-            "--workers", str(opts.workers)]
-    args += ["--data-config", str(opts.data_config)]
+def _command(module: str, options: object, *extra: str | Path) -> tuple[str, ...]:
+    """``python -m module`` with the flags of ``options`` (the dataclass its command line is generated from)
+    and ``extra`` arguments of its own."""
+    return _python(module, *to_argv(options), *extra)
+
+
+def _source_fields(opts: RunOptions, stage: Path) -> dict[str, Any]:
+    """The :class:`kitti.data_args.DataArgs` fields every data command of a stage shares."""
+    fields: dict[str, Any] = {"output": stage, "data": str(opts.data), "points": opts.points, "seed": opts.seed,
+                              "workers": opts.workers, "data_config": opts.data_config}
     if opts.points != "lidar":
         # dense pseudo-LiDAR thinned to a 64-beam-like scan (a dense map gives ~20x the points of a scan)
-        args += ["--depth-dir", opts.depth_dir, "--beams64"]
-    return tuple(args)
+        fields.update(depth_dir=opts.depth_dir, beams64=True)
+    return fields
 
 
 def ensure_depth(opts: RunOptions, stage: Path) -> None:
@@ -83,12 +93,13 @@ def _require(path: Path, what: str) -> None:
 
 
 def _evaluate_phase(opts: RunOptions, stage: Path, weights: Path, val_set: Path, pseudo_set: Path) -> dict[str, float]:
-    common = ("--weights", weights, "--data", opts.data, "--gpu", str(opts.gpu))
+    val = EvalArgs(weights=weights, data=opts.data, gpu=opts.gpu, frustums=val_set, split=opts.val_split,
+                   output=stage / VAL_DIR)
+    pseudo = PseudoLabelArgs(weights=weights, data=opts.data, gpu=opts.gpu, frustums=pseudo_set,
+                             split=opts.train_split, output=stage / TRAIN_DIR)
     return run_commands([
-        Command("val", _python("train.test_net_det", *common, "--frustums", val_set, "--split", opts.val_split,
-                               "--output", stage / VAL_DIR), stage / "logs" / "val.log"),
-        Command("pseudo", _python("train.gen_pseudo", *common, "--frustums", pseudo_set, "--split",
-                                  opts.train_split, "--output", stage / TRAIN_DIR), stage / "logs" / "pseudo.log"),
+        Command("val", _command("train.test_net_det", val), stage / "logs" / "val.log"),
+        Command("pseudo", _command("train.gen_pseudo", pseudo), stage / "logs" / "pseudo.log"),
     ], cwd=REPO)
 
 
@@ -97,44 +108,45 @@ def _train_phase(opts: RunOptions, stage: Path, config: Path, step: int, frustum
     if (stage / "model_final.pth").is_file():
         print(f"[{stage.name}] training already finished (model_final.pth), skipped")
         return {}
-    argv = _python("train.train_net_det", "--config", config, "--step", str(step), "--ratio", str(opts.ratio),
-                   "--output", stage, "--frustums", frustums, "--supervision", supervision, "--gpu", str(opts.gpu),
-                   *(("--resume",) if (stage / "model_last.pth").is_file() else ()), *opts.overrides)
-    return run_commands([Command("train", argv, stage / "logs" / "train.log")], cwd=REPO)
+    args = TrainArgs(config=config, step=step, ratio=opts.ratio, output=stage, frustums=frustums,
+                     supervision=supervision, resume=(stage / "model_last.pth").is_file(), gpu=opts.gpu,
+                     overrides=opts.overrides)
+    return run_commands([Command("train", _command("train.train_net_det", args), stage / "logs" / "train.log")],
+                        cwd=REPO)
 
 
-def _step_inputs(opts: RunOptions, step: int) -> tuple[dict[str, str], tuple[str | Path, ...]]:
-    """The content hashes a step depends on, and the trusted-fit flags of its data commands (the geometric
+def _step_inputs(opts: RunOptions, step: int) -> tuple[dict[str, str], dict[str, Any]]:
+    """The content hashes a step depends on, and the trusted-fit fields of its data commands (the geometric
     labeller's stage runs first when the step uses trusted fits)."""
     inputs = _label_inputs(opts)
     if step > 0:
         previous = step_dir(opts.output, step - 1, opts.ratio) / TRAIN_DIR / "data"
         _require(previous, f"step {step - 1} pseudo-labels")
         inputs["previous_pseudo_labels"] = hash_dir(previous, "*.txt")
-    trusted: tuple[str | Path, ...] = ()
+    trusted: dict[str, Any] = {}
     if opts.uses_trusted_fits:
         fits = run_geometric(opts, quiet=True)
         inputs["geometric_labels"] = hash_dir(fits, "*.txt")
-        trusted = ("--trusted-dir", fits, "--trusted-min-score", str(opts.trusted_min_score))
+        trusted = {"trusted_dir": str(fits), "trusted_min_score": opts.trusted_min_score}
     return inputs, trusted
 
 
-def _step_data(opts: RunOptions, stage: Path, step: int, trusted: tuple[str | Path, ...]) -> list[Command]:
+def _step_data(opts: RunOptions, stage: Path, step: int, trusted: dict[str, Any]) -> list[Command]:
     """The data commands of step ``step``, in order (the injection needs the instance library)."""
-    source = _source_args(opts)
-    sets = ("--split", opts.train_split, "--val-split", opts.val_split, "--supervision", opts.supervision)
+    source = {**_source_fields(opts, stage), "split": opts.train_split, "supervision": opts.supervision}
+    val_split = ("--val-split", opts.val_split)
     log = stage / "logs" / "data.log"
     if step == 0:
-        return [Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets, "--set",
-                                            "train", "--set", "val", "--set", "pseudo", *trusted), log)]
-    pseudo = ("--split", opts.train_split, "--supervision", opts.supervision, "--step", str(step - 1),
-              "--pseudo-dir", step_dir(opts.output, step - 1, opts.ratio) / TRAIN_DIR / "data", *trusted)
+        return [Command("frustums", _command("kitti.frustum_extractor", DataArgs(**source, **trusted), *val_split,
+                                             "--set", "train", "--set", "val", "--set", "pseudo"), log)]
+    pseudo = {**source, **trusted, "step": step - 1,
+              "pseudo_dir": str(step_dir(opts.output, step - 1, opts.ratio) / TRAIN_DIR / "data")}
     return [
-        Command("instances", _python("kitti.generate_instances_insert", "--output", stage, *source, *pseudo), log),
-        Command("injection", _python("kitti.frustum_pseudolabeling", "--output", stage, *source, *pseudo,
-                                     "--ratio", str(opts.ratio)), log),
-        Command("frustums", _python("kitti.frustum_extractor", "--output", stage, *source, *sets,
-                                    "--set", "val", "--set", "pseudo"), log),
+        Command("instances", _command("kitti.generate_instances_insert", StepArgs(**pseudo)), log),
+        Command("injection", _command("kitti.frustum_pseudolabeling", InjectionArgs(**pseudo, ratio=opts.ratio)),
+                log),
+        Command("frustums", _command("kitti.frustum_extractor", DataArgs(**source), *val_split,
+                                     "--set", "val", "--set", "pseudo"), log),
     ]
 
 
@@ -199,10 +211,10 @@ def _refinement_data(opts: RunOptions, stage: Path, from_step: int) -> None:
     source_stage = step_dir(opts.output, from_step, opts.ratio)
     for pseudo_dir, sets in ((source_stage / TRAIN_DIR / "data", ("--set", "train", "--set", "pseudo")),
                              (source_stage / VAL_DIR / "data", ("--set", "val"))):
-        run_commands([Command("refine data", _python(
-            "kitti.prepare_data_refine", "--output", stage, *_source_args(opts), "--split", opts.train_split,
-            "--val-split", opts.val_split, "--pseudo-dir", pseudo_dir, *sets), stage / "logs" / "data.log")],
-            cwd=REPO)
+        args = PseudoArgs(**_source_fields(opts, stage), split=opts.train_split, pseudo_dir=str(pseudo_dir))
+        run_commands([Command("refine data", _command("kitti.prepare_data_refine", args, "--val-split",
+                                                      opts.val_split, *sets), stage / "logs" / "data.log")],
+                     cwd=REPO)
 
 
 def run_refinement(opts: RunOptions, from_step: int, force: bool = False) -> Path:
@@ -248,8 +260,9 @@ def run_geometric(opts: RunOptions, force: bool = False, quiet: bool = False) ->
         if run is None:
             return final
         stage = run.work
-        command = _python("kitti.geometric_labeller", "--data", data, "--split", opts.train_split, "--output", stage,
-                          "--points", opts.points, "--depth-dir", opts.depth_dir, "--workers", str(opts.workers))
+        command = _command("kitti.geometric_labeller", FrameArgs(
+            output=stage, data=str(data), split=opts.train_split, points=opts.points, depth_dir=opts.depth_dir,
+            workers=opts.workers))
 
         def label() -> None:
             ensure_depth(opts, stage)
