@@ -34,7 +34,7 @@ def test_final_labels_hold_the_labellers_quality_on_real_frames(world: Path, kit
                                                                 tmp_path: Path) -> None:
     root = mixed_root(tmp_path / "root", world, kitti_real_root)
     output = tmp_path / "out"
-    argv = [sys.executable, "-m", "train.pipeline", "all", "--steps", "1", "--data", str(root), "--output",
+    argv = [sys.executable, "-m", "train.pipeline", "all", "--steps", "0", "--data", str(root), "--output",
             str(output), "--config", "configs/demo.yaml", "--refine-config", "configs/demo_refine.yaml", "--ratio",
             "30", "--gpu", "-1", "--workers", "2", *TINY]
     run = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=1500)
