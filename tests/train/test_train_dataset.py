@@ -47,6 +47,35 @@ def test_previous_pseudo_box_gives_slice_labels_not_3d_targets(train_world: Path
     assert torch.all(item["centre"] == 0)  # no 3D target is exposed for a real object
 
 
+def test_pseudo_box_never_makes_the_window_background(train_world: Path) -> None:
+    """A previous pseudo-box 3 m too far: its slices are positive, the slices where the object really is (inside
+    the widened window) are ignored, not negatives; only the window's outside is background."""
+    full = FrustumSet.load(train_world / "full" / "frustums_train.npz")
+    arrays = {k: v.copy() for k, v in _weak(train_world).arrays.items()}
+    cfg = tiny_config().data
+    checked = 0
+    for i in np.flatnonzero(arrays["kind"] == KIND_REAL)[:20]:
+        i = int(i)
+        match = np.flatnonzero((full.arrays["frame_id"] == arrays["frame_id"][i])
+                               & (full.arrays["label_line"] == arrays["label_line"][i]))[0]
+        truth = full.arrays["box3d"][match].astype(np.float64)
+        shifted = truth.copy()
+        shifted[[0, 2]] *= 1 + 3.0 / np.hypot(truth[0], truth[2])  # 3 m further along the viewing ray
+        arrays["prev_box3d"][i] = shifted
+        dataset = FrustumDataset(FrustumSet(arrays, "step1"), cfg, "weak")
+        item = dataset[i]
+        labels, window = item["cls_label"].numpy(), item["window"].numpy()
+        arrays["prev_box3d"][i] = truth
+        true_positive = FrustumDataset(FrustumSet(arrays, "step1"), cfg, "weak")[i]["cls_label"].numpy() == 1
+        if not (window & true_positive).any() or (true_positive & (labels == 1)).any():
+            continue  # the truth lies outside the window, or the two boxes share a slice
+        checked += 1
+        assert (labels == 1).any() and not item["target3d"]
+        assert (labels[true_positive & window] == -1).all()
+        assert not ((labels == 0) & window).any()
+    assert checked >= 3
+
+
 def test_per_sample_randomness_is_deterministic(train_world: Path) -> None:
     dataset = FrustumDataset(_weak(train_world), tiny_config().data, "weak", augment=True, seed=4)
     a, b = dataset[3], dataset[3]
