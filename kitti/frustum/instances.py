@@ -32,6 +32,12 @@ LIBRARY_FILE = "instances.npz"
 NEAREST_KEYS = 10
 #: pasted instances keep a fraction ``min(N(0.9, 0.1), 1)`` of their points (at least this fraction)
 KEEP_FRACTION_MEAN, KEEP_FRACTION_STD, KEEP_FRACTION_MIN = 0.9, 0.1, 0.3
+#: the returns a scanning LiDAR gets from a surface fall with the square of its range (both the beam and the azimuth
+#: spacing grow with it): an instance moved from range ``r_i`` to a farther ``r`` keeps a further share
+#: ``(r_i / r) ** RANGE_EXPONENT`` of its points. Without it a pasted object kept the density of where it was
+#: cut: on the demo world (seed 0, step 1) pasted cars beyond 35 m held a median 214 points against 19 on real cars
+#: there, pasted pedestrians at 25-35 m 48 against 14, while the ray-cast proxies matched the real counts.
+RANGE_EXPONENT = 2.0
 
 _ARRAYS = {"box3d": np.float32, "class_id": np.int8, "angle": np.float32, "score": np.float32,
            "iou2d": np.float32, "frame_id": np.int64, "label_line": np.int32}
@@ -108,16 +114,23 @@ class InstanceLibrary:
     def paste(self, class_id: int, position: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """An instance of ``class_id`` moved to bottom-centre ``position`` (rect, metres): drawn uniformly among the
         :data:`NEAREST_KEYS` instances whose viewing-angle key is nearest to that of ``position`` (so it is seen
-        from the same side), randomly down-sampled, translated by ``position - t_inst``; heading and size kept.
+        from the same side), of those no farther than ``position`` when there are any (their points can be thinned
+        to the new range; a nearer position cannot gain returns), randomly down-sampled and thinned to the density of
+        the new range (:func:`range_keep`), translated by ``position - t_inst``; heading and size kept.
         Returns ``(box3d (7,) float64, points (N, 4) float32)``. The class must be present (:meth:`has_class`)."""
         a = self.arrays
         candidates = np.flatnonzero(a["class_id"] == class_id)
+        target_range = float(np.hypot(position[0], position[2]))
+        ranges = np.hypot(a["box3d"][candidates, 0], a["box3d"][candidates, 2]).astype(np.float64)
+        if (ranges <= target_range).any():
+            candidates = candidates[ranges <= target_range]
         query = viewing_angle(position[0], position[2])
         distance = np.abs(g.wrap_angle(a["angle"][candidates].astype(np.float64) - query))
         nearest = candidates[np.argsort(distance, kind="stable")[:NEAREST_KEYS]]
         index = int(nearest[rng.integers(len(nearest))])
         points = a["points"][a["point_offsets"][index]:a["point_offsets"][index + 1]].copy()
         fraction = float(np.clip(rng.normal(KEEP_FRACTION_MEAN, KEEP_FRACTION_STD), KEEP_FRACTION_MIN, 1.0))
+        fraction *= range_keep(float(np.hypot(a["box3d"][index, 0], a["box3d"][index, 2])), target_range)
         keep = np.sort(rng.choice(len(points), size=max(1, int(round(fraction * len(points)))), replace=False))
         points = points[keep]
         box3d = a["box3d"][index].astype(np.float64)
@@ -125,6 +138,12 @@ class InstanceLibrary:
         points[:, :3] += shift.astype(np.float32)
         box3d[:3] = position
         return box3d, points
+
+
+def range_keep(source_range: float, target_range: float) -> float:
+    """Share (0, 1] of an instance's points kept when it moves from ``source_range`` to ``target_range`` metres
+    (bird's-eye distance from the camera): ``min(1, (source / target) ** RANGE_EXPONENT)``."""
+    return float(min(1.0, (max(source_range, 1e-3) / max(target_range, 1e-3)) ** RANGE_EXPONENT))
 
 
 @lru_cache(maxsize=2)

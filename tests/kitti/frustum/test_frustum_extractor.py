@@ -12,7 +12,7 @@ import kitti.frustum.instances
 from kitti import geometry as g
 from kitti.frustum.engine import ExtractConfig, build_set
 from kitti.frustum.engine import main as extractor_main
-from kitti.frustum.instances import InstanceLibrary, viewing_angle
+from kitti.frustum.instances import InstanceLibrary, range_keep, viewing_angle
 from kitti.frustum.library_builder import LibraryConfig, build_library, with_trusted_fits
 from kitti.frustum.library_builder import main as instances_main
 from kitti.frustum.options import FrustumOptions
@@ -186,6 +186,28 @@ def test_instance_paste_uses_the_same_side(monkeypatch: pytest.MonkeyPatch) -> N
         box, points = lib.paste(0, np.array([side * 5.0, 1.7, 15.0]), np.random.default_rng(0))
         assert box[6] == pytest.approx(boxes[int(side > 0), 6])  # left query -> left instance
         assert np.allclose(points[:, :3], [side * 5.0, 1.7, 15.0], atol=1e-5)
+
+
+def test_instance_paste_thins_points_to_the_new_range() -> None:
+    """A pasted instance has the point density of the range it is pasted at: moved from 10 m to 20 m it keeps at most
+    (10 / 20)^2 of its points; an instance no farther than the target is preferred (it can be thinned, a farther one
+    cannot gain returns)."""
+    boxes = np.array([[0, 1.6, 10, 1.7, 0.6, 0.8, 0.3], [0, 1.6, 40, 1.7, 0.6, 1.2, 0.3]], np.float32)
+    sizes = (400, 25)
+    pts = np.concatenate([b[:3] + np.random.default_rng(0).normal(0, 0.2, (n, 3)) for b, n in zip(boxes, sizes)])
+    arrays = {"points": np.concatenate([pts, np.ones((len(pts), 1))], 1).astype(np.float32),
+              "point_offsets": np.array([0, sizes[0], sum(sizes)]), "box3d": boxes, "class_id": np.ones(2, np.int8),
+              "angle": viewing_angle(boxes[:, 0], boxes[:, 2]).astype(np.float32), "score": np.ones(2, np.float32),
+              "iou2d": np.ones(2, np.float32), "frame_id": np.zeros(2), "label_line": np.array([1, 2])}
+    lib = InstanceLibrary(arrays)
+    assert range_keep(10.0, 20.0) == pytest.approx(0.25) and range_keep(20.0, 10.0) == 1.0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        box, points = lib.paste(1, np.array([0.0, 1.6, 20.0]), rng)
+        assert box[5] == pytest.approx(0.8)  # the 10 m instance, not the 40 m one
+        assert 0.3 * 0.25 * 400 <= len(points) <= 0.25 * 400
+        box, points = lib.paste(1, np.array([0.0, 1.6, 10.0]), rng)
+        assert len(points) >= 0.3 * 400  # same range: only the random keep fraction
 
 
 def test_refinement_sets(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
