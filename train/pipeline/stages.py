@@ -199,19 +199,25 @@ def _refinement_inputs(opts: RunOptions, from_step: int) -> tuple[dict[str, str]
     inputs = {**_label_inputs(opts), "refine_config": hash_files([opts.refine_config]),
               "pseudo_labels": hash_dir(train_labels, "*.txt"), "val_predictions": hash_dir(val_labels, "*.txt")}
     fits: Path | None = None
-    if opts.fuses_final_labels:
-        fits = run_geometric(opts, quiet=True)
-        inputs["geometric_labels"] = hash_dir(fits, "*.txt")
+    if opts.fuses_final_labels or opts.uses_trusted_fits:
+        geometric = run_geometric(opts, quiet=True)
+        inputs["geometric_labels"] = hash_dir(geometric, "*.txt")
+        fits = geometric if opts.fuses_final_labels else None
     return inputs, fits
 
 
 def _refinement_data(opts: RunOptions, stage: Path, from_step: int) -> None:
-    """The refinement sets: train + pseudo from step ``from_step``'s pseudo-labels, val from its val predictions."""
+    """The refinement sets: train + pseudo from step ``from_step``'s pseudo-labels (the train set's targets with the
+    trusted geometric fits in place of the pseudo-boxes they match, when the run uses trusted fits), val from its val
+    predictions."""
     ensure_depth(opts, stage)
     source_stage = step_dir(opts.output, from_step, opts.ratio)
-    for pseudo_dir, sets in ((source_stage / TRAIN_DIR / "data", ("--set", "train", "--set", "pseudo")),
-                             (source_stage / VAL_DIR / "data", ("--set", "val"))):
-        args = PseudoArgs(**_source_fields(opts, stage), split=opts.train_split, pseudo_dir=str(pseudo_dir))
+    trusted: dict[str, Any] = {}
+    if opts.uses_trusted_fits:  # kitti.prepare_data_refine uses them for the train set only
+        trusted = {"trusted_dir": str(opts.output / GEOMETRIC_DIR), "trusted_min_score": opts.trusted_min_score}
+    for pseudo_dir, sets, fits in ((source_stage / TRAIN_DIR / "data", ("--set", "train", "--set", "pseudo"), trusted),
+                                   (source_stage / VAL_DIR / "data", ("--set", "val"), {})):
+        args = PseudoArgs(**_source_fields(opts, stage), **fits, split=opts.train_split, pseudo_dir=str(pseudo_dir))
         run_commands([Command("refine data", _command("kitti.prepare_data_refine", args, "--val-split",
                                                       opts.val_split, *sets), stage / "logs" / "data.log")],
                      cwd=REPO)

@@ -3,6 +3,7 @@ library, refinement samples and bad input."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from kitti.frustum.engine import main as extractor_main
 from kitti.frustum.instances import InstanceLibrary, range_keep, viewing_angle
 from kitti.frustum.library_builder import LibraryConfig, build_library, with_trusted_fits
 from kitti.frustum.library_builder import main as instances_main
-from kitti.frustum.options import FrustumOptions
+from kitti.frustum.options import FrustumOptions, RefineOptions
 from kitti.frustum.pseudo_step import main as pseudolabeling_main
 from kitti.frustum.refine_regions import RefineConfig, build_refine_set
 from kitti.frustum.store import (
@@ -171,6 +172,45 @@ def test_step1_with_library(root: Path, kitti_real_root: Path, tmp_path: Path) -
     for i in np.flatnonzero(fs.arrays["kind"] == KIND_PASTED)[:30]:
         s = fs[i]
         assert (s.seg == 1).sum() >= 5 and s.has_3d and s.label_line == -1
+
+
+def test_refinement_trains_on_trusted_fits(root: Path, kitti_real_root: Path, tmp_path: Path) -> None:
+    """With trusted fits, the refinement's train targets are the fits (score >= the minimum) in place of the
+    pseudo-boxes they match; a fit below the minimum changes nothing, and val / pseudo sets keep the pseudo-boxes."""
+    pseudo = make_pseudo_dir(tmp_path / "pseudo", kitti_real_root, FRAMES)
+    fits = tmp_path / "fits"
+    fits.mkdir()
+    moved = {}
+    for frame in FRAMES:
+        lines = []
+        for k, line in enumerate((pseudo / f"{frame:06d}.txt").read_text().splitlines()):
+            f = line.split()
+            if f[0] in ("Car", "Pedestrian", "Cyclist"):
+                f[13] = f"{float(f[13]) + 0.5:.2f}"  # the fit is 0.5 m deeper than the pseudo-box
+                f[15] = "0.8" if k % 2 == 0 else "0.4"
+                moved[(frame, float(f[13]))] = k % 2 == 0
+            lines.append(" ".join(f))
+        (fits / f"{frame:06d}.txt").write_text("\n".join(lines) + "\n")
+    plain = RefineConfig(data=str(root), pseudo_dir=str(pseudo), options=RefineOptions(copies=1))
+    build_refine_set(plain, tmp_path / "plain", workers=1)
+    build_refine_set(replace(plain, trusted_dir=str(fits), trusted_min_score=0.6), tmp_path / "fits_out", workers=1)
+    before = FrustumSet.load(tmp_path / "plain" / "refine_train.npz").arrays
+    after = FrustumSet.load(tmp_path / "fits_out" / "refine_train.npz").arrays
+    assert len(before["box3d"]) == len(after["box3d"]) > 0
+    z_before = {(int(f), round(float(z), 2)) for f, z in zip(before["frame_id"], before["box3d"][:, 2])}
+    trusted = low = 0
+    for frame, z in zip(after["frame_id"], after["box3d"][:, 2]):
+        key = (int(frame), round(float(z), 2))
+        if key in z_before:
+            low += 1  # a pseudo-box kept: its fit scored below the minimum
+        else:
+            assert moved[(int(frame), round(float(z), 2))]  # replaced by a fit that scored >= the minimum
+            trusted += 1
+    assert trusted > 0 and low > 0
+    val = replace(plain, subset="val", split="train", trusted_dir=str(fits))
+    build_refine_set(val, tmp_path / "val_out", workers=1)
+    val_z = FrustumSet.load(tmp_path / "val_out" / "refine_val.npz").arrays["box3d"][:, 2]
+    assert {round(float(z), 2) for z in val_z} <= {z for _, z in z_before}
 
 
 def test_instance_paste_uses_the_same_side(monkeypatch: pytest.MonkeyPatch) -> None:
