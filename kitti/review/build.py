@@ -64,16 +64,21 @@ def _default_data(run: Path) -> Path:
 def index_script(run: Path, labels: Path, data: Path, split: str | None, review_id: str,
                  entries: list[dict[str, Any]]) -> str:
     """``index_data.js``: ``REVIEW_INDEX`` with the run's description and per frame ``[name, boxes]``, each box
-    ``[class index, score, distance, source index, suspicion]`` into ``classes`` / ``sources``. Written as
+    ``[class index, score, distance, source index, suspicion]`` into ``classes`` / ``sources``, the display name of
+    each source (``source_names``: learned boxes are ``alpi`` in the sidecars) and the share of the boxes per source
+    (``source_shares``, as the run summary names the final labels). Written as
     ``JSON.parse("...")``, which browsers parse faster than an object literal of the same size."""
     classes = sorted({box[0] for entry in entries for box in entry["boxes"]})
     sources = sorted({box[3] for entry in entries for box in entry["boxes"]})
     frames = [[entry["frame"], [[classes.index(c), score, dist, sources.index(source), suspicion]
                                 for c, score, dist, source, suspicion in entry["boxes"]]] for entry in entries]
+    counts = {source: sum(box[3] == source for entry in entries for box in entry["boxes"]) for source in sources}
     index = {"review_id": review_id, "run": str(run.resolve()), "labels": str(labels.resolve()),
              "data": str(data.resolve()), "split": split, "built": time.strftime("%Y-%m-%d %H:%M:%S"),
              "bev": {"x": export.BEV_X, "z": export.BEV_Z, "res": export.BEV_RES}, "components": metrics.COMPONENTS,
-             "classes": classes, "sources": sources, "frames": frames}
+             "classes": classes, "sources": sources, "frames": frames,
+             "source_names": {source: export.SOURCE_NAMES.get(source, source) for source in sources},
+             "source_shares": export.source_shares(counts)}
     return f"REVIEW_INDEX = JSON.parse({json.dumps(json.dumps(index, separators=(',', ':')))});\n"
 
 

@@ -33,6 +33,19 @@ BEV_RES = 0.1
 JPEG_QUALITY = 85
 #: source of a box when the labels carry no sidecar
 DEFAULT_SOURCE = "alpi"
+#: what each source of a label sidecar is called wherever boxes are shown (the run summary and the review page):
+#: ``alpi`` boxes come from the learned detector
+SOURCE_NAMES = {"geometric": "geometric", "alpi": "learned"}
+
+
+def source_shares(counts: dict[str, int]) -> str:
+    """``"geometric 96 %, learned 4 %"``: the share of the boxes per source (:data:`SOURCE_NAMES`), largest first;
+    ``""`` without boxes."""
+    total = sum(counts.values())
+    if not total:
+        return ""
+    return ", ".join(f"{SOURCE_NAMES.get(name, name)} {100 * n / total:.0f} %"
+                     for name, n in sorted(counts.items(), key=lambda item: -item[1]))
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,10 @@ from kitti.eval.budget import budget_from_annos
 from kitti.eval.budget_report import limits_line
 from kitti.eval.evaluate import ap_ceiling, evaluate
 from kitti.eval.quality import annos_have_3d
+from kitti.review.export import source_shares
 from train.pipeline.layout import GEOMETRIC_DIR
 
 GEOMETRIC_NAME = "geometric labeller"
-#: what each source of a fused label file's sidecar (``<frame>.source.json``) is called in the summary
-SOURCE_NAMES = {"geometric": "geometric", "alpi": "learned"}
 
 
 def product_name(labels: Path) -> str:
@@ -44,12 +43,8 @@ def product_name(labels: Path) -> str:
             for source in sources:
                 if isinstance(source, str):
                     counts[source] = counts.get(source, 0) + 1
-    total = sum(counts.values())
-    if not total:
-        return "learned pseudo-labels (ALPI)"
-    shares = ", ".join(f"{SOURCE_NAMES.get(name, name)} {100 * n / total:.0f} %" for name, n in
-                       sorted(counts.items(), key=lambda item: -item[1]))
-    return f"final labels ({shares})"
+    shares = source_shares(counts)
+    return f"final labels ({shares})" if shares else "learned pseudo-labels (ALPI)"
 
 
 def label_sets(output: Path, final_labels: Path, name: str | None = None) -> list[tuple[str, Path]]:

@@ -78,10 +78,11 @@
   }
 
   // ---- filters ----
-  function checkboxes(fieldset, values) {
+  const sourceName = (source) => (INDEX.source_names && INDEX.source_names[source]) || source;
+  function checkboxes(fieldset, values, name = (v) => v) {
     for (const value of values) {
       const label = document.createElement("label");
-      label.innerHTML = `<input type="checkbox" checked value="${esc(value)}"> ${esc(value)} `;
+      label.innerHTML = `<input type="checkbox" checked value="${esc(value)}"> ${esc(name(value))} `;
       $(fieldset).appendChild(label);
     }
   }
@@ -289,7 +290,7 @@
       const parts = Object.entries(box.parts).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
       tr.innerHTML = `<td>${box.id}</td><td style="color:${COLOURS[box.cls] || OTHER_COLOUR}">${box.cls}</td>` +
         `<td>${fmt(box.score, 3)}</td><td>${fmt(box.dist, 1)}</td><td>${box.dims.map((v) => v.toFixed(2)).join(" ")}` +
-        `</td><td>${fmt(box.ry * 180 / Math.PI, 0)}</td><td>${fmt(box.points, 0)}</td><td>${esc(box.source)}</td>` +
+        `</td><td>${fmt(box.ry * 180 / Math.PI, 0)}</td><td>${fmt(box.points, 0)}</td><td>${esc(sourceName(box.source))}</td>` +
         `<td>${fmt(box.iou2d, 2)}</td><td>${fmt(box.size_dev, 1)}</td><td class="sus" title="${parts}">` +
         `${fmt(box.suspicion, 2)}</td><td>${data.gt ? fmt(box.gt_iou, 2) : "no GT"}</td>` +
         `<td class="decision"><button class="acc" title="accept (a)">&#10003;</button>` +
@@ -342,8 +343,9 @@
     const classes = [...new Set(frames.flatMap((f) => f.boxes.map((b) => b.cls)))].sort();
     const sources = [...new Set(frames.flatMap((f) => f.boxes.map((b) => b.source)))].sort();
     checkboxes("f-class", classes);
-    checkboxes("f-source", sources);
-    $("run-info").textContent = `${INDEX.run} (built ${INDEX.built})`;
+    checkboxes("f-source", sources, sourceName);
+    const shares = INDEX.source_shares ? `; boxes: ${INDEX.source_shares}` : "";
+    $("run-info").textContent = `${INDEX.run} (built ${INDEX.built})${shares}`;
     $("run-info").title = `labels ${INDEX.labels}\ndata ${INDEX.data}`;
     for (const el of document.querySelectorAll("#filters input, #filters select")) el.addEventListener("change", renderList);
     $("help-toggle").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });

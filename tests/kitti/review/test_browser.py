@@ -83,6 +83,8 @@ def test_every_frame_listed(browser: tuple[Any, Path], built_run: tuple[Path, di
     assert css(driver, "#counts").text == f"{len(labels)} of {len(labels)} frames listed, " \
                                           f"{sum(map(len, labels.values()))} boxes"
     assert rows(driver) == list(range(len(labels[min(labels)])))
+    assert "; boxes: learned " in css(driver, "#run-info").text  # named as the run summary names them
+    assert "alpi" not in css(driver, "#boxes tbody").text and "learned" in css(driver, "#boxes tbody").text
     assert driver.get_log("browser") == []  # no script errors, no failed loads
 
 

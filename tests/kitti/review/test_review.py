@@ -62,6 +62,10 @@ def test_build_writes_every_frame(built_run: tuple[Path, dict], review_world: Pa
             same_class = np.stack([o.box3d for o in gt if o.type == label.type])
             assert box["gt_iou"] == pytest.approx(ops.iou_3d(label.box3d[None], same_class).max(), abs=1e-3)
         assert len(payload["gt"]) == len(gt)
+    sources = [index["sources"][s] for _, summary in index["frames"] for _, _, _, s, _ in summary]
+    assert index["source_names"]["alpi"] == "learned" and index["source_names"]["geometric"] == "geometric"
+    shares = {name: round(100 * sources.count(raw) / len(sources)) for raw, name in index["source_names"].items()}
+    assert sorted(index["source_shares"].split(", ")) == sorted(f"{name} {share} %" for name, share in shares.items())
     html = (run / "review" / "index.html").read_text()
     assert "http" not in html and "//" not in re.sub(r"<!--.*?-->", "", html)  # no CDN, nothing remote
     assert not re.search(r"https?://", (run / "review" / "review.js").read_text())
