@@ -8,6 +8,8 @@ import numpy as np
 #: beam elevations (degrees, top to bottom): upper block of 32 lasers from +2.0 to -8.33 (~1/3 degree apart), lower
 #: block of 32 from -8.83 to -24.8 (~1/2 degree apart): the sensor's 26.8 degree vertical field of view
 HDL64_ELEVATIONS_DEG = np.concatenate([np.linspace(2.0, -8.33, 32), np.linspace(-8.83, -24.8, 32)])
+#: vertical spacing (degrees) of the upper block's beams, the ones that see objects' tops from the car's roof
+HDL64_UPPER_SPACING_DEG = float(np.mean(-np.diff(HDL64_ELEVATIONS_DEG[:32])))
 #: azimuth step (degrees) as recorded in KITTI: median spacing of consecutive returns along one beam, measured on
 #: real KITTI scans (0.180 degrees; 10 Hz, ~1800 returns per beam and turn)
 HDL64_AZIMUTH_STEP_DEG = 0.18

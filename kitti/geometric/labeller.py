@@ -33,6 +33,7 @@ from kitti.geometric.heading import (
 )
 from kitti.geometric.score import R0, fit_score, prior_score
 from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
+from kitti.hdl64 import HDL64_UPPER_SPACING_DEG
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
 from kitti.priors import CLASSES, HEIGHT_PRIOR, MEAN_SIZE, SIZE_RANGE, SIZE_STD, depth_estimate
@@ -226,6 +227,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
+    beam_rows = calib.focal_v * float(np.tan(np.radians(HDL64_UPPER_SPACING_DEG)))
     claimed = np.zeros(len(points), bool)  # inside a fitted box grown by CLAIM_MARGIN
     claimed_for_people = np.zeros(len(points), bool)  # the same, people's boxes grown by PERSON_CLAIM_MARGIN
     results: dict[int, GeometricBox] = {}
@@ -241,7 +243,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
                                  HEIGHT_PRIOR[class_name], MIN_CLUSTER_POINTS,
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
                                  depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
-                                 or cut_vertically(box2d, size))
+                                 or cut_vertically(box2d, size), beam_rows=beam_rows)
         results[index] = _place(label, segment, calib, size, ground, band)
         if results[index].source != "prior":
             grown = g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]

@@ -9,7 +9,8 @@ part of it), ``extent`` penalises a cluster longer than the class can be (a wall
 ``f_v H / h_box`` (:func:`kitti.priors.depth_estimate`), or, where the 2D box may be shorter than the object (hidden
 from below), flat up to that depth and log-normal beyond it (``depth_bound``). A pedestrian's cluster is then
 trimmed to the points a person can reach (:func:`trim_to_reach`): the gap that joins one body's returns also joins
-a neighbour's arm, a bag or a pole a step away. Nothing here reads 3D labels.
+a neighbour's arm, a bag or a pole a step away. A person's cluster must also reach the 2D box's top edge, the head
+(:func:`head_factor`). Nothing here reads 3D labels.
 """
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ TRIMMED_CLASSES = ("Pedestrian",)
 REACH_MARGIN = 0.2
 #: median / trim passes of :func:`trim_to_reach`
 TRIM_PASSES = 3
+#: classes whose cluster must reach the top edge of the 2D box: a person's box top is the head, which occlusion rarely
+#: hides, while an occluder in front of the person (a pole, a hedge, a parked scooter) usually stops lower
+HEAD_CLASSES = ("Pedestrian", "Cyclist")
+#: scan rows of slack between a person's highest return and the 2D box's top edge before a cluster loses support: the
+#: returns inside people's boxes reach within 2.1-2.8 beam spacings of the top edge for 90 % of them, on the 14 real
+#: frames and on the synthetic worlds alike (per occlusion level)
+HEAD_SLACK_BEAMS = 3.0
 
 
 @dataclass
@@ -117,15 +125,25 @@ def trim_to_reach(xz: np.ndarray, class_name: str, min_points: int) -> np.ndarra
     return keep
 
 
+def head_factor(top_row: float, box_top: float, beam_rows: float) -> float:
+    """``exp(-excess)`` where ``excess`` is how many scan rows (``beam_rows`` pixels each: the sensor's vertical beam
+    spacing in the image) beyond :data:`HEAD_SLACK_BEAMS` a person's highest return (image row ``top_row``) lies
+    below the 2D box's top edge ``box_top`` (pixels); 1 for a cluster that reaches the head."""
+    return float(np.exp(-max(0.0, (top_row - box_top) / beam_rows - HEAD_SLACK_BEAMS)))
+
+
 def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2d: np.ndarray, class_name: str,
                    prior_depth: float, prior_height: float, min_points: int = 3,
-                   fully_visible: bool = False, depth_bound: bool = False) -> Segment | None:
+                   fully_visible: bool = False, depth_bound: bool = False,
+                   beam_rows: float | None = None) -> Segment | None:
     """Pick the object's cluster among frustum points.
 
     ``points (N, 3+)`` rect frame, ``uv (N, 2)`` their pixels, ``heights (N,)`` above the ground plane (metres),
     all already restricted to the 2D box; ``prior_depth`` metres (rect z); ``fully_visible`` (2D label not occluded,
     not truncated) tightens the depth prior; ``depth_bound`` makes it a far bound only (every depth from 0.5 m up to
-    ``prior_depth`` is searched and equally likely). Returns None when no cluster has ``min_points`` points.
+    ``prior_depth`` is searched and equally likely). ``beam_rows`` (pixels), the scan's vertical beam spacing in the
+    image, makes a person's cluster reach the box's top edge (:func:`head_factor`; None: not used). Returns None when
+    no cluster has ``min_points`` points.
     """
     z = points[:, 2]
     near = NEAREST_DEPTH if depth_bound else DEPTH_RANGE[0] * prior_depth
@@ -154,6 +172,8 @@ def segment_object(points: np.ndarray, uv: np.ndarray, heights: np.ndarray, box2
         prior = float(np.exp(-0.5 * (log_ratio / sigma) ** 2))
         score = (np.sqrt(len(members)) * (0.1 + coverage) * (0.05 + prior)
                  * extent_factor(pts[members][:, [0, 2]], class_name))
+        if beam_rows is not None and class_name in HEAD_CLASSES:
+            score *= head_factor(float(pix[members, 1].min()), float(box2d[1]), beam_rows)
         if score > best_score:
             best, best_score, best_cov = members, score, coverage
     if best is None:

@@ -20,12 +20,14 @@ from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading, top_edge_height
 from kitti.geometric.score import OCCLUSION_TRUST, fit_score
 from kitti.geometric.segment import (
+    HEAD_SLACK_BEAMS,
     JOIN_SCALE,
     MAX_EXTENT,
     _components,
     _gap,
     box_coverage,
     extent_factor,
+    head_factor,
     trim_to_reach,
 )
 from kitti.io.calib import Calibration
@@ -376,3 +378,25 @@ def test_top_edge_height_inverts_the_projection(ry: float) -> None:
     guess[3] = 1.0
     assert top_edge_height(guess, float(v_top), calib.P2) == pytest.approx(1.42, abs=1e-6)
 
+
+
+def test_an_occluded_person_is_not_placed_on_a_low_occluder() -> None:
+    """A pedestrian at 20 m half hidden (occlusion 2) behind a bush 6 m nearer that stops at 1 m: the bush holds more
+    points, and the depth prior of an occluded person is a far bound only, so before, the box landed on the bush. A
+    person's box top is the head: the bush's highest return lies ~10 beam rows below it, the person's within one."""
+    calib = calibration()
+    rng = np.random.default_rng(3)
+    person = np.array([1.0, CAMERA_HEIGHT, 20.0, 1.75, 0.66, 0.84, np.pi / 2])
+    bush = np.stack([rng.uniform(0.3, 1.1, 400), CAMERA_HEIGHT - rng.uniform(0.3, 1.0, 400),
+                     rng.uniform(13.8, 14.2, 400)], axis=1)
+    body = person_points(person[[0, 2]], rng)
+    label = Label2D("Pedestrian", 0.0, 2, label_for(person, calib, "Pedestrian").box2d)
+    (fitted,) = label_frame(FrameInputs(calib, IMAGE, np.concatenate([ground_points(rng), body, bush]), [label]))
+    assert abs(fitted.box[2] - person[2]) < 0.5
+
+
+def test_head_factor_keeps_clusters_that_reach_the_box_top() -> None:
+    """No penalty within HEAD_SLACK_BEAMS beam rows of the 2D box's top edge, exp(-rows beyond) after that."""
+    assert head_factor(100.0 + 4.0 * HEAD_SLACK_BEAMS, 100.0, 4.0) == 1.0
+    assert head_factor(90.0, 100.0, 4.0) == 1.0
+    assert head_factor(100.0 + 4.0 * (HEAD_SLACK_BEAMS + 2.0), 100.0, 4.0) == pytest.approx(np.exp(-2.0))
