@@ -57,6 +57,7 @@ from kitti.frustum.store import (
     read_manifest,
     write_frustum_set,
 )
+from kitti.geometric.labeller import FrameInputs, label_frame_and_claims
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
@@ -263,20 +264,40 @@ def inject(cfg: ExtractConfig, ctx: FrameContext, class_name: str, annotated: np
                       obj.box3d), note
 
 
+def claimed_by_others(ctx: FrameContext, objects: Sequence[RealObject],
+                      classes: Sequence[str]) -> dict[int, np.ndarray]:
+    """Per object of ``classes`` (by its position in ``objects``): bool ``(N,)`` over ``ctx.scene``, the points the
+    geometric labeller's claims give to the objects fitted before it
+    (:func:`kitti.geometric.labeller.label_frame_and_claims`): its occluders' and nearer objects' returns. From the
+    2D labels and the points only."""
+    labels = [obj.label for obj in objects]
+    wanted = [i for i, label in enumerate(labels) if label.type in classes]
+    if not wanted:
+        return {}
+    _, claimed = label_frame_and_claims(FrameInputs(ctx.calib, ctx.image_size, ctx.scene[:, :3], labels,
+                                                    tuple(classes)))
+    return dict(zip(wanted, claimed))
+
+
 def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
-    """All samples of one frame (reals, and for training sets their injected objects) plus skip counts."""
+    """All samples of one frame (reals, and for training sets their injected objects) plus skip counts. With
+    ``frustums.drop_claimed`` an object's frustum leaves out the points claimed by the objects in front of it
+    (:func:`claimed_by_others`)."""
     dataset = KittiDataset(cfg.data)
     ctx = FrameContext.load(dataset, frame, cfg.points, cfg.depth)
     objects = read_objects(dataset, frame, cfg.supervision)
     pseudo = read_pseudo_labels(cfg.pseudo_dir, frame) if cfg.pseudo_dir else []
     trusted_fits = read_trusted_fits(cfg, frame)
     result = FrameResult()
-    wanted = [obj for obj in objects if obj.label.type in cfg.classes]
+    wanted = [index for index, obj in enumerate(objects) if obj.label.type in cfg.classes]
     if not wanted:
         result.skipped["frames_without_objects"] += 1
     options = cfg.frustum
     copies = options.copies if cfg.training else 1
-    for obj in wanted:
+    claimed = claimed_by_others(ctx, objects, cfg.classes) if options.drop_claimed else {}
+    for index in wanted:
+        obj = objects[index]
+        free = ~claimed[index] if index in claimed else np.ones(len(ctx.scene), bool)
         class_name, annotated = obj.label.type, np.asarray(obj.label.box2d, np.float64)
         height = annotated[3] - annotated[1]
         if height < options.min_height_px:
@@ -287,7 +308,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
             continue
         window = depth_window(class_name, height, ctx.calib.focal_v)
         label_window = depth_window(class_name, height, ctx.calib.focal_v, cfg.relative_window)
-        in_annotated = in_box2d(ctx.uv, annotated)
+        in_annotated = in_box2d(ctx.uv, annotated) & free
         prev = match_previous(annotated, class_name, pseudo)
         trusted = match_previous(annotated, class_name, trusted_fits)
         box3d, kind = obj.box3d, KIND_REAL
@@ -301,7 +322,7 @@ def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:
         for copy in range(copies):
             rng = np.random.default_rng([cfg.seed, frame, obj.label.line, copy])
             box2d = random_shift_box2d(annotated, rng, ctx.image_size) if cfg.training else annotated
-            points = ctx.scene[in_box2d(ctx.uv, box2d)]
+            points = ctx.scene[in_box2d(ctx.uv, box2d) & free]
             if in_window(points, window).sum() < options.min_points:
                 result.skipped["too_few_points"] += 1
                 continue

@@ -49,6 +49,10 @@ class FrustumOptions:
     min_points: int = MIN_POINTS
     #: smallest 2D-only depth estimate (metres) of a used object
     min_depth: float = MIN_DEPTH
+    #: leave out of an object's frustum the points the geometric labeller's claims give to the labelled objects in
+    #: front of it (:func:`kitti.geometric.labeller.label_frame_and_claims`): an occluded object's 2D box is full of
+    #: its occluder's returns, on which the detector otherwise places the box (not in the published code)
+    drop_claimed: bool = True
 
 
 @dataclass(frozen=True)

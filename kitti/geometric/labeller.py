@@ -217,13 +217,19 @@ def claim_order(labels: Sequence[Label2D]) -> list[int]:
 
 def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     """One :class:`GeometricBox` per 2D label of a wanted class, in label order (module docstring)."""
+    return label_frame_and_claims(inputs)[0]
+
+
+def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], list[np.ndarray]]:
+    """:func:`label_frame`, and per box a bool mask ``(N,)`` over ``inputs.points``: the points its search left out
+    because a box fitted before it claimed them (:func:`claim_order`: its occluders' and nearer objects' returns)."""
     calib, size = inputs.calib, inputs.image_size
     points = np.asarray(inputs.points, np.float64)[:, :3]
     uv, cam_depth = g.project_rect_to_image(points, calib.P2)
     height, width = size
-    near_image = ((cam_depth > 0.5) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
-                  & (uv[:, 0] > -OUTSIDE_IMAGE * width) & (uv[:, 0] < (1 + OUTSIDE_IMAGE) * width))
-    points, uv = points[near_image], uv[near_image]
+    near_image = np.flatnonzero((cam_depth > 0.5) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+                                & (uv[:, 0] > -OUTSIDE_IMAGE * width) & (uv[:, 0] < (1 + OUTSIDE_IMAGE) * width))
+    all_points, points, uv = points, points[near_image], uv[near_image]
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
@@ -231,12 +237,15 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
     claimed = np.zeros(len(points), bool)  # inside a fitted box grown by CLAIM_MARGIN
     claimed_for_people = np.zeros(len(points), bool)  # the same, people's boxes grown by PERSON_CLAIM_MARGIN
     results: dict[int, GeometricBox] = {}
+    taken_by: dict[int, np.ndarray] = {}
     for index in claim_order(inputs.labels):
         label = inputs.labels[index]
         if label.type not in inputs.classes:
             continue
         class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
         taken = claimed_for_people if class_name in PERSON_CLASSES else claimed
+        taken_by[index] = np.zeros(len(all_points), bool)
+        taken_by[index][near_image[taken]] = True
         in_box = frustum_mask(uv, search_box(box2d, size)) & ~taken
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
@@ -250,4 +259,4 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
             claimed |= grown
             claimed_for_people |= (g.points_in_boxes_mask(points, results[index].box[None], PERSON_CLAIM_MARGIN)[:, 0]
                                    if class_name in PERSON_CLASSES else grown)
-    return [results[i] for i in sorted(results)]
+    return [results[i] for i in sorted(results)], [taken_by[i] for i in sorted(results)]

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kitti.frustum.engine import ExtractConfig, build_set
 from kitti.frustum.engine import main as extractor_main
+from kitti.frustum.options import FrustumOptions
 from kitti.frustum.store import KIND_PROXY, KIND_REAL, FrustumSet
 from kitti.io.dataset import KittiDataset
 
@@ -47,3 +49,22 @@ def test_step0_end_to_end(world: Path, tmp_path: Path, points: str) -> None:
         errors.append(np.hypot(*(proxy.box3d[[0, 2]] - gt.box3d[[0, 2]])))
     assert np.median(errors) < 2.0
     assert extractor_main(args) == 0  # resume: both sets up to date
+
+
+def test_frustums_leave_out_the_points_claimed_by_objects_in_front(world: Path, tmp_path: Path) -> None:
+    """``frustums.drop_claimed``: every object's frustum is its frustum without the option minus the points the
+    geometric labeller's claims gave to the objects in front of it; the occluded objects of the world lose points."""
+    sets = {}
+    for drop in (False, True):
+        out = tmp_path / str(drop)
+        build_set(ExtractConfig(data=str(world), subset="val", split="trainval",
+                                frustum=FrustumOptions(drop_claimed=drop)), out, workers=1)
+        sets[drop] = FrustumSet.load(out / "frustums_val.npz")
+    before = {(s.frame_id, s.label_line): s.points for s in (sets[False][i] for i in range(len(sets[False])))}
+    lost = 0
+    for sample in (sets[True][i] for i in range(len(sets[True]))):
+        kept = {tuple(p) for p in sample.points.tolist()}
+        full = before[(sample.frame_id, sample.label_line)]
+        assert kept <= {tuple(p) for p in full.tolist()}
+        lost += len(full) - len(kept)
+    assert lost > 0

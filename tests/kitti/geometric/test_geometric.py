@@ -18,6 +18,7 @@ from kitti.geometric.bevfit import (
 )
 from kitti.geometric.ground import fit_ground
 from kitti.geometric.heading import canonical_heading, top_edge_height
+from kitti.geometric.labeller import label_frame_and_claims
 from kitti.geometric.score import OCCLUSION_TRUST, fit_score
 from kitti.geometric.segment import (
     HEAD_SLACK_BEAMS,
@@ -400,3 +401,20 @@ def test_head_factor_keeps_clusters_that_reach_the_box_top() -> None:
     assert head_factor(100.0 + 4.0 * HEAD_SLACK_BEAMS, 100.0, 4.0) == 1.0
     assert head_factor(90.0, 100.0, 4.0) == 1.0
     assert head_factor(100.0 + 4.0 * (HEAD_SLACK_BEAMS + 2.0), 100.0, 4.0) == pytest.approx(np.exp(-2.0))
+
+
+def test_claims_of_a_hidden_car_are_its_occluders_points() -> None:
+    """label_frame_and_claims: the car 8 m behind another (occlusion 2) had the front car's returns claimed before
+    its search, none of its own; nothing was claimed before the front car."""
+    calib = calibration()
+    rng = np.random.default_rng(2)
+    front = np.array([0.0, CAMERA_HEIGHT, 12.0, 1.5, 1.7, 4.2, np.pi / 2])
+    back = np.array([0.8, CAMERA_HEIGHT, 20.0, 1.5, 1.7, 4.2, np.pi / 2])
+    front_points, back_points = visible_box_points(front, rng), visible_box_points(back, rng)
+    points = np.concatenate([ground_points(rng), front_points, back_points])
+    labels = [label_for(front, calib), Label2D("Car", 0.0, 2, label_for(back, calib).box2d)]
+    boxes, claims = label_frame_and_claims(FrameInputs(calib, IMAGE, points, labels))
+    assert len(boxes) == len(claims) == 2 and not claims[0].any()
+    is_front = np.zeros(len(points), bool)
+    is_front[-len(back_points) - len(front_points):-len(back_points)] = True
+    assert claims[1][is_front].mean() > 0.95 and not claims[1][-len(back_points):].any()
