@@ -24,6 +24,7 @@ TABLE: list[tuple[str, object, dict[str, tuple[str, ...]]]] = [
     ("frustums.min_height_px", 30.0, dict.fromkeys(("lidar", *DEPTH_SOURCES), STEPS)),
     ("frustums.min_points", 8, dict.fromkeys(("lidar", *DEPTH_SOURCES), STEPS)),
     ("frustums.min_depth", 3.0, dict.fromkeys(("lidar", *DEPTH_SOURCES), STEPS)),
+    ("frustums.drop_claimed", False, dict.fromkeys(("lidar", *DEPTH_SOURCES), STEPS)),
     ("library.min_score", 0.5, dict.fromkeys(("lidar", *DEPTH_SOURCES), LATER)),
     ("library.min_iou", 0.3, dict.fromkeys(("lidar", *DEPTH_SOURCES), LATER)),
     ("library.min_points", 10, dict.fromkeys(("lidar", *DEPTH_SOURCES), LATER)),
