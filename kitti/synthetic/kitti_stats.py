@@ -9,7 +9,14 @@ The figures live in ``kitti_label_stats.json`` beside this module, derived from 
 
     {"frames": F, "source": "...", "classes": {"Car": {"0-10 m": {"n": N, "truncated > 0.1": share,
                                                                 "occluded >= 1": share, "occluded >= 2": share,
-                                                                "height_2d x distance": median}, ...}}}
+                                                                "height_2d x distance": median}, ...}},
+     "small boxes": {"Car": {"occlusion 0": {"n": N, "area p1": px2}, ...}, ...},
+     "DontCare": {"per frame": mean, "height p25/p50/p75": [px, px, px]}}
+
+``small boxes`` is the lower tail (1st percentile) of the 2D box area of the untruncated (truncation <= 0.1) objects
+of each occlusion level: the smallest objects KITTI's annotators still labelled. For cars it grows with the occlusion
+level about as the inverse of the visible share (the floor of the labelled cars is on their visible area), which
+:data:`kitti.synthetic.annotate.MIN_VISIBLE_PIXELS` is derived from.
 """
 from __future__ import annotations
 
@@ -51,18 +58,41 @@ def _label_texts(path: Path) -> Iterator[str]:
                 yield io.TextIOWrapper(handle, encoding="utf-8").read()
 
 
+#: the objects of ``small boxes``: truncation at most this; the lower-tail percentile of their 2D box area
+SMALL_BOX_TRUNCATION = 0.1
+SMALL_BOX_PERCENTILE = 1.0
+
+
+def _small_boxes(cls: np.ndarray, trunc: np.ndarray, occ: np.ndarray, area: np.ndarray) -> dict[str, Any]:
+    """Per class and occlusion level 0-2, untruncated objects: count and the 1st percentile of the 2D box area
+    (px^2)."""
+    out: dict[str, Any] = {}
+    for c in CLASSES:
+        out[c] = {}
+        for level in range(3):
+            m = (cls == c) & (trunc <= SMALL_BOX_TRUNCATION) & (occ == level)
+            out[c][f"occlusion {level}"] = {
+                "n": int(m.sum()),
+                "area p1": round(float(np.percentile(area[m], SMALL_BOX_PERCENTILE)), 1) if m.any() else None}
+    return out
+
+
 def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
-    """Per class and distance bin: object count, truncated / occluded shares and the median 2D height x distance."""
-    rows, frames = [], 0
+    """Per class and distance bin: object count, truncated / occluded shares and the median 2D height x distance;
+    the small boxes per class and occlusion level (module docstring); DontCare boxes per frame and their heights
+    (px)."""
+    rows, dont_care, frames = [], [], 0
     for text in texts:
         frames += 1
         for line in text.splitlines():
             f = line.split()
             if len(f) >= 15 and f[0] in CLASSES:
                 rows.append((f[0], float(f[1]), int(float(f[2])), float(f[7]) - float(f[5]),
-                             float(np.hypot(float(f[11]), float(f[13])))))
+                             float(np.hypot(float(f[11]), float(f[13]))), float(f[6]) - float(f[4])))
+            elif len(f) >= 8 and f[0] == "DontCare":
+                dont_care.append(float(f[7]) - float(f[5]))
     cls = np.array([r[0] for r in rows])
-    trunc, occ, h2d, dist = (np.array([r[k] for r in rows], float) for k in range(1, 5))
+    trunc, occ, h2d, dist, w2d = (np.array([r[k] for r in rows], float) for k in range(1, 6))
     out: dict[str, Any] = {"frames": frames, "source": SOURCE, "classes": {}}
     for c in CLASSES:
         entry = {}
@@ -77,6 +107,10 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
                 "occluded >= 2": round(float(np.mean(occ[m] >= 2)), 4) if n else None,
                 "height_2d x distance": round(float(np.median(h2d[m] * dist[m])), 1) if n else None}
         out["classes"][c] = entry
+    out["small boxes"] = _small_boxes(cls, trunc, occ, h2d * w2d)
+    out["DontCare"] = {"per frame": round(len(dont_care) / frames, 3) if frames else None,
+                       "height p25/p50/p75": [round(float(v), 1) for v in np.percentile(dont_care, [25, 50, 75])]
+                       if dont_care else None}
     return out
 
 
@@ -88,6 +122,16 @@ def _load() -> dict[str, Any]:
 def load_reference() -> dict[str, Any]:
     """Per class and distance bin the shares of the committed statistics (``{cls: {bin: {name: share}}}``)."""
     return _load()["classes"]
+
+
+def load_small_boxes() -> dict[str, Any]:
+    """The committed ``small boxes`` (``{cls: {"occlusion L": {"n": N, "area p1": px^2}}}``)."""
+    return _load()["small boxes"]
+
+
+def load_dont_care() -> dict[str, Any]:
+    """The committed DontCare figures (``{"per frame": mean, "height p25/p50/p75": [px, px, px]}``)."""
+    return _load()["DontCare"]
 
 
 @cli

@@ -13,10 +13,19 @@ from kitti import geometry
 from kitti.errors import OutputDirError
 from kitti.io.dataset import LAYOUT, KittiDataset
 from kitti.synthetic import shapes
-from kitti.synthetic.annotate import ANNOTATION_NOISE, annotate, annotated_object
+from kitti.synthetic.annotate import (
+    ANNOTATION_NOISE,
+    CAR_FILL,
+    MIN_VISIBLE_PIXELS,
+    OCCLUSION_LEVELS,
+    annotate,
+    annotated_object,
+    box3d_rect,
+)
 from kitti.synthetic.calibration import IMAGE_HEIGHT, IMAGE_WIDTH, kitti_calibration
 from kitti.synthetic.camera import render_camera
 from kitti.synthetic.generate import MANIFEST, generate_dataset, generate_frame
+from kitti.synthetic.kitti_stats import load_small_boxes
 from kitti.synthetic.lidar import simulate_scan
 from kitti.synthetic.primitives import BOX, PrimitiveBuilder
 from kitti.synthetic.street import SENSOR_HEIGHT, Scene, SceneObject, Street, sample_scene
@@ -152,6 +161,44 @@ def test_fully_hidden_object_is_occluded_or_unlabelled() -> None:
     labels = annotate(scene, calib, render.instance, np.bincount(scan.instance[scan.instance >= 0], minlength=2))
     assert labels[0].type == "Van" and labels[0].occlusion == 0
     assert all(lab.type != "Car" or lab.occlusion >= 2 for lab in labels)
+
+
+def test_far_car_mostly_hidden_is_dont_care() -> None:
+    """A car 45 m away, all but its roof hidden behind a car 12 m away, shows fewer than MIN_VISIBLE_PIXELS pixels:
+    DontCare, as KITTI's annotators leave it. The same car 8 m to the side, in full view, stays labelled."""
+    cars = [SceneObject("Car", 12.0, 0.0, -SENSOR_HEIGHT, 0.0, 4.0, 1.7, 1.5),
+            SceneObject("Car", 45.0, 1.5, -SENSOR_HEIGHT, 0.0, 4.0, 1.7, 1.5),
+            SceneObject("Car", 45.0, 8.0, -SENSOR_HEIGHT, 0.0, 4.0, 1.7, 1.5)]
+    builder = PrimitiveBuilder()
+    for inst, car in enumerate(cars):
+        shapes.add_car(builder, shapes.object_pose(car.x, car.y, car.z, car.yaw), inst, car.l, car.w, car.h,
+                       (0.5,) * 3)
+    street = Street(yaw=0.0, q_ego=-1.75, lane_edges=np.array([-3.5, 0.0, 3.5]), road=(-5.7, 5.7),
+                    sidewalk=(3.0, 3.0))
+    scene = Scene(builder.build(), np.array([0.0, 0.0, 1.0, SENSOR_HEIGHT]), cars, street)
+    calib = kitti_calibration()
+    render = render_camera(scene, calib, np.random.default_rng(0))
+    scan = simulate_scan(scene, np.random.default_rng(0))
+    points = np.bincount(scan.instance[scan.instance >= 0], minlength=3)
+    pixels = np.bincount(render.instance[render.instance >= 0], minlength=3)
+    assert pixels[1] < MIN_VISIBLE_PIXELS["Car"] <= pixels[2] and points[1] > 0, "the case is as described"
+    labels = annotate(scene, calib, render.instance, points)
+    boxes = {round(lab.box2d[0]): lab for lab in labels}
+    hull = geometry.project_boxes_to_image(np.stack([box3d_rect(c, calib) for c in cars]), calib.P2)
+    assert [lab.type for lab in labels] == ["Car", "Car", "DontCare"]
+    assert boxes[round(hull[2, 0])].occlusion == 0, "the far car in view keeps its label"
+    assert labels[2].box2d[0] == pytest.approx(hull[1, 0], abs=1.0), "the hidden far car is the DontCare box"
+
+
+def test_visible_pixel_floor_follows_the_kitti_label_statistics() -> None:
+    """MIN_VISIBLE_PIXELS (annotate.py) from the committed KITTI statistics: per occlusion level, the largest visible
+    share x the silhouette fill x the 1st percentile of the untruncated cars' box area; the floor is their median."""
+    tails = load_small_boxes()["Car"]
+    largest_share = (1.0, *OCCLUSION_LEVELS[:2])
+    floors = [share * CAR_FILL * tails[f"occlusion {level}"]["area p1"] for level, share in enumerate(largest_share)]
+    areas = [tails[f"occlusion {level}"]["area p1"] for level in range(3)]
+    assert areas == sorted(areas), "the smallest labelled box grows with the occlusion level"
+    assert abs(MIN_VISIBLE_PIXELS["Car"] - float(np.median(floors))) <= 10.0
 
 
 def test_depth_map_agrees_with_lidar(dataset_root: Path) -> None:
