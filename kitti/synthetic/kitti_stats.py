@@ -129,11 +129,6 @@ def load_small_boxes() -> dict[str, Any]:
     return _load()["small boxes"]
 
 
-def load_dont_care() -> dict[str, Any]:
-    """The committed DontCare figures (``{"per frame": mean, "height p25/p50/p75": [px, px, px]}``)."""
-    return _load()["DontCare"]
-
-
 @cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kitti.synthetic.kitti_stats", description=__doc__.split("\n\n")[0])

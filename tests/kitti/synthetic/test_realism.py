@@ -61,6 +61,9 @@ def test_label_statistics_from_text() -> None:
     assert stats["frames"] == 1
     near, mid = stats["classes"]["Car"]["0-10 m"], stats["classes"]["Car"]["20-30 m"]
     assert near["n"] == 1 and near["truncated > 0.1"] == 1.0 and mid["occluded >= 2"] == 1.0
+    small = stats["small boxes"]["Car"]  # untruncated only: the truncated car at 5 m is left out
+    assert small["occlusion 2"] == {"n": 1, "area p1": 50.0 * 50.0} and small["occlusion 0"]["n"] == 0
+    assert stats["DontCare"]["per frame"] == 1.0 and stats["DontCare"]["height p25/p50/p75"] == [1.0, 1.0, 1.0]
     assert load_reference()["Car"]["0-10 m"]["n"] > 1000  # the committed KITTI statistics
 
 
