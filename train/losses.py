@@ -24,8 +24,8 @@ Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
 * Size prior (docs/design.md §7.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per
   class.
 
-Total: ``focal + box_weight (centre + heading_cls + size_cls_weight size_cls + 20 heading_res + 20 size_res +
-10 corner) + box2d_weight 2D + size_prior_weight size_prior + quality_weight quality``.
+Total: ``focal + box_weight (centre + heading_cls_weight heading_cls + size_cls_weight size_cls + 20 heading_res +
+20 size_res + 10 corner) + box2d_weight 2D + size_prior_weight size_prior + quality_weight quality``.
 """
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def _box2d_term(logits: torch.Tensor, parts: dict[str, torch.Tensor], batch: dic
 def _total(terms: dict[str, torch.Tensor], cfg: LossConfig, size_prior_weight: float) -> torch.Tensor:
     """The weighted sum of the terms (module docstring)."""
     total = (terms["focal"] + cfg.box_weight * (
-        terms["centre"] + terms["heading_cls"] + cfg.size_cls_weight * terms["size_cls"]
+        terms["centre"] + cfg.heading_cls_weight * terms["heading_cls"] + cfg.size_cls_weight * terms["size_cls"]
         + cfg.heading_res_weight * terms["heading_res"] + cfg.size_res_weight * terms["size_res"]
         + cfg.corner_weight * terms["corner"]) + cfg.box2d_weight * terms["box2d"]
         + size_prior_weight * terms["size_prior"])
