@@ -6,21 +6,24 @@ not, point at the tall half; a detector fitted to a batch of them decodes headin
 frame, point the labelled way. A heading coded modulo pi, a sign error between ``ry`` and the frustum frame, or a
 flip that mirrors the points without mirroring the target fails them (a mod-pi ``encode_heading`` leaves 0.44 right).
 
-Not tested here, because it does not hold yet: the tiny detector does not generalise the direction to held-out
-objects within a CPU-test budget (axis learned to a median 15-18 deg mod pi after 360 steps, direction 0.55-0.58).
+Held-out objects: seen side-on (headings 0 and pi), a tiny detector trained on 64 of them with flip and depth-shift
+augmentation points 1.00 of 48 others the right way after 252 steps with ``loss.heading_cls_weight=5``, 0.62 with
+the default 1 (after 200 steps: 0.85 and 0.58): the direction is learned late, from the heading bins alone, and their
+weight sets how late (docs/results.md, "Direction from the learned heading").
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import default_collate
+from torch.utils.data import DataLoader, default_collate
 
 from kitti import geometry as g
 from kitti.frustum.store import FORMAT_VERSION, KIND_REAL, NAN7, FrustumSet
 from tests.train.fixtures import tiny_config
 from train.box_coding import decode_slices, frustum_to_kitti
 from train.frustum_dataset import FrustumDataset
+from train.inference import choose_slices
 from train.losses import compute_losses
 from train.model import FConvNet, split_regression
 
@@ -173,3 +176,37 @@ def test_augmented_targets_keep_the_front_at_the_tall_end() -> None:
             assert tall.sum() > 10 and (along[tall] > -1e-3).all(), (epoch, i, bool(item["flipped"]))
             seen.add(bool(item["flipped"]))
     assert seen == {False, True}
+
+
+def test_direction_is_learned_for_held_out_objects() -> None:
+    """Side-on asymmetric objects (the direction shows as which side of the ray the tall half lies), full supervision
+    with augmentation: after 252 steps a tiny detector with heading-bin weight 5 points held-out objects the right
+    way at the slice inference keeps (module docstring: 1.00; the default weight 1 leaves 0.62)."""
+    cfg = tiny_config("model.pointnet=[[16, 16], [16, 16], [32], [32]]", "model.deconv=16", "data.num_samples=128",
+                      "data.group_sizes=[16, 16, 16, 16]", "loss.heading_cls_weight=5")
+    side_on = (0.0, np.pi)
+    dataset = FrustumDataset(asymmetric_world(64, seed=1, headings=side_on), cfg.data, "full", augment=True, seed=0)
+    torch.manual_seed(0)
+    model = FConvNet(cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for epoch in range(63):  # 4 batches of 16 per epoch: 252 steps
+            dataset.set_epoch(epoch)
+            for batch in DataLoader(dataset, batch_size=16, shuffle=True,
+                                    generator=torch.Generator().manual_seed(epoch)):
+                loss, _ = compute_losses(model(batch), batch, cfg.loss, model.num_bins, "full", 0.0)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    held_out = asymmetric_world(48, seed=2, headings=side_on)
+    batch = default_collate([FrustumDataset(held_out, cfg.data, "full")[i] for i in range(len(held_out))])
+    with torch.no_grad():
+        fg = model(batch)["cls"].softmax(-1)[..., 1]
+    error = heading_errors((model, batch, held_out), choose_slices(fg, batch["window"], "top"))
+    right = float(np.mean(error < np.pi / 2))
+    assert right >= 0.9, f"direction right for {right:.2f} of the held-out objects"
