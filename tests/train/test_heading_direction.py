@@ -13,6 +13,9 @@ weight sets how late (docs/results.md, "Direction from the learned heading").
 """
 from __future__ import annotations
 
+import itertools
+from typing import Iterable, Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -22,6 +25,7 @@ from kitti import geometry as g
 from kitti.frustum.store import FORMAT_VERSION, KIND_REAL, NAN7, FrustumSet
 from tests.train.fixtures import tiny_config
 from train.box_coding import decode_slices, frustum_to_kitti
+from train.config import LossConfig
 from train.frustum_dataset import FrustumDataset
 from train.inference import choose_slices
 from train.losses import compute_losses
@@ -104,6 +108,23 @@ def test_the_shape_gives_the_direction() -> None:
         assert tall.sum() > 20 and (along[tall] > -1e-3).all()
 
 
+def fit(model: FConvNet, batches: Iterable[dict], loss_cfg: LossConfig) -> None:
+    """Adam (lr 5e-3) steps of full supervision over ``batches`` on one thread (a tiny model: threads only add
+    overhead); leaves ``model`` in eval mode."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for batch in batches:
+            loss, _ = compute_losses(model(batch), batch, loss_cfg, model.num_bins, "full", 0.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+
+
 @pytest.fixture(scope="module")
 def fitted() -> tuple[FConvNet, dict, FrustumSet]:
     """A tiny detector fitted with full supervision to a fixed batch of 16 asymmetric objects at headings over
@@ -115,18 +136,7 @@ def fitted() -> tuple[FConvNet, dict, FrustumSet]:
     batch = default_collate([dataset[i] for i in range(len(dataset))])
     torch.manual_seed(0)
     model = FConvNet(cfg)
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny model: threads only add overhead
-    try:
-        for _ in range(160):
-            loss, _ = compute_losses(model(batch), batch, cfg.loss, model.num_bins, "full", 0.0)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    finally:
-        torch.set_num_threads(threads)
-    model.eval()
+    fit(model, itertools.repeat(batch, 160), cfg.loss)
     return model, batch, world
 
 
@@ -188,21 +198,13 @@ def test_direction_is_learned_for_held_out_objects() -> None:
     dataset = FrustumDataset(asymmetric_world(64, seed=1, headings=side_on), cfg.data, "full", augment=True, seed=0)
     torch.manual_seed(0)
     model = FConvNet(cfg)
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+
+    def shuffled_epochs() -> Iterator[dict]:
         for epoch in range(63):  # 4 batches of 16 per epoch: 252 steps
             dataset.set_epoch(epoch)
-            for batch in DataLoader(dataset, batch_size=16, shuffle=True,
-                                    generator=torch.Generator().manual_seed(epoch)):
-                loss, _ = compute_losses(model(batch), batch, cfg.loss, model.num_bins, "full", 0.0)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-    finally:
-        torch.set_num_threads(threads)
-    model.eval()
+            yield from DataLoader(dataset, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(epoch))
+
+    fit(model, shuffled_epochs(), cfg.loss)
     held_out = asymmetric_world(48, seed=2, headings=side_on)
     batch = default_collate([FrustumDataset(held_out, cfg.data, "full")[i] for i in range(len(held_out))])
     with torch.no_grad():
