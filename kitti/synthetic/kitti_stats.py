@@ -11,12 +11,24 @@ The figures live in ``kitti_label_stats.json`` beside this module, derived from 
                                                                 "occluded >= 1": share, "occluded >= 2": share,
                                                                 "height_2d x distance": median}, ...}},
      "small boxes": {"Car": {"occlusion 0": {"n": N, "area p1": px2}, ...}, ...},
-     "DontCare": {"per frame": mean, "height p25/p50/p75": [px, px, px]}}
+     "DontCare": {"per frame": mean, "height p25/p50/p75": [px, px, px]},
+     "Car headings": {"axis shares": {"0.6": share, "2": share, "5": share, "10": share}, "frames": N,
+                      "frame direction percentiles": [deg x 101], "deviation beyond 5 deg": share,
+                      "deviation tail percentiles": [deg x 101]}}
 
 ``small boxes`` is the lower tail (1st percentile) of the 2D box area of the untruncated (truncation <= 0.1) objects
 of each occlusion level: the smallest objects KITTI's annotators still labelled. For cars it grows with the occlusion
 level about as the inverse of the visible share (the floor of the labelled cars is on their visible area), which
 :data:`kitti.synthetic.annotate.MIN_VISIBLE_PIXELS` is derived from.
+
+``Car headings`` (KITTI ``ry``, rect camera frame, degrees, taken mod 90 into (-45, 45]: a road and its cross streets
+share a direction): ``axis shares`` is the share of all cars whose heading lies within 0.6 / 2 / 5 / 10 deg of a camera
+axis. A frame has a *direction* when at least two well-seen cars (range < 25 m, occlusion <= 1) agree on it (mean
+resultant length of ``4 ry`` >= 0.9): the road's direction relative to the ego car (curves, turns). ``frame direction
+percentiles`` are the 0th..100th percentiles of those directions; every car of such a frame deviates from its
+direction by ``ry - direction`` (mod 90), beyond 5 deg for a share ``deviation beyond 5 deg`` (angled parking, turning
+cars), with those deviations' percentiles in ``deviation tail percentiles``. The world draws its road direction and
+its cars' deviations from them (:mod:`kitti.synthetic.street`).
 """
 from __future__ import annotations
 
@@ -77,15 +89,63 @@ def _small_boxes(cls: np.ndarray, trunc: np.ndarray, occ: np.ndarray, area: np.n
     return out
 
 
+#: heading statistics: axis-share thresholds (deg); well-seen cars (range m, occlusion); agreement; tail bound (deg)
+AXIS_THRESHOLDS_DEG = (0.6, 2.0, 5.0, 10.0)
+WELL_SEEN_RANGE_M, WELL_SEEN_OCCLUSION = 25.0, 1
+AGREEMENT = 0.9
+DEVIATION_TAIL_DEG = 5.0
+
+
+def mod90_deg(angle_rad: np.ndarray) -> np.ndarray:
+    """Angle (rad) taken mod 90 deg into (-45, 45] deg, in degrees."""
+    return np.degrees(np.angle(np.exp(4j * np.asarray(angle_rad, float))) / 4)
+
+
+def axis_shares(ry: np.ndarray) -> dict[str, float]:
+    """Share of headings ``ry`` (rad) within each of :data:`AXIS_THRESHOLDS_DEG` of a camera axis."""
+    off = np.abs(mod90_deg(ry))
+    return {f"{t:g}": round(float(np.mean(off <= t)), 4) for t in AXIS_THRESHOLDS_DEG}
+
+
+def heading_statistics(frames: Iterable[list[tuple[float, float, int]]]) -> dict[str, Any]:
+    """``Car headings`` (module docstring) from each frame's cars ``(ry rad, range m, occlusion)``."""
+    every: list[float] = []
+    directions: list[float] = []
+    deviations: list[float] = []
+    for cars in frames:
+        ry = np.array([c[0] for c in cars], float)
+        every.extend(ry)
+        well = np.array([c[0] for c in cars if c[1] < WELL_SEEN_RANGE_M and c[2] <= WELL_SEEN_OCCLUSION])
+        if len(well) < 2:
+            continue
+        mean = np.mean(np.exp(4j * well))
+        if abs(mean) < AGREEMENT:
+            continue
+        direction = np.angle(mean) / 4
+        directions.append(np.degrees(direction))
+        deviations.extend(mod90_deg(ry - direction))
+    dev = np.array(deviations)
+    tail = dev[np.abs(dev) > DEVIATION_TAIL_DEG]
+    pct = lambda a: [round(float(v), 3) for v in np.percentile(a, np.arange(101))] if len(a) else None  # noqa: E731
+    return {"axis shares": axis_shares(np.array(every)), "frames": len(directions),
+            "frame direction percentiles": pct(directions),
+            "deviation beyond 5 deg": round(len(tail) / len(dev), 4) if len(dev) else None,
+            "deviation tail percentiles": pct(tail)}
+
+
 def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
     """Per class and distance bin: object count, truncated / occluded shares and the median 2D height x distance;
     the small boxes per class and occlusion level (module docstring); DontCare boxes per frame and their heights
     (px)."""
     rows, dont_care, frames = [], [], 0
+    cars: list[list[tuple[float, float, int]]] = []
     for text in texts:
         frames += 1
+        cars.append([])
         for line in text.splitlines():
             f = line.split()
+            if len(f) >= 15 and f[0] == "Car":
+                cars[-1].append((float(f[14]), float(np.hypot(float(f[11]), float(f[13]))), int(float(f[2]))))
             if len(f) >= 15 and f[0] in CLASSES:
                 rows.append((f[0], float(f[1]), int(float(f[2])), float(f[7]) - float(f[5]),
                              float(np.hypot(float(f[11]), float(f[13]))), float(f[6]) - float(f[4])))
@@ -111,6 +171,7 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
     out["DontCare"] = {"per frame": round(len(dont_care) / frames, 3) if frames else None,
                        "height p25/p50/p75": [round(float(v), 1) for v in np.percentile(dont_care, [25, 50, 75])]
                        if dont_care else None}
+    out["Car headings"] = heading_statistics(cars)
     return out
 
 
@@ -122,6 +183,11 @@ def _load() -> dict[str, Any]:
 def load_reference() -> dict[str, Any]:
     """Per class and distance bin the shares of the committed statistics (``{cls: {bin: {name: share}}}``)."""
     return _load()["classes"]
+
+
+def load_headings() -> dict[str, Any]:
+    """The committed ``Car headings`` (module docstring)."""
+    return _load()["Car headings"]
 
 
 def load_small_boxes() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from kitti.errors import InputError
 from kitti.synthetic import realism
-from kitti.synthetic.kitti_stats import label_statistics, load_reference
+from kitti.synthetic.kitti_stats import heading_statistics, label_statistics, load_headings, load_reference
 from tests.worlds import synthetic_world
 
 
@@ -65,6 +65,25 @@ def test_label_statistics_from_text() -> None:
     assert small["occlusion 2"] == {"n": 1, "area p1": 50.0 * 50.0} and small["occlusion 0"]["n"] == 0
     assert stats["DontCare"]["per frame"] == 1.0 and stats["DontCare"]["height p25/p50/p75"] == [1.0, 1.0, 1.0]
     assert load_reference()["Car"]["0-10 m"]["n"] > 1000  # the committed KITTI statistics
+
+
+def test_heading_statistics_of_hand_made_frames() -> None:
+    """Frame 1: two well-seen cars agree on a direction 8 deg off the camera axes, a far car deviates 20 deg from it;
+    frame 2 has one car (no direction); frame 3 two well-seen cars 22.5 deg apart (resultant 0.71 < 0.9)."""
+    r = np.radians
+    frames = [[(r(-90 + 8), 8.0, 0), (r(90 + 8), 15.0, 1), (r(28), 40.0, 2)],
+              [(r(45), 10.0, 0)],
+              [(r(0), 10.0, 0), (r(22.5), 12.0, 0)]]
+    stats = heading_statistics(frames)
+    assert stats["frames"] == 1
+    assert stats["frame direction percentiles"] == [pytest.approx(8.0)] * 101
+    assert stats["deviation beyond 5 deg"] == pytest.approx(1 / 3, abs=1e-4)
+    assert stats["deviation tail percentiles"] == [pytest.approx(20.0)] * 101
+    # offsets from the axes (mod 90): 8, 8, 28, 45, 0, 22.5 deg
+    assert stats["axis shares"] == {"0.6": pytest.approx(1 / 6, abs=1e-4), "2": pytest.approx(1 / 6, abs=1e-4),
+                                    "5": pytest.approx(1 / 6, abs=1e-4), "10": pytest.approx(0.5)}
+    kitti = load_headings()  # the committed KITTI statistics
+    assert kitti["frames"] > 1000 and 0.1 < kitti["axis shares"]["10"] < 0.95
 
 
 def test_report_of_a_world_against_itself(tiny_world: Path, tmp_path: Path) -> None:
