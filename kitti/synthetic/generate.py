@@ -40,7 +40,9 @@ from kitti.synthetic.depth_error import apply_mono_error
 from kitti.synthetic.lidar import simulate_scan
 from kitti.synthetic.street import Scene, sample_scene
 
-VERSION = "1.2"  # 1.1: KITTI 2D-box protocol and annotation noise in the labels; 1.2: largely hidden cars DontCare
+#: 1.1: KITTI 2D-box protocol and annotation noise in the labels; 1.2: largely hidden cars DontCare; 1.3: road
+#: direction and vehicle heading deviations from the KITTI label files
+VERSION = "1.3"
 MANIFEST = "synthetic_manifest.json"
 GENERATOR = "kitti.synthetic"
 DEPTH_ERRORS = ("none", "mono")

@@ -1,6 +1,8 @@
 """Street scene sampling for one frame: road layout, labelled objects and clutter (velodyne frame, metres).
 
-The road runs roughly along the velodyne x axis (yaw of a few degrees). Street coordinates: ``s`` along the road,
+The road's direction relative to the ego car (velodyne yaw) is drawn from the frame directions of the KITTI label
+files, and each vehicle deviates from its row or lane by a deviation drawn from KITTI's (angled parking, turning
+cars; :func:`kitti.synthetic.kitti_stats.heading_statistics`). Street coordinates: ``s`` along the road,
 ``q`` across it (left positive), ``q = 0`` on the centre line; the ego car (sensor at the origin, 1.73 m above the
 ground) drives in a right-hand lane. Across the street: driving lanes, parking strips (parallel or perpendicular),
 0.12 m kerbs with sidewalks, front gardens, then building facades. Parked cars stand in rows, moving cars in lanes,
@@ -15,6 +17,7 @@ import numpy as np
 
 from kitti.synthetic import materials as mat
 from kitti.synthetic import shapes
+from kitti.synthetic.kitti_stats import load_headings
 from kitti.synthetic.primitives import BOX, PrimitiveBuilder, Primitives, rot_x, rot_y, rot_z
 
 #: Velodyne height above the ground (KITTI), metres
@@ -28,6 +31,28 @@ SIZE_STATS: dict[str, tuple[tuple[float, float, float], tuple[float, float, floa
     "Pedestrian": ((0.84, 0.66, 1.76), (0.22, 0.15, 0.09), (0.45, 0.48, 1.5), (1.25, 0.95, 2.0)),
     "Cyclist": ((1.76, 0.60, 1.74), (0.10, 0.08, 0.08), (1.55, 0.48, 1.55), (2.0, 0.80, 1.95)),
 }
+#: std of a vehicle's deviation from its row or lane (deg) outside KITTI's tail: KITTI's within-5-deg deviations
+#: (robust sigma 1.44 deg) are about the annotation noise alone (1.5 deg, :mod:`kitti.synthetic.annotate`)
+CORE_DEVIATION_DEG = 0.5
+
+
+def draw_road_yaw(rng: np.random.Generator) -> float:
+    """Road direction (velodyne yaw, rad) from KITTI's frame directions (deg, rect frame; velodyne yaw = -ry mod
+    90 deg)."""
+    pct = load_headings()["frame direction percentiles"]
+    return float(-np.radians(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)))
+
+
+def draw_deviation(rng: np.random.Generator) -> float:
+    """A vehicle's heading deviation from its row or lane (velodyne, rad): KITTI's tail beyond 5 deg with KITTI's
+    probability, else ``N(0, CORE_DEVIATION_DEG)``."""
+    stats = load_headings()
+    if rng.random() < stats["deviation beyond 5 deg"]:
+        pct = stats["deviation tail percentiles"]
+        return float(-np.radians(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)))
+    return float(np.radians(rng.normal(0.0, CORE_DEVIATION_DEG)))
+
+
 _CAR_COLORS = [(0.72, 0.72, 0.70), (0.88, 0.88, 0.88), (0.10, 0.10, 0.11), (0.30, 0.30, 0.32), (0.12, 0.12, 0.62),
                (0.55, 0.30, 0.12), (0.35, 0.18, 0.08), (0.25, 0.40, 0.25), (0.55, 0.65, 0.70), (0.45, 0.45, 0.45)]
 _CLOTH_COLORS = [(0.15, 0.15, 0.15), (0.45, 0.30, 0.15), (0.20, 0.20, 0.55), (0.75, 0.75, 0.75), (0.3, 0.45, 0.3),
@@ -169,7 +194,7 @@ class _SceneSampler:
         road = (-(lanes * lane_w + park_w[0]), lanes * lane_w + park_w[1])
         edges = np.arange(-lanes, lanes + 1) * lane_w
         self.lane_w, self.lanes = lane_w, lanes
-        self.street = Street(yaw=float(np.radians(rng.uniform(-3, 3))),
+        self.street = Street(yaw=draw_road_yaw(rng),
                              q_ego=float(-(ego_lane + 0.5) * lane_w + rng.normal(0, 0.2)),
                              lane_edges=edges, road=road, sidewalk=(rng.uniform(2.0, 4.0), rng.uniform(2.0, 4.0)))
 
@@ -229,11 +254,11 @@ class _SceneSampler:
                 if kind == "parallel":
                     along = l
                     heading = (0.0 if side == 0 else np.pi) if rng.random() < 0.85 else (np.pi if side == 0 else 0.0)
-                    heading += rng.normal(0, np.radians(2))
+                    heading += draw_deviation(rng)
                     q = kerb + inward * (w / 2 + rng.uniform(0.1, 0.5))
                 else:
                     along = w
-                    heading = rng.choice([-1.0, 1.0]) * np.pi / 2 + rng.normal(0, np.radians(4))
+                    heading = rng.choice([-1.0, 1.0]) * np.pi / 2 + draw_deviation(rng)
                     q = kerb + inward * (l / 2 + rng.uniform(0.2, 0.6))
                 if rng.random() < occupancy:
                     self.place(cls, s + along / 2, q, heading, 0.25, (l, w, h))
@@ -248,7 +273,7 @@ class _SceneSampler:
             same_direction = q < 0
             for _ in range(rng.poisson(0.9)):
                 s = rng.uniform(8, 65) if same_direction else rng.uniform(-30, 70)
-                heading = (0.0 if same_direction else np.pi) + rng.normal(0, np.radians(1.5))
+                heading = (0.0 if same_direction else np.pi) + draw_deviation(rng)
                 self.place(self._vehicle_class(), s, q + rng.normal(0, 0.25), heading, 0.5)
 
     def pedestrians(self) -> None:

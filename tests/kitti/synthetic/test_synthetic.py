@@ -25,10 +25,19 @@ from kitti.synthetic.annotate import (
 from kitti.synthetic.calibration import IMAGE_HEIGHT, IMAGE_WIDTH, kitti_calibration
 from kitti.synthetic.camera import render_camera
 from kitti.synthetic.generate import MANIFEST, generate_dataset, generate_frame
-from kitti.synthetic.kitti_stats import load_small_boxes
+from kitti.synthetic.kitti_stats import load_headings, load_small_boxes
 from kitti.synthetic.lidar import simulate_scan
 from kitti.synthetic.primitives import BOX, PrimitiveBuilder
-from kitti.synthetic.street import SENSOR_HEIGHT, Scene, SceneObject, Street, sample_scene
+from kitti.synthetic.street import (
+    SENSOR_HEIGHT,
+    Scene,
+    SceneObject,
+    Street,
+    _Footprints,
+    draw_deviation,
+    draw_road_yaw,
+    sample_scene,
+)
 
 SEED = 11
 FRAMES = 2
@@ -241,3 +250,29 @@ def test_mono_depth_error_model() -> None:
     far = valid & (clean["depth"] > 30)
     spread = lambda m: np.std(noisy["depth"][m] / float(noisy["mono_scale"]) - clean["depth"][m])  # noqa: E731
     assert spread(far) > 3 * spread(near), "noise grows with distance"
+
+
+def test_road_direction_and_vehicle_headings_follow_kitti() -> None:
+    """Seeded scenes: the road direction and the vehicles' deviations from it are drawn from the committed KITTI
+    heading statistics (some roads and vehicles well off the axes, most near them); the vehicles stand on the road,
+    with no two footprints overlapping."""
+    stats = load_headings()
+    rng = np.random.default_rng(0)
+    yaws = np.degrees([draw_road_yaw(rng) for _ in range(4000)])
+    assert np.mean(np.abs(yaws) > 10) == pytest.approx(np.mean(np.abs(stats["frame direction percentiles"]) > 10),
+                                                       abs=0.03)
+    deviations = np.degrees([draw_deviation(rng) for _ in range(4000)])
+    assert np.mean(np.abs(deviations) > 5) == pytest.approx(stats["deviation beyond 5 deg"], abs=0.02)
+    off_axis = []
+    for seed in range(12):
+        scene = sample_scene(np.random.default_rng(seed))
+        vehicles = [o for o in scene.objects if o.cls in ("Car", "Van")]
+        s, q = scene.street.to_street(np.array([o.x for o in vehicles]), np.array([o.y for o in vehicles]))
+        assert np.all((q >= scene.street.road[0]) & (q <= scene.street.road[1])), "vehicles stand on the road"
+        for i, a in enumerate(vehicles):
+            for b in vehicles[i + 1:]:
+                footprints = _Footprints([(a.x, a.y, a.yaw, a.l / 2, a.w / 2)])
+                assert footprints.free((b.x, b.y, b.yaw, b.l / 2, b.w / 2)), "no two vehicles overlap"
+        street_axis = np.degrees(np.angle(np.exp(4j * (np.array([o.yaw for o in vehicles]) - scene.street.yaw))) / 4)
+        off_axis.extend(np.abs(street_axis) > 5)
+    assert 0.02 < np.mean(off_axis) < 0.3, "some vehicles deviate from their row or lane, most do not"
