@@ -276,7 +276,11 @@ def claimed_by_others(ctx: FrameContext, objects: Sequence[RealObject],
         return {}
     _, claimed = label_frame_and_claims(FrameInputs(ctx.calib, ctx.image_size, ctx.scene[:, :3], labels,
                                                     tuple(classes)))
-    return dict(zip(wanted, claimed))
+    masks = {}
+    for index, taken in zip(wanted, claimed):
+        masks[index] = np.zeros(len(ctx.scene), bool)
+        masks[index][taken] = True
+    return masks
 
 
 def process_frame(cfg: ExtractConfig, frame: int) -> FrameResult:

@@ -221,7 +221,7 @@ def label_frame(inputs: FrameInputs) -> list[GeometricBox]:
 
 
 def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], list[np.ndarray]]:
-    """:func:`label_frame`, and per box a bool mask ``(N,)`` over ``inputs.points``: the points its search left out
+    """:func:`label_frame`, and per box the indices (int64, into ``inputs.points``) of the points its search left out
     because a box fitted before it claimed them (:func:`claim_order`: its occluders' and nearer objects' returns)."""
     calib, size = inputs.calib, inputs.image_size
     points = np.asarray(inputs.points, np.float64)[:, :3]
@@ -229,7 +229,7 @@ def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], lis
     height, width = size
     near_image = np.flatnonzero((cam_depth > 0.5) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
                                 & (uv[:, 0] > -OUTSIDE_IMAGE * width) & (uv[:, 0] < (1 + OUTSIDE_IMAGE) * width))
-    all_points, points, uv = points, points[near_image], uv[near_image]
+    points, uv = points[near_image], uv[near_image]
     ground = fit_ground(points)
     heights = ground.height(points)
     band = GroundBand.of(points, heights)
@@ -244,8 +244,7 @@ def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], lis
             continue
         class_name, box2d = label.type, np.asarray(label.box2d, np.float64)
         taken = claimed_for_people if class_name in PERSON_CLASSES else claimed
-        taken_by[index] = np.zeros(len(all_points), bool)
-        taken_by[index][near_image[taken]] = True
+        taken_by[index] = near_image[taken]
         in_box = frustum_mask(uv, search_box(box2d, size)) & ~taken
         prior_depth = depth_estimate(class_name, max(box2d[3] - box2d[1], 1.0), calib.focal_v)
         segment = segment_object(points[in_box], uv[in_box], heights[in_box], box2d, class_name, prior_depth,
