@@ -223,7 +223,7 @@ def test_occluder_points_are_not_the_occluded_car() -> None:
     x1, y1, x2, y2 = front_label.box2d
     shadowed = (uv[:, 0] > x1) & (uv[:, 0] < x2) & (uv[:, 1] > y1) & (uv[:, 1] < y2)
     points = np.concatenate([ground_points(rng), visible_box_points(front, rng), hidden_points[~shadowed]])
-    seen = uv[~shadowed]  # the occluded car's 2D box spans its visible pixels (as a KITTI 2D label)
+    seen = uv[~shadowed]  # a 2D box of its visible pixels only: harder than KITTI's, which span the whole car
     behind_label = Label2D("Car", 0.0, 2, (*seen.min(axis=0), *seen.max(axis=0)))
     fitted_behind, fitted_front = label_frame(FrameInputs(calib, IMAGE, points, [behind_label, front_label]))
     assert np.linalg.norm(fitted_front.box[[0, 2]] - front[[0, 2]]) < 0.3
@@ -418,3 +418,20 @@ def test_claims_of_a_hidden_car_are_its_occluders_points() -> None:
     front_start, back_start = len(points) - len(back_points) - len(front_points), len(points) - len(back_points)
     assert ((claims[1] >= front_start) & (claims[1] < back_start)).sum() > 0.95 * len(front_points)
     assert not (claims[1] >= back_start).any()
+
+
+@pytest.mark.parametrize("occlusion", [1, 2])
+def test_half_hidden_car_is_centred_on_its_2d_box(occlusion: int) -> None:
+    """A car 20 m ahead whose left half is hidden by something in front that returns nothing (a dark van): its
+    points are the right half of its rear, but its KITTI 2D box spans the whole car's projection at every occlusion
+    level, so the box is centred on the 2D box's columns (the points alone put it 0.4 m to the right)."""
+    calib = calibration()
+    rng = np.random.default_rng(11)
+    car = np.array([0.5, CAMERA_HEIGHT, 20.0, 1.5, 1.7, 4.2, np.pi / 2])
+    points = visible_box_points(car, rng)
+    label = label_for(car, calib)
+    label = Label2D("Car", 0.0, occlusion, label.box2d)
+    visible = points[points[:, 0] > car[0]]
+    (fitted,) = label_frame(FrameInputs(calib, IMAGE, np.concatenate([ground_points(rng), visible]), [label]))
+    assert fitted.source == "fit"
+    assert fitted.box[0] == pytest.approx(car[0], abs=0.1)
