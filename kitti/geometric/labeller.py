@@ -28,6 +28,7 @@ from kitti.geometric.heading import (
     canonical_heading,
     centre_on_columns,
     choose,
+    match_projected_width,
     projected_iou,
     top_edge_height,
 )
@@ -207,6 +208,8 @@ def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tu
         lift = 0.0
     centred = class_name in COLUMN_CENTRED and 0 <= label.occlusion <= COLUMN_CENTRED_MAX_OCCLUSION
     if centred and not touches_side(box2d, size):  # the score keeps the fit's own 2D agreement
+        box = match_projected_width(box, box2d, calib.P2, fit.partial,
+                                    (SIZE_RANGE[class_name][1], SIZE_RANGE[class_name][0]))
         box = centre_on_columns(box, box2d, calib.P2)
     box = orient(class_name, box, obj_points, ground.height(obj_points) - lift)
     score = fit_score(class_name, len(obj_points), fit.residual, iou, label.occlusion, fit.partial)
