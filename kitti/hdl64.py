@@ -18,3 +18,6 @@ HDL64_RANGE_NOISE = (0.02, 0.0)
 #: farthest return (metres): the real KITTI object scans stop at 80 m (the horizontal range of every one of the 14
 #: reference frames tops out at 79.9-80.0 m)
 HDL64_MAX_RANGE = 80.0
+#: weakest return the sensor detects, as ``reflectance x cos(incidence) / range^2`` (m^-2): the HDL-64E S2 manual
+#: specifies a range of 50 m on pavement of ~0.10 reflectance (and 120 m on cars and foliage of ~0.80: 5.6e-5)
+HDL64_DETECTION_FLOOR = 0.10 / 50.0 ** 2

@@ -56,9 +56,11 @@ def test_pseudo_box_never_makes_the_window_background(train_world: Path) -> None
     checked = 0
     for i in np.flatnonzero(arrays["kind"] == KIND_REAL)[:20]:
         i = int(i)
-        match = np.flatnonzero((full.arrays["frame_id"] == arrays["frame_id"][i])
-                               & (full.arrays["label_line"] == arrays["label_line"][i]))[0]
-        truth = full.arrays["box3d"][match].astype(np.float64)
+        matches = np.flatnonzero((full.arrays["frame_id"] == arrays["frame_id"][i])
+                                 & (full.arrays["label_line"] == arrays["label_line"][i]))
+        if not matches.size:
+            continue  # the full set drops a frustum with no point in the object's 3D box
+        truth = full.arrays["box3d"][matches[0]].astype(np.float64)
         shifted = truth.copy()
         shifted[[0, 2]] *= 1 + 3.0 / np.hypot(truth[0], truth[2])  # 3 m further along the viewing ray
         arrays["prev_box3d"][i] = shifted

@@ -172,6 +172,34 @@ def test_fully_hidden_object_is_occluded_or_unlabelled() -> None:
     assert all(lab.type != "Car" or lab.occlusion >= 2 for lab in labels)
 
 
+def test_dark_paint_loses_its_side_at_grazing_incidence() -> None:
+    """Two cars 35 m ahead, 6 m to either side, along the road: their inner sides face the LiDAR at 10 degrees
+    (incidence cosine 0.17). Under the detection floor (4e-5 x 35.5^2 = 0.050) the black car's side (reflectance 0.10
+    x 0.17) returns nothing while its rear, seen head-on (0.10 x 0.99), does; the white car's side (0.88 x 0.17)
+    returns. The rear's outer edges lie behind its middle (corners rounded in plan view)."""
+    black, white = (0.10, 0.10, 0.11), (0.88, 0.88, 0.88)
+    cars = [SceneObject("Car", 35.0, 6.0, -SENSOR_HEIGHT, 0.0, 4.2, 1.7, 1.5),
+            SceneObject("Car", 35.0, -6.0, -SENSOR_HEIGHT, 0.0, 4.2, 1.7, 1.5)]
+    builder = PrimitiveBuilder()
+    for inst, (car, color) in enumerate(zip(cars, (black, white))):
+        shapes.add_car(builder, shapes.object_pose(car.x, car.y, car.z, car.yaw), inst, car.l, car.w, car.h, color)
+    street = Street(yaw=0.0, q_ego=-1.75, lane_edges=np.array([-3.5, 0.0, 3.5]), road=(-9.0, 9.0),
+                    sidewalk=(3.0, 3.0))
+    scan = simulate_scan(Scene(builder.build(), np.array([0.0, 0.0, 1.0, SENSOR_HEIGHT]), cars, street),
+                         np.random.default_rng(0))
+    side, rear, rear_edge = [], [], []
+    for inst, car in enumerate(cars):
+        local = scan.points[scan.instance == inst, :3].astype(np.float64) - [car.x, car.y, car.z]
+        flat = np.abs(local[:, 0]) < car.l / 2 - shapes.CAR_CORNER_RADIUS
+        side.append(int((flat & (np.abs(local[:, 1]) > car.w / 2 - 0.015)).sum()))
+        at_rear = local[:, 0] < -car.l / 2 + 0.6
+        rear.append(int((at_rear & (np.abs(local[:, 1]) < car.w / 2 - shapes.CAR_CORNER_RADIUS)).sum()))
+        rear_edge.append(local[at_rear & (np.abs(local[:, 1]) > car.w / 2 - 0.06), 0] + car.l / 2)
+    assert side[0] == 0 and rear[0] > 0, "the black car: no side, a rear"
+    assert side[1] > 0 and rear[1] > 0, "the white car: both faces"
+    assert rear_edge[1].size and rear_edge[1].min() > 0.2, "rounded corners: the rear's edge lies behind its plane"
+
+
 def test_far_car_mostly_hidden_is_dont_care() -> None:
     """A car 45 m away, all but its roof hidden behind a car 12 m away, shows fewer than MIN_VISIBLE_PIXELS pixels:
     DontCare, as KITTI's annotators leave it. The same car 8 m to the side, in full view, stays labelled."""
@@ -222,7 +250,7 @@ def test_depth_map_agrees_with_lidar(dataset_root: Path) -> None:
     smooth = cv2.dilate(depth, kernel) < 1.03 * cv2.erode(np.where(depth > 0, depth, 1e6).astype(np.float32), kernel)
     ok[ok] &= smooth[v[ok], u[ok]]
     err = np.abs(depth[v[ok], u[ok]] - w[ok])
-    assert ok.sum() > 5000
+    assert ok.sum() > 4000
     assert np.median(err) < 0.05 and np.mean(err < 0.1 + 0.02 * w[ok]) > 0.95
 
 
