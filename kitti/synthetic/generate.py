@@ -42,8 +42,8 @@ from kitti.synthetic.street import Scene, sample_scene
 
 #: 1.1: KITTI 2D-box protocol and annotation noise in the labels; 1.2: largely hidden cars DontCare; 1.3: road
 #: direction and vehicle heading deviations from the KITTI label files; 1.4: car paint below the LiDAR's detection
-#: floor returns nothing (dark paint, grazing incidence)
-VERSION = "1.4"
+#: floor returns nothing (dark paint, grazing incidence); 1.5: traffic per frame from KITTI's vehicles per frame
+VERSION = "1.5"
 MANIFEST = "synthetic_manifest.json"
 GENERATOR = "kitti.synthetic"
 DEPTH_ERRORS = ("none", "mono")

@@ -14,7 +14,9 @@ The figures live in ``kitti_label_stats.json`` beside this module, derived from 
      "DontCare": {"per frame": mean, "height p25/p50/p75": [px, px, px]},
      "Car headings": {"axis shares": {"0.6": share, "2": share, "5": share, "10": share}, "frames": N,
                       "frame direction percentiles": [deg x 101], "deviation beyond 5 deg": share,
-                      "deviation tail percentiles": [deg x 101]}}
+                      "deviation tail percentiles": [deg x 101]},
+     "Vehicles per frame": {"mean": N, "percentiles": [count x 101]},
+     "Cars behind a nearer object": {"0-10 m": {"n": N, "share": share}, ...}}
 
 ``small boxes`` is the lower tail (1st percentile) of the 2D box area of the untruncated (truncation <= 0.1) objects
 of each occlusion level: the smallest objects KITTI's annotators still labelled. For cars it grows with the occlusion
@@ -29,6 +31,12 @@ percentiles`` are the 0th..100th percentiles of those directions; every car of s
 direction by ``ry - direction`` (mod 90), beyond 5 deg for a share ``deviation beyond 5 deg`` (angled parking, turning
 cars), with those deviations' percentiles in ``deviation tail percentiles``. The world draws its road direction and
 its cars' deviations from them (:mod:`kitti.synthetic.street`).
+
+``Vehicles per frame`` counts the labelled Car, Van and Truck boxes of each frame (0th..100th percentiles over the
+frames): the traffic of KITTI's drives, from empty roads to full parked rows, which the world draws per frame.
+``Cars behind a nearer object`` is, per distance bin, the share of the cars whose 2D box lies more than half inside
+the 2D box of one labelled object (any class but DontCare) nearer to the camera: the cars for which the labeller's
+point claims matter (docs/results.md, "Traffic per frame from the KITTI label files (generator 1.5)").
 """
 from __future__ import annotations
 
@@ -137,13 +145,17 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
     """Per class and distance bin: object count, truncated / occluded shares and the median 2D height x distance;
     the small boxes per class and occlusion level (module docstring); DontCare boxes per frame and their heights
     (px)."""
-    rows, dont_care, frames = [], [], 0
+    rows, dont_care, frames, vehicles = [], [], 0, []
     cars: list[list[tuple[float, float, int]]] = []
+    behind: list[tuple[float, bool]] = []
     for text in texts:
         frames += 1
         cars.append([])
+        boxes: list[tuple[str, float, np.ndarray]] = []
         for line in text.splitlines():
             f = line.split()
+            if len(f) >= 15 and f[0] != "DontCare":
+                boxes.append((f[0], float(np.hypot(float(f[11]), float(f[13]))), np.array(f[4:8], float)))
             if len(f) >= 15 and f[0] == "Car":
                 cars[-1].append((float(f[14]), float(np.hypot(float(f[11]), float(f[13]))), int(float(f[2]))))
             if len(f) >= 15 and f[0] in CLASSES:
@@ -151,6 +163,9 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
                              float(np.hypot(float(f[11]), float(f[13]))), float(f[6]) - float(f[4])))
             elif len(f) >= 8 and f[0] == "DontCare":
                 dont_care.append(float(f[7]) - float(f[5]))
+        vehicles.append(sum(b[0] in ("Car", "Van", "Truck") for b in boxes))
+        behind += [(dist, any(inside_share(box, other) > 0.5 for _, d, other in boxes if d < dist))
+                   for name, dist, box in boxes if name == "Car"]
     cls = np.array([r[0] for r in rows])
     trunc, occ, h2d, dist, w2d = (np.array([r[k] for r in rows], float) for k in range(1, 6))
     out: dict[str, Any] = {"frames": frames, "source": SOURCE, "classes": {}}
@@ -172,6 +187,29 @@ def label_statistics(texts: Iterable[str]) -> dict[str, Any]:
                        "height p25/p50/p75": [round(float(v), 1) for v in np.percentile(dont_care, [25, 50, 75])]
                        if dont_care else None}
     out["Car headings"] = heading_statistics(cars)
+    out["Vehicles per frame"] = {"mean": round(float(np.mean(vehicles)), 3),
+                                 "percentiles": [round(float(v), 2) for v in np.percentile(vehicles, np.arange(101))]}
+    out["Cars behind a nearer object"] = behind_shares(behind)
+    return out
+
+
+def inside_share(box: np.ndarray, other: np.ndarray) -> float:
+    """Share of the area of 2D box ``box`` (x1, y1, x2, y2 px) that lies inside 2D box ``other``."""
+    w = min(box[2], other[2]) - max(box[0], other[0])
+    h = min(box[3], other[3]) - max(box[1], other[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return float(w * h / area) if w > 0 and h > 0 and area > 0 else 0.0
+
+
+def behind_shares(cars: list[tuple[float, bool]]) -> dict[str, dict[str, Any]]:
+    """Per distance bin (m from the camera): the number of cars and the share of them behind a nearer object, from
+    each car's ``(distance m, behind)``."""
+    dist = np.array([c[0] for c in cars], float)
+    flag = np.array([c[1] for c in cars], bool)
+    out: dict[str, dict[str, Any]] = {}
+    for bounds in DISTANCE_BINS:
+        m = (dist >= bounds[0]) & (dist < bounds[1])
+        out[bin_name(bounds)] = {"n": int(m.sum()), "share": round(float(flag[m].mean()), 4) if m.any() else None}
     return out
 
 
@@ -188,6 +226,11 @@ def load_reference() -> dict[str, Any]:
 def load_headings() -> dict[str, Any]:
     """The committed ``Car headings`` (module docstring)."""
     return _load()["Car headings"]
+
+
+def load_vehicles_per_frame() -> dict[str, Any]:
+    """The committed ``Vehicles per frame`` (``{"mean": N, "percentiles": [count x 101]}``)."""
+    return _load()["Vehicles per frame"]
 
 
 def load_small_boxes() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 The road's direction relative to the ego car (velodyne yaw) is drawn from the frame directions of the KITTI label
 files, and each vehicle deviates from its row or lane by a deviation drawn from KITTI's (angled parking, turning
-cars; :func:`kitti.synthetic.kitti_stats.heading_statistics`). Street coordinates: ``s`` along the road,
+cars; :func:`kitti.synthetic.kitti_stats.heading_statistics`), and its traffic (parked rows' occupancy, moving cars
+per lane) scales with a vehicle count drawn from KITTI's vehicles per frame. Street coordinates: ``s`` along the road,
 ``q`` across it (left positive), ``q = 0`` on the centre line; the ego car (sensor at the origin, 1.73 m above the
 ground) drives in a right-hand lane. Across the street: driving lanes, parking strips (parallel or perpendicular),
 0.12 m kerbs with sidewalks, front gardens, then building facades. Parked cars stand in rows, moving cars in lanes,
@@ -17,7 +18,7 @@ import numpy as np
 
 from kitti.synthetic import materials as mat
 from kitti.synthetic import shapes
-from kitti.synthetic.kitti_stats import load_headings
+from kitti.synthetic.kitti_stats import load_headings, load_vehicles_per_frame
 from kitti.synthetic.primitives import BOX, PrimitiveBuilder, Primitives, rot_x, rot_y, rot_z
 
 #: Velodyne height above the ground (KITTI), metres
@@ -34,6 +35,11 @@ SIZE_STATS: dict[str, tuple[tuple[float, float, float], tuple[float, float, floa
 #: std of a vehicle's deviation from its row or lane (deg) outside KITTI's tail: KITTI's within-5-deg deviations
 #: (robust sigma 1.44 deg) are about the annotation noise alone (1.5 deg, :mod:`kitti.synthetic.annotate`)
 CORE_DEVIATION_DEG = 0.5
+#: labelled vehicles (Car, Van) per frame of the world at traffic 1, the traffic of generator 1.4 (7.9 / 7.8 / 8.7 on
+#: its worlds 0 / 1 / 2, 100 frames each); with 7.8 the worlds of 1.5 label KITTI's mean (docs/results.md)
+FULL_TRAFFIC_VEHICLES = 7.8
+#: parked rows' occupancy never exceeds this (some gaps are always left)
+MAX_OCCUPANCY = 0.95
 
 
 def draw_road_yaw(rng: np.random.Generator) -> float:
@@ -51,6 +57,14 @@ def draw_deviation(rng: np.random.Generator) -> float:
         pct = stats["deviation tail percentiles"]
         return float(-np.radians(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)))
     return float(np.radians(rng.normal(0.0, CORE_DEVIATION_DEG)))
+
+
+def draw_traffic(rng: np.random.Generator) -> float:
+    """A frame's traffic (dimensionless, 1 = the 1.4 world's): a vehicle count drawn from KITTI's labelled vehicles
+    per frame over :data:`FULL_TRAFFIC_VEHICLES`. KITTI's drives range from empty roads (0 vehicles in 9 % of the
+    frames) to full parked rows (20); the world's rows and lanes are filled in proportion."""
+    pct = load_vehicles_per_frame()["percentiles"]
+    return float(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)) / FULL_TRAFFIC_VEHICLES
 
 
 _CAR_COLORS = [(0.72, 0.72, 0.70), (0.88, 0.88, 0.88), (0.10, 0.10, 0.11), (0.30, 0.30, 0.32), (0.12, 0.12, 0.62),
@@ -201,6 +215,7 @@ class _SceneSampler:
         road = (-(lanes * lane_w + park_w[0]), lanes * lane_w + park_w[1])
         edges = np.arange(-lanes, lanes + 1) * lane_w
         self.lane_w, self.lanes = lane_w, lanes
+        self.traffic = draw_traffic(rng)
         self.street = Street(yaw=draw_road_yaw(rng),
                              q_ego=float(-(ego_lane + 0.5) * lane_w + rng.normal(0, 0.2)),
                              lane_edges=edges, road=road, sidewalk=(rng.uniform(2.0, 4.0), rng.uniform(2.0, 4.0)))
@@ -248,7 +263,7 @@ class _SceneSampler:
 
     def parked_cars(self) -> None:
         rng = self.rng
-        occupancy = rng.uniform(0.25, 0.8)
+        occupancy = min(MAX_OCCUPANCY, rng.uniform(0.25, 0.8) * self.traffic)
         for side, kerb in ((0, self.street.road[0]), (1, self.street.road[1])):
             kind = self.parking[side]
             if kind == "none":
@@ -278,7 +293,7 @@ class _SceneSampler:
         for lane in range(-self.lanes, self.lanes):
             q = (lane + 0.5) * self.lane_w
             same_direction = q < 0
-            for _ in range(rng.poisson(0.9)):
+            for _ in range(rng.poisson(0.9 * self.traffic)):
                 s = rng.uniform(8, 65) if same_direction else rng.uniform(-30, 70)
                 heading = (0.0 if same_direction else np.pi) + draw_deviation(rng)
                 self.place(self._vehicle_class(), s, q + rng.normal(0, 0.25), heading, 0.5)

@@ -25,17 +25,26 @@ from kitti.synthetic.annotate import (
 from kitti.synthetic.calibration import IMAGE_HEIGHT, IMAGE_WIDTH, kitti_calibration
 from kitti.synthetic.camera import render_camera
 from kitti.synthetic.generate import MANIFEST, generate_dataset, generate_frame
-from kitti.synthetic.kitti_stats import load_headings, load_small_boxes
+from kitti.synthetic.kitti_stats import (
+    behind_shares,
+    inside_share,
+    load_headings,
+    load_small_boxes,
+    load_vehicles_per_frame,
+)
 from kitti.synthetic.lidar import simulate_scan
 from kitti.synthetic.primitives import BOX, PrimitiveBuilder
 from kitti.synthetic.street import (
+    FULL_TRAFFIC_VEHICLES,
     SENSOR_HEIGHT,
     Scene,
     SceneObject,
     Street,
     _Footprints,
+    _SceneSampler,
     draw_deviation,
     draw_road_yaw,
+    draw_traffic,
     sample_scene,
 )
 
@@ -304,3 +313,30 @@ def test_road_direction_and_vehicle_headings_follow_kitti() -> None:
         street_axis = np.degrees(np.angle(np.exp(4j * (np.array([o.yaw for o in vehicles]) - scene.street.yaw))) / 4)
         off_axis.extend(np.abs(street_axis) > 5)
     assert 0.02 < np.mean(off_axis) < 0.3, "some vehicles deviate from their row or lane, most do not"
+
+
+def test_traffic_follows_kitti_vehicles_per_frame() -> None:
+    """A frame's traffic is a vehicle count drawn from KITTI's vehicles per frame over the world's count at traffic
+    1: empty roads as often as in KITTI, the mean count KITTI's; scenes of heavier traffic hold more vehicles."""
+    stats = load_vehicles_per_frame()
+    rng = np.random.default_rng(0)
+    counts = np.array([draw_traffic(rng) for _ in range(4000)]) * FULL_TRAFFIC_VEHICLES
+    assert counts.mean() == pytest.approx(stats["mean"], rel=0.05)
+    assert np.mean(counts < 0.5) == pytest.approx(np.mean(np.array(stats["percentiles"]) < 0.5), abs=0.03)
+    light, heavy = [], []
+    for seed in range(40):
+        sampler = _SceneSampler(np.random.default_rng(seed))
+        sampler.sample_street()
+        sampler.parked_cars()
+        sampler.moving_cars()
+        (light if sampler.traffic < 0.5 else heavy).append(len(sampler.objects))
+    assert light and heavy and np.mean(light) < np.mean(heavy)
+
+
+def test_cars_behind_a_nearer_object() -> None:
+    """The share of a 2D box inside another, and per distance bin the share of cars behind a nearer object."""
+    assert inside_share(np.array([0.0, 0.0, 10.0, 10.0]), np.array([5.0, 0.0, 20.0, 20.0])) == pytest.approx(0.5)
+    assert inside_share(np.array([0.0, 0.0, 10.0, 10.0]), np.array([10.0, 0.0, 20.0, 20.0])) == 0.0
+    shares = behind_shares([(5.0, False), (15.0, True), (15.0, False), (45.0, True)])
+    assert shares["0-10 m"] == {"n": 1, "share": 0.0} and shares["10-20 m"]["share"] == 0.5
+    assert shares["20-30 m"] == {"n": 0, "share": None} and shares["40+ m"]["share"] == 1.0
