@@ -22,7 +22,7 @@ def train_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.getbasetemp() / "train_world"
     if (root / "full" / "frustums_val.manifest.json").is_file():
         return root
-    _run(["-m", "kitti.synthetic", "--out", str(root / "data"), "--frames", "4", "--seed", "5", "--workers", "2"])
+    _run(["-m", "kitti.synthetic", "--out", str(root / "data"), "--frames", "4", "--seed", "17", "--workers", "2"])
     for supervision in ("weak", "full"):
         _run(["-m", "kitti.frustum_extractor", "--data", str(root / "data"), "--output", str(root / supervision),
               "--supervision", supervision, "--set", "train", "--set", "val", "--copies", "1", "--workers", "2"])

@@ -14,7 +14,7 @@ from tests.worlds import synthetic_world
 
 @pytest.fixture(scope="session")
 def review_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return synthetic_world(tmp_path_factory.mktemp("review_world"), frames=3, seed=2)
+    return synthetic_world(tmp_path_factory.mktemp("review_world"), frames=3, seed=16)
 
 
 @pytest.fixture(scope="session")
