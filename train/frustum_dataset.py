@@ -24,6 +24,8 @@ index])``: a sample is the same whatever the worker count, order or resume point
   Injected objects (proxy, pasted) use their 3D box, known by construction; so do real objects with a trusted
   geometric fit (``kind == trusted``, beyond ALPI: the box of the 2D-only geometric labeller, :mod:`kitti.geometric`),
   which count as ``is_proxy`` for the losses.
+* ``box_slices`` marks, for a sample with a 3D target, the slices whose decoded box the 3D terms train: the positive
+  and ignored ones and their neighbours whose depth slab holds part of the box (:func:`box_slices`).
 * ``window`` marks the slices inside the widened depth window: the 2D loss of a real object uses the slice of
   highest predicted foreground probability among them (:mod:`train.losses`), and inference chooses its slices
   there (``test.window``, :mod:`train.inference`).
@@ -93,6 +95,18 @@ def pseudo_box_labels(labels: np.ndarray, window: np.ndarray) -> np.ndarray:
     return np.where((labels == 0) & window, -1, labels).astype(np.int64)
 
 
+def box_slices(refs: np.ndarray, labels: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray,
+               stride: float) -> np.ndarray:
+    """Bool (M,): the slices whose box is trained (docs/design.md §7.2): labelled positive or ignored, or whose depth
+    slab holds part of the box. A slab is what the slice sees, the points with ``|z - z_ref| < stride`` (frustum frame,
+    metres; :func:`train.grouping.query_depth_point` on scale 2), so it meets the box when ``|z_ref - z_c| < stride +
+    half the box's depth extent``. Those neighbours see the object as the positive slice does; their foreground
+    probability is nearly as high (0.20 / 0.24 / 0.20 at the slices before / at / after a pedestrian's positive,
+    demo world 1) and inference keeps whichever is highest, so each of them must decode the object's box."""
+    half_depth = 0.5 * (size[0] * abs(np.sin(heading)) + size[1] * abs(np.cos(heading)))
+    return (labels != 0) | (np.abs(refs[:, 2] - centre[2]) < stride + half_depth)
+
+
 def slice_labels(refs: np.ndarray, centre: np.ndarray, heading: float, size: np.ndarray, positive: float = 0.5,
                  ignore: float = 1.0) -> np.ndarray:
     """Labels (M,) int64 of docs/design.md §7.1: 1 inside the box scaled by ``positive``, -1 inside the box scaled by
@@ -143,9 +157,11 @@ class FrustumDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         """Keys: ``points (3, N)``, ``ref0..ref3 (3, M_s)`` (frustum frame, metres), ``cls_label (M2,)`` (1/0/-1),
-        ``window (M2,)`` bool, ``centre (3,)``, ``heading ()``, ``size (3,)`` (l, w, h) targets (zeros when
-        ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object), ``is_real`` bools, ``class_id``,
-        ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``occlusion`` int, ``truncation`` float (label_2 2D fields),
+        ``window (M2,)`` bool, ``box_slices (M2,)`` bool (the slices whose box the 3D terms train,
+        :func:`box_slices`; none when ``target3d`` is False), ``centre (3,)``, ``heading ()``, ``size (3,)``
+        (l, w, h) targets (zeros when ``target3d`` is False), ``target3d``, ``is_proxy`` (injected object),
+        ``is_real`` bools, ``class_id``, ``one_hot (V,)``, ``box2d_target (4,)`` pixels, ``occlusion`` int,
+        ``truncation`` float (label_2 2D fields),
         ``P2 (3, 4)``, ``image_size (2,)`` (H, W),
         ``frustum_angle`` radians (the frame angle of :meth:`_frame`: decode boxes with it), ``flipped`` bool,
         ``index``, ``origin (3,)`` (frustum frame, metres: points, boxes and references are relative to it)."""
@@ -166,9 +182,12 @@ class FrustumDataset(Dataset):
             self._shift_depth(rng, points, refs, centre, size)
         labels, window = self._slice_labels(sample, refs, (centre, heading, size) if label_box is not None else None,
                                             pseudo=label_box is not None and not target3d)
+        trained = (box_slices(refs[1], labels, centre, heading, size, self.cfg.strides[1]) if target3d
+                   else np.zeros(len(labels), bool))
         if not target3d:  # a previous pseudo-box only shapes the slice labels; it is not a 3D target
             centre, heading, size = np.zeros(3), 0.0, np.zeros(3)
         out = {"points": _f32(points.T), "cls_label": torch.as_tensor(labels), "window": torch.as_tensor(window),
+               "box_slices": torch.as_tensor(trained),
                "centre": _f32(centre), "heading": _f32(heading), "size": _f32(size),
                "target3d": torch.tensor(target3d), "frustum_angle": _f32(angle), "flipped": torch.tensor(flipped),
                "index": torch.tensor(index), "origin": _f32(origin), **_sample_fields(sample)}

@@ -3,8 +3,11 @@
 Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
 
 * ``mask3d = target3d & (is_proxy | supervision == "full")``: the 3D terms (centre, size, corner) use the
-  positive slices of these samples only; the heading terms also their ignored slices and those of the widened depth
-  window, where inference may pick its slice (:func:`heading_terms`). In ``weak`` mode a real object is therefore
+  ``box_slices`` of these samples: the positive and ignored slices and the neighbours whose depth slab holds part of
+  the box (:func:`train.frustum_dataset.box_slices`). Their foreground probability is nearly as high as the
+  positive's and inference keeps the highest, so a box trained at the positive slices only was off by a slice
+  (1 m on the demo) whenever a neighbour won. The heading terms also use the slices of the widened depth window
+  (:func:`heading_terms`). In ``weak`` mode a real object is therefore
   never in a 3D term, whatever its fields hold; the terms gather rows by index (no NaN is ever multiplied by 0).
 * ``mask2d = is_real & ~mask3d`` (``weak`` mode only): the depth-invariant 2D loss. Its slice is the one of highest
   predicted foreground probability inside the widened depth window (``window``); the box there is decoded with the
@@ -17,9 +20,9 @@ Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
   ``loss.box2d_*``): by default only fully visible, untruncated objects, whose annotated box is the hull of the whole
   object like the projected box; an occluded or truncated object's box is the hull of its visible pixels only. The
   term is the weighted mean over rows (zero when every weight is zero).
-* Quality (``model.quality_head``): at the positive and ignored slices of the ``mask3d`` samples (injected objects
-  in weak mode; never a real object), binary cross entropy of the quality logit against the 3D IoU of the box
-  decoded there (predicted heading bin, as at inference; detached) with the known box.
+* Quality (``model.quality_head``): at the ``box_slices`` of the ``mask3d`` samples (injected objects and trusted
+  fits in weak mode; never a real object without one), binary cross entropy of the quality logit against the 3D IoU
+  of the box decoded there (predicted heading bin, as at inference; detached) with the known box.
 * The focal loss covers every non-ignored slice of every sample (reals contribute negatives outside the window).
 * Size prior (docs/design.md §7.4): batch mean and std of the decoded sizes of the 3D positives and 2D slices, per
   class.
@@ -145,7 +148,7 @@ BOX3D_TERMS = ("centre", "heading_cls", "heading_res", "size_cls", "size_res", "
 
 def _box3d_terms(parts: dict[str, torch.Tensor], batch: dict[str, Any], mask3d: torch.Tensor, b: torch.Tensor,
                  m: torch.Tensor, num_bins: int) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-    """The 3D terms at the positive slices ``(b, m)`` of the ``mask3d`` samples (the heading terms at more slices:
+    """The 3D terms at the box slices ``(b, m)`` of the ``mask3d`` samples (the heading terms at more slices:
     :func:`heading_terms`), the decoded sizes (metres) and their classes."""
     cls = batch["class_id"][b]
     c_t, h_t, s_t = batch["centre"][b], batch["heading"][b], batch["size"][b]
@@ -204,7 +207,7 @@ def compute_losses(out: dict[str, torch.Tensor], batch: dict[str, Any], cfg: Los
     terms: dict[str, torch.Tensor] = {"focal": focal_loss(logits, labels, cfg.focal_alpha, cfg.focal_gamma)}
     sizes, size_cls = [], []
     mask3d = target3d_mask(batch, supervision)
-    b, m = ((labels == 1) & mask3d[:, None]).nonzero(as_tuple=True)
+    b, m = (batch["box_slices"] & mask3d[:, None]).nonzero(as_tuple=True)
     if len(b):
         box3d, size, cls = _box3d_terms(parts, batch, mask3d, b, m, num_bins)
         terms.update(box3d)
@@ -238,10 +241,9 @@ def iou3d_frustum(centre: torch.Tensor, heading: torch.Tensor, size: torch.Tenso
 
 def quality_loss(out: dict[str, torch.Tensor], batch: dict[str, Any], mask3d: torch.Tensor,
                  num_bins: int) -> torch.Tensor:
-    """BCE of ``out["quality"]`` logits against the 3D IoU of the box decoded at every positive or ignored slice
+    """BCE of ``out["quality"]`` logits against the 3D IoU of the box decoded at every box slice (``box_slices``)
     of the ``mask3d`` samples (boxes with a known target); zero (in the graph) when there is none."""
-    labels = batch["cls_label"]
-    b, m = ((labels != 0) & mask3d[:, None]).nonzero(as_tuple=True)
+    b, m = (batch["box_slices"] & mask3d[:, None]).nonzero(as_tuple=True)
     if not len(b):
         return out["quality"].sum() * 0
     parts = split_regression(out["reg"].detach(), num_bins)

@@ -9,7 +9,7 @@ import torch
 
 from kitti.frustum.store import KIND_REAL, FrustumSet
 from tests.train.fixtures import tiny_config
-from train.frustum_dataset import FrustumDataset, widened_window
+from train.frustum_dataset import FrustumDataset, box_slices, widened_window
 from train.grouping import slice_depths
 
 
@@ -32,6 +32,28 @@ def test_step0_real_objects_have_no_positive_slices(train_world: Path) -> None:
         assert torch.equal(item["cls_label"], torch.as_tensor(np.where(inside, -1, 0)))
     proxy = dataset[int(np.flatnonzero(frustums.arrays["kind"] != KIND_REAL)[0])]
     assert proxy["target3d"] and proxy["is_proxy"] and (proxy["cls_label"] == 1).any()
+
+
+def test_box_slices_are_those_whose_slab_meets_the_box() -> None:
+    """A slice's slab holds the points within one stride of its depth: a pedestrian (0.8 x 0.6 m, side-on) at a
+    slice's depth is seen by the slices within ``stride + 0.3`` m (1 m stride: that slice and both neighbours), a car
+    (4 x 1.6 m, along the axis) by those within ``stride + 2`` m; a positive always is one."""
+    refs = np.column_stack([np.zeros(40), np.zeros(40), np.arange(40) + 0.5])
+    labels = np.zeros(40, np.int64)
+    seen = box_slices(refs, labels, np.array([0.0, 0.0, 20.5]), 0.0, np.array([0.8, 0.6, 1.7]), 1.0)
+    assert np.flatnonzero(seen).tolist() == [19, 20, 21]
+    seen = box_slices(refs, labels, np.array([0.0, 0.0, 20.9]), np.pi / 2, np.array([4.0, 1.6, 1.5]), 1.0)
+    assert np.flatnonzero(seen).tolist() == [18, 19, 20, 21, 22, 23]
+    labels[5] = 1
+    assert box_slices(refs, labels, np.array([0.0, 0.0, 20.9]), 0.0, np.array([0.8, 0.6, 1.7]), 1.0)[5]
+
+
+def test_weak_real_objects_have_no_box_slices(train_world: Path) -> None:
+    frustums = _weak(train_world)
+    dataset = FrustumDataset(frustums, tiny_config().data, "weak")
+    for i in range(len(frustums)):
+        item = dataset[i]
+        assert bool(item["box_slices"].any()) == bool(item["target3d"]), i
 
 
 def test_previous_pseudo_box_gives_slice_labels_not_3d_targets(train_world: Path) -> None:
