@@ -42,11 +42,16 @@ FULL_TRAFFIC_VEHICLES = 7.8
 MAX_OCCUPANCY = 0.95
 
 
+def draw_percentiles(rng: np.random.Generator, percentiles: list[float]) -> float:
+    """A draw from the distribution given by its evenly spaced ``percentiles`` (0 to 100 %; inverse CDF, linear
+    between them)."""
+    return float(np.interp(rng.random(), np.linspace(0.0, 1.0, len(percentiles)), percentiles))
+
+
 def draw_road_yaw(rng: np.random.Generator) -> float:
     """Road direction (velodyne yaw, rad) from KITTI's frame directions (deg, rect frame; velodyne yaw = -ry mod
     90 deg)."""
-    pct = load_headings()["frame direction percentiles"]
-    return float(-np.radians(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)))
+    return -float(np.radians(draw_percentiles(rng, load_headings()["frame direction percentiles"])))
 
 
 def draw_deviation(rng: np.random.Generator) -> float:
@@ -54,8 +59,7 @@ def draw_deviation(rng: np.random.Generator) -> float:
     probability, else ``N(0, CORE_DEVIATION_DEG)``."""
     stats = load_headings()
     if rng.random() < stats["deviation beyond 5 deg"]:
-        pct = stats["deviation tail percentiles"]
-        return float(-np.radians(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)))
+        return -float(np.radians(draw_percentiles(rng, stats["deviation tail percentiles"])))
     return float(np.radians(rng.normal(0.0, CORE_DEVIATION_DEG)))
 
 
@@ -63,8 +67,7 @@ def draw_traffic(rng: np.random.Generator) -> float:
     """A frame's traffic (dimensionless, 1 = the 1.4 world's): a vehicle count drawn from KITTI's labelled vehicles
     per frame over :data:`FULL_TRAFFIC_VEHICLES`. KITTI's drives range from empty roads (0 vehicles in 9 % of the
     frames) to full parked rows (20); the world's rows and lanes are filled in proportion."""
-    pct = load_vehicles_per_frame()["percentiles"]
-    return float(np.interp(rng.random(), np.linspace(0.0, 1.0, len(pct)), pct)) / FULL_TRAFFIC_VEHICLES
+    return draw_percentiles(rng, load_vehicles_per_frame()["percentiles"]) / FULL_TRAFFIC_VEHICLES
 
 
 _CAR_COLORS = [(0.72, 0.72, 0.70), (0.88, 0.88, 0.88), (0.10, 0.10, 0.11), (0.30, 0.30, 0.32), (0.12, 0.12, 0.62),
