@@ -33,7 +33,7 @@ from kitti.geometric.heading import (
     top_edge_height,
 )
 from kitti.geometric.score import R0, fit_score, prior_score
-from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, Segment, frustum_mask, segment_object
+from kitti.geometric.segment import MIN_HEIGHT_ABOVE_GROUND, BottomEdge, Segment, frustum_mask, segment_object
 from kitti.hdl64 import HDL64_UPPER_SPACING_DEG
 from kitti.io.calib import Calibration
 from kitti.io.labels import Label2D, ObjectLabel
@@ -158,6 +158,21 @@ def search_box(box2d: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def bottom_edge(box2d: np.ndarray, calib: Calibration, image_size: tuple[int, int], ground: GroundPlane,
+                band: GroundBand) -> BottomEdge | None:
+    """The 2D box's bottom edge as the object's ground contact (:class:`kitti.geometric.segment.BottomEdge`), on the
+    local ground (:func:`kitti.geometric.ground.local_offset` around a 0.5 m footprint); None where the box touches
+    an image border (the edge is then the border's, not the object's)."""
+    if cut_vertically(box2d, image_size) or touches_side(box2d, image_size):
+        return None
+
+    def ground_y(x: float, z: float) -> float:
+        lift = local_offset(band, np.array([x, 0.0, z, 0.0, 0.5, 0.5, 0.0]))
+        return float(ground.y_at(x, z)) + lift * float(ground.normal[1])
+
+    return BottomEdge(float(box2d[3]), calib.P2, ground_y)
+
+
 def _fit_box(class_name: str, obj_points: np.ndarray, box2d: np.ndarray, calib: Calibration,
              image_size: tuple[int, int], ground: GroundPlane, lift: float) -> tuple[np.ndarray, float, BevCandidate]:
     """The fitted box of an object's points ``(K, 3)`` standing ``lift`` metres above the plane (local ground):
@@ -259,7 +274,8 @@ def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], lis
                                  HEIGHT_PRIOR[class_name], MIN_CLUSTER_POINTS,
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
                                  depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
-                                 or cut_vertically(box2d, size), beam_rows=beam_rows)
+                                 or cut_vertically(box2d, size), beam_rows=beam_rows,
+                                 bottom=bottom_edge(box2d, calib, size, ground, band))
         results[index] = _place(label, segment, calib, size, ground, band)
         if results[index].source != "prior":
             grown = g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
