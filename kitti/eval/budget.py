@@ -7,6 +7,7 @@ Structure returned by :func:`budget_from_annos` (JSON-ready: floats, ints, None 
         "n_gt": N, "n_pred": M, "n_matched": K, "n_unmatched_pred": M - K, "strict_iou": 0.7,
         "spearman_score_iou_3d": rho or None,
         "all": Group, "by_distance": {"0-10 m": Group, ...}, "by_occlusion": {"0": Group, ..., "3": Group},
+        "by_truncation": {"0.00-0.15": Group, ..., "0.50-1.00": Group},
         "limits": Limits (see :mod:`kitti.eval.limits`)}}}
 
     Group = {"n_gt", "n_matched", "coverage", "direction_right" (share of pairs with heading error < 90 deg),
@@ -16,8 +17,9 @@ Structure returned by :func:`budget_from_annos` (JSON-ready: floats, ints, None 
 
 A class appears when the frames hold ground truth of it. Ground-truth boxes of the class are paired one to one with
 its predictions at 2D IoU >= 0.7 (:mod:`kitti.eval.pairing`, any difficulty); coverage is matched / ground-truth
-boxes. Distance bins and occlusion levels are those of the ground-truth box (distance ``hypot(x, z)`` of its bottom
-centre, metres); an unmatched box counts against coverage in its bin. IoUs (3D and BEV, rotated, compiled ``ops``)
+boxes. Distance bins, occlusion levels and truncation bins are those of the ground-truth box (distance ``hypot(x,
+z)`` of its bottom centre, metres; truncation the share of the object outside the image, KITTI's field); an
+unmatched box counts against coverage in its bin. IoUs (3D and BEV, rotated, compiled ``ops``)
 and errors (:mod:`kitti.eval.box_errors`) are over matched pairs. The Spearman correlation is between the scores
 of the matched predictions and their 3D IoU (None with fewer than two pairs or constant scores or IoUs).
 """
@@ -42,6 +44,9 @@ Budget = dict[str, Any]
 DISTANCE_BINS: tuple[tuple[float, float], ...] = ((0.0, 10.0), (10.0, 20.0), (20.0, 30.0), (30.0, 40.0),
                                                   (40.0, float("inf")))
 OCCLUSION_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
+#: truncation bins ``[lo, hi)`` (the last closed): KITTI's difficulty limits (easy <= 0.15, moderate <= 0.3, hard
+#: <= 0.5) and beyond
+TRUNCATION_BINS: tuple[tuple[float, float], ...] = ((0.0, 0.15), (0.15, 0.3), (0.3, 0.5), (0.5, 1.0))
 IOU_SHARES: tuple[float, ...] = (0.7, 0.5)
 #: a paired label points the right way when its heading is within this many degrees of the ground truth's
 DIRECTION_RIGHT_DEG = 90.0
@@ -101,7 +106,7 @@ class _ClassPairs:
 
     def __init__(self, cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
                  pred_annos: Sequence[Mapping[str, np.ndarray]]) -> None:
-        gt_rows, pred_rows, scores, occlusion, self.n_pred = [], [], [], [], 0
+        gt_rows, pred_rows, scores, occlusion, truncation, self.n_pred = [], [], [], [], [], 0
         for gt, pred in zip(gt_annos, pred_annos):
             g = np.char.lower(gt["name"]) == cls.lower()
             p = np.char.lower(pred["name"]) == cls.lower()
@@ -116,12 +121,25 @@ class _ClassPairs:
             pred_rows.append(paired)
             scores.append(score)
             occlusion.append(gt["occluded"][g])
+            truncation.append(gt["truncated"][g])
         self.gt = np.concatenate(gt_rows) if gt_rows else np.zeros((0, 7))
         self.pred = np.concatenate(pred_rows) if pred_rows else np.zeros((0, 7))
         self.score = np.concatenate(scores) if scores else np.zeros(0)
         self.occlusion = np.concatenate(occlusion) if occlusion else np.zeros(0, dtype=np.int64)
+        self.truncation = np.concatenate(truncation) if truncation else np.zeros(0)
         self.matched = np.isfinite(self.score)
         self.distance = np.hypot(self.gt[:, 0], self.gt[:, 2])
+
+
+def truncation_bin_name(bounds: tuple[float, float]) -> str:
+    """``"0.15-0.30"`` for the bin ``(0.15, 0.3)``."""
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"
+
+
+def in_truncation_bin(truncation: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Bool mask of ``truncation`` values in ``[lo, hi)``, or ``[lo, hi]`` for the last of :data:`TRUNCATION_BINS`."""
+    upper = truncation <= bounds[1] if bounds == TRUNCATION_BINS[-1] else truncation < bounds[1]
+    return (truncation >= bounds[0]) & upper
 
 
 def _per_gt(values: np.ndarray, matched: np.ndarray) -> np.ndarray:
@@ -149,6 +167,8 @@ def class_budget(cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
                                             errors) for b in DISTANCE_BINS},
         "by_occlusion": {str(level): _group(pairs.occlusion == level, m, iou_3d, iou_bev, errors)
                          for level in OCCLUSION_LEVELS},
+        "by_truncation": {truncation_bin_name(b): _group(in_truncation_bin(pairs.truncation, b), m, iou_3d, iou_bev,
+                                                         errors) for b in TRUNCATION_BINS},
     }
     budget["limits"] = limits(cls, budget, gt, pred, iou_3d[m])
     return budget

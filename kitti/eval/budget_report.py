@@ -23,15 +23,16 @@ def _number(value: float | None, spec: str) -> str:
 
 def _rows(budget: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return ([("all", budget["all"])] + list(budget["by_distance"].items())
-            + [(f"occlusion {level}", group) for level, group in budget["by_occlusion"].items()])
+            + [(f"occlusion {level}", group) for level, group in budget["by_occlusion"].items()]
+            + [(f"trunc {name}", group) for name, group in budget.get("by_truncation", {}).items()])
 
 
 def _iou_table(budget: Mapping[str, Any]) -> list[str]:
-    header = (f"  {'group':<12}{'GT':>6}{'paired':>8}{'cover':>7}  {'3D med':>7}{'>=0.7':>7}{'>=0.5':>7}"
+    header = (f"  {'group':<16}{'GT':>6}{'paired':>8}{'cover':>7}  {'3D med':>7}{'>=0.7':>7}{'>=0.5':>7}"
               f"  {'BEV med':>8}{'>=0.7':>7}{'>=0.5':>7}  {'dir ok':>6}")
     lines = [header, "  " + "-" * (len(header) - 2)]
     for name, group in _rows(budget):
-        cells = f"  {name:<12}{group['n_gt']:>6}{group['n_matched']:>8}{_number(group['coverage'], '.2f'):>7}"
+        cells = f"  {name:<16}{group['n_gt']:>6}{group['n_matched']:>8}{_number(group['coverage'], '.2f'):>7}"
         for metric, width in (("iou_3d", 7), ("iou_bev", 8)):
             iou = group[metric]
             cells += (f"  {_number(iou['median'], '.2f'):>{width}}{_number(iou['share_ge_0.7'], '.2f'):>7}"
@@ -49,12 +50,12 @@ def _error_cell(stats: Mapping[str, Any], spec: str, with_abs: bool) -> str:
 
 def _error_table(budget: Mapping[str, Any]) -> list[str]:
     widths = [max(len(header), 15 if with_abs else 6) + 2 for _, header, _, with_abs in _ERROR_COLUMNS]
-    header = f"  {'group':<12}{'n':>6}" + "".join(f"{h:>{w}}" for (_, h, _, _), w in zip(_ERROR_COLUMNS, widths))
+    header = f"  {'group':<16}{'n':>6}" + "".join(f"{h:>{w}}" for (_, h, _, _), w in zip(_ERROR_COLUMNS, widths))
     lines = [header, "  " + "-" * (len(header) - 2)]
     for name, group in _rows(budget):
         errors = group["errors"]
         cells = [_error_cell(errors[key], spec, with_abs) for key, _, spec, with_abs in _ERROR_COLUMNS]
-        lines.append(f"  {name:<12}{group['n_matched']:>6}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
+        lines.append(f"  {name:<16}{group['n_matched']:>6}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
     return lines
 
 

@@ -28,9 +28,9 @@ def _box2d(slot: int) -> tuple[float, float, float, float]:
 
 def _car(slot: int, x: float, z: float, *, y: float = 1.7, dims: tuple[float, float, float] = DIMS, ry: float = 0.0,
          occlusion: int = 0, score: float | None = None, cls: str = "Car",
-         box2d: tuple[float, float, float, float] | None = None) -> ObjectLabel:
-    return ObjectLabel(cls, 0.0, occlusion, box2d or _box2d(slot), alpha=0.0, dims=dims, location=(x, y, z), ry=ry,
-                       score=score)
+         box2d: tuple[float, float, float, float] | None = None, truncation: float = 0.0) -> ObjectLabel:
+    return ObjectLabel(cls, truncation, occlusion, box2d or _box2d(slot), alpha=0.0, dims=dims, location=(x, y, z),
+                       ry=ry, score=score)
 
 
 def _along_ray(obj: ObjectLabel, depth: float, lateral: float = 0.0, score: float = 0.9) -> ObjectLabel:
@@ -144,6 +144,18 @@ def test_breakdown_by_occlusion() -> None:
     assert car["by_occlusion"]["2"]["errors"]["depth_m"]["median"] == pytest.approx(-0.4)
     assert car["by_occlusion"]["0"]["errors"]["depth_m"]["median"] == pytest.approx(0.0, abs=1e-9)
     assert car["by_occlusion"]["1"]["n_gt"] == 0 and car["by_occlusion"]["1"]["coverage"] is None
+
+
+def test_breakdown_by_truncation() -> None:
+    truncations = [0.0, 0.15, 0.4, 1.0]
+    gt = [_car(i, 0.5 * i, 12.0 + i, truncation=t) for i, t in enumerate(truncations)]
+    pred = [_along_ray(o, -0.3 * i) for i, o in enumerate(gt)]
+    car = _budget(gt, pred)["classes"]["Car"]
+    groups = car["by_truncation"]
+    assert list(groups) == ["0.00-0.15", "0.15-0.30", "0.30-0.50", "0.50-1.00"]
+    assert [group["n_gt"] for group in groups.values()] == [1, 1, 1, 1]  # 0.15 opens its bin, 1.0 closes the last
+    assert groups["0.30-0.50"]["errors"]["depth_m"]["median"] == pytest.approx(-0.6)
+    assert "trunc 0.50-1.00" in format_budget(_budget(gt, pred))
 
 
 def test_spearman_of_score_and_iou() -> None:
