@@ -59,11 +59,13 @@ OUTSIDE_IMAGE = 0.5
 #: classes whose fitted box is centred laterally on the columns of an untruncated 2D box (a rigid body's box projects
 #: onto its 2D box; a person's 2D box spans the stride and swinging arms, and the points place them)
 COLUMN_CENTRED = ("Car",)
-#: highest occlusion level whose 2D box is centred on: KITTI's 2D boxes are the projections of the whole 3D box, the
-#: hidden part included. Over every 3rd of the 7,476 KITTI label files (untruncated cars beyond 3 m), the 2D box's
-#: centre lies 0.16 / 0.16 / 0.19 px (median; 90th percentile 0.51 / 0.42 / 0.40 px) from the projected 3D box's
-#: at occlusion 0 / 1 / 2, widths in ratio 1.00; level 3 ("unknown", 26 cars) 0.48 px, 90th percentile 4.9 px
-COLUMN_CENTRED_MAX_OCCLUSION = 2
+#: highest occlusion level whose 2D box is read as the image box of the whole projected 3D box, the hidden part
+#: included (a car is centred on its columns and its width matched; every class's cluster stands on its bottom edge).
+#: Over every 3rd of the 7,476 KITTI label files (untruncated cars beyond 3 m), the 2D box's centre lies 0.16 / 0.16 /
+#: 0.19 px (median; 90th percentile 0.51 / 0.42 / 0.40 px) from the projected 3D box's at occlusion 0 / 1 / 2, widths
+#: in ratio 1.00, bottom edges within 1.0 px (90 %) for cars, pedestrians and cyclists; level 3 ("unknown") is left to
+#: boxes drawn around the visible part only (README)
+AMODAL_MAX_OCCLUSION = 2
 #: metres a fitted box grows on each side when it claims the points inside it (:func:`label_frame`)
 CLAIM_MARGIN = 0.15
 #: the same when a person's box claims points from other people: none, it already spans arms and stride, and a
@@ -221,7 +223,7 @@ def _place(label: Label2D, segment: Segment | None, calib: Calibration, size: tu
         box, iou, fit = _fit_box(class_name, obj_points, box2d, calib, size, ground, lift)
     else:
         lift = 0.0
-    centred = class_name in COLUMN_CENTRED and 0 <= label.occlusion <= COLUMN_CENTRED_MAX_OCCLUSION
+    centred = class_name in COLUMN_CENTRED and 0 <= label.occlusion <= AMODAL_MAX_OCCLUSION
     if centred and not touches_side(box2d, size):  # the score keeps the fit's own 2D agreement
         box = match_projected_width(box, box2d, calib.P2, fit.partial,
                                     (SIZE_RANGE[class_name][1], SIZE_RANGE[class_name][0]))
@@ -275,7 +277,8 @@ def label_frame_and_claims(inputs: FrameInputs) -> tuple[list[GeometricBox], lis
                                  fully_visible=label.occlusion == 0 and label.truncation < 0.1,
                                  depth_bound=(label.occlusion >= 2 and class_name in DEPTH_BOUND_CLASSES)
                                  or cut_vertically(box2d, size), beam_rows=beam_rows,
-                                 bottom=bottom_edge(box2d, calib, size, ground, band))
+                                 bottom=bottom_edge(box2d, calib, size, ground, band)
+                                 if 0 <= label.occlusion <= AMODAL_MAX_OCCLUSION else None)
         results[index] = _place(label, segment, calib, size, ground, band)
         if results[index].source != "prior":
             grown = g.points_in_boxes_mask(points, results[index].box[None], CLAIM_MARGIN)[:, 0]
