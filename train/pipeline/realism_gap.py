@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kitti.synthetic.realism import budget_table, labeller_budget, summary_table, target_gaps
+from kitti.synthetic.realism import summary_table
+from kitti.synthetic.realism_budget import budget_table, labeller_budget, target_gaps
 
 REPO = Path(__file__).resolve().parents[2]
 #: environment variable naming the real KITTI root

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kitti.errors import InputError
-from kitti.synthetic import realism
+from kitti.synthetic import realism, realism_stats
 from kitti.synthetic.kitti_stats import heading_statistics, label_statistics, load_headings, load_reference
 from tests.worlds import synthetic_world
 
@@ -21,21 +21,21 @@ def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_ks_statistic_and_tolerance() -> None:
     a = np.arange(10.0)
-    assert realism.ks_statistic(a, a) == 0.0
-    assert realism.ks_statistic(a, a + 100) == 1.0
-    assert realism.ks_statistic(a, a + 5) == pytest.approx(0.5)
-    assert realism.ks_tolerance(10, 10) == pytest.approx(1.36 * np.sqrt(0.2))
+    assert realism_stats.ks_statistic(a, a) == 0.0
+    assert realism_stats.ks_statistic(a, a + 100) == 1.0
+    assert realism_stats.ks_statistic(a, a + 5) == pytest.approx(0.5)
+    assert realism_stats.ks_tolerance(10, 10) == pytest.approx(1.36 * np.sqrt(0.2))
 
 
 def test_rows_say_off_ok_and_few() -> None:
     rng = np.random.default_rng(0)
-    same = realism.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(0, 1, 200))
-    shifted = realism.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(1, 1, 200))
-    few = realism.compare_distributions("x", np.ones(3), np.ones(300) * 9)
+    same = realism_stats.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(0, 1, 200))
+    shifted = realism_stats.compare_distributions("x", rng.normal(0, 1, 200), rng.normal(1, 1, 200))
+    few = realism_stats.compare_distributions("x", np.ones(3), np.ones(300) * 9)
     assert (same["verdict"], shifted["verdict"], few["verdict"]) == ("ok", "off", "few")
-    share = realism.compare_shares("s", np.arange(100) < 70, np.arange(100) < 20)
+    share = realism_stats.compare_shares("s", np.arange(100) < 70, np.arange(100) < 20)
     assert share["distance"] == pytest.approx(0.5) and share["verdict"] == "off"
-    ratio = realism.compare_medians("r", np.full(10, 100.0), np.full(10, 150.0))
+    ratio = realism_stats.compare_medians("r", np.full(10, 100.0), np.full(10, 150.0))
     assert ratio["distance"] == pytest.approx(1.5) and ratio["verdict"] == "off"
 
 
@@ -87,7 +87,7 @@ def test_heading_statistics_of_hand_made_frames() -> None:
 
 
 def test_report_of_a_world_against_itself(tiny_world: Path, tmp_path: Path) -> None:
-    report = realism.realism_report(tiny_world, tiny_world, tmp_path / "work", workers=1)
+    report = realism.realism_report(tiny_world, tiny_world, tmp_path / "work", workers=1, draws=10)
     rows = [row for rows in report["tables"].values() for row in rows] + report["budget"]
     for row in rows:
         perfect = 1.0 if row.get("kind") == "ratio" else 0.0
@@ -101,13 +101,17 @@ def test_command_against_the_real_frames(tiny_world: Path, kitti_real_root: Path
                                          capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "report.json"
     assert realism.main(["--world", str(tiny_world), "--real", str(kitti_real_root), "--json", str(out),
-                         "--work", str(tmp_path / "work"), "--workers", "2"]) == 0
+                         "--work", str(tmp_path / "work"), "--workers", "2", "--draws", "10"]) == 0
     report = json.loads(out.read_text())
     assert report["frames"] == {"syn": 3, "real": 14}
     assert report["objects"]["real"]["Car"] == 38
     assert set(report["targets"]) == {"Car median_iou_3d", "Car share_ge_0.7", "Pedestrian share_ge_0.5"}
     text = capsys.readouterr().out
     assert "LiDAR points per object" in text and "error budget" in text
+    assert sum(report["verdicts"].values()) == len([r for rows in report["tables"].values() for r in rows]) + len(
+        report["budget"])
+    assert text.splitlines()[-1].startswith(f"verdicts: {report['verdicts']['ok']} ok, {report['verdicts']['known']} "
+                                            "known, ")
     assert not any((kitti_real_root / "ImageSets").glob("*")), "the real root is never written"
 
 
@@ -117,3 +121,18 @@ def test_bad_root_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     with pytest.raises(InputError, match="no calibration files"):
         (tmp_path / "training" / "calib").mkdir(parents=True)
         realism.measure_root(tmp_path)
+
+
+def test_budget_tolerance_is_the_target_or_the_sampling_noise() -> None:
+    """The issue's three target rows keep their targets; another row takes the bootstrap noise or, for a share, the
+    two-proportion bound when either is larger than its stated tolerance."""
+    from kitti.synthetic.realism_budget import BUDGET_TOLERANCE, _tolerance
+
+    rf = {"share_ge_0.7": 1.0, "median_iou_3d": 0.8, "n_matched": 6}
+    sf = {"share_ge_0.7": 0.85, "median_iou_3d": 0.8, "n_matched": 90}
+    noise = {("Car", "all", "share_ge_0.7"): 0.3, ("Car", "10-20 m", "median_iou_3d"): 0.09}
+    assert _tolerance("Car", "all", "share_ge_0.7", rf, sf, noise) == BUDGET_TOLERANCE["share_ge_0.7"]
+    assert _tolerance("Car", "10-20 m", "median_iou_3d", rf, sf, noise) == pytest.approx(0.09)
+    assert _tolerance("Car", "10-20 m", "median_iou_3d", rf, sf, {}) == BUDGET_TOLERANCE["median_iou_3d"]
+    pooled = realism_stats.share_tolerance(1.0, 6, 0.85, 90)
+    assert _tolerance("Car", "10-20 m", "share_ge_0.7", rf, sf, {}) == pytest.approx(pooled) and pooled > 0.08
