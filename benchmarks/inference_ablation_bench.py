@@ -19,10 +19,10 @@ import torch
 from kitti.eval import evaluate_dirs
 from kitti.frustum.store import FrustumSet
 from kitti.io.dataset import KittiDataset
-from kitti.io.labels import write_labels
+from kitti.io.labels import PREDICTION_DECIMALS, write_labels
 from kitti.priors import CLASSES
 from train.config import apply_override, config_from_dict
-from train.inference import LABEL_DECIMALS, frame_labels, load_model, predict
+from train.inference import frame_labels, load_model, predict
 
 
 def main() -> int:
@@ -46,7 +46,7 @@ def main() -> int:
     for frame in frames:
         rows = np.flatnonzero(frame_of[pred.sample] == frame)
         labels = frame_labels(pred, frustums, rows, "top", cfg.test.nms_thresh) if len(rows) else []
-        write_labels(args.output / "data" / f"{frame:06d}.txt", labels, decimals=LABEL_DECIMALS)
+        write_labels(args.output / "data" / f"{frame:06d}.txt", labels, decimals=PREDICTION_DECIMALS)
     result = evaluate_dirs(args.data / "training" / "label_2", args.output / "data", [f"{f:06d}" for f in frames])
     cells = "  ".join(f"{c} {result['strict'][c]['3d']['R40'][1]:.2f} / {result['loose'][c]['3d']['R40'][1]:.2f}"
                       for c in CLASSES)

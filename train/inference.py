@@ -47,7 +47,7 @@ from kitti.geometric import fill_labels, uncovered
 from kitti.geometric.run import frame_points
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size
-from kitti.io.labels import ObjectLabel, write_labels
+from kitti.io.labels import PREDICTION_DECIMALS, ObjectLabel, write_labels
 from kitti.priors import CLASSES
 from train.box_coding import decode_slices, frustum_to_kitti
 from train.checkpoint import load_checkpoint
@@ -60,7 +60,6 @@ MIN_DIM = 0.01
 #: refinement confidence given to an input box the refinement could not process (no points, degenerate box):
 #: 0.5, the foreground decision threshold ("undecided")
 PASS_THROUGH_CONFIDENCE = 0.5
-LABEL_DECIMALS = 4
 
 
 @dataclass
@@ -244,7 +243,7 @@ def run(ctx: Context, weights: str | Path, frustums_path: str | Path, data: str 
         if fill:
             extra = fill_frame(dataset, frame, labels, points, depth_dir)
             labels, filled = labels + extra, filled + len(extra)
-        write_labels(output / "data" / f"{frame:06d}.txt", labels, decimals=LABEL_DECIMALS)
+        write_labels(output / "data" / f"{frame:06d}.txt", labels, decimals=PREDICTION_DECIMALS)
     if fill:
         print(f"rank {ctx.rank}: {filled} geometric boxes for 2D boxes without a prediction")
     barrier(ctx)

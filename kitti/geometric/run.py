@@ -34,7 +34,7 @@ from kitti.geometric.labeller import FrameInputs, label_frame
 from kitti.io.calib import Calibration
 from kitti.io.dataset import KittiDataset
 from kitti.io.image import image_size as read_image_size
-from kitti.io.labels import write_labels
+from kitti.io.labels import PREDICTION_DECIMALS, write_labels
 from kitti.options_cli import add_arguments, from_args
 from kitti.outputs import check_output_dir, frame_id, owned_files, refuse_foreign
 from kitti.runner import file_digest, hash_dir, run_frames, same_inputs
@@ -76,7 +76,8 @@ def frame_points(dataset: KittiDataset, frame: int, calib: Calibration, size: tu
 def label_one(cfg: LabelConfig, frame: int) -> Counter:
     """Label one frame into ``<output>/<frame>.txt``; returns counts ``"<class>/<source>"``."""
     boxes = label_frame(frame_inputs(KittiDataset(cfg.data), frame, cfg.points, cfg.depth_dir))
-    write_labels(Path(cfg.output) / f"{frame:06d}.txt", [box.to_label() for box in boxes])
+    write_labels(Path(cfg.output) / f"{frame:06d}.txt", [box.to_label() for box in boxes],
+                 decimals=PREDICTION_DECIMALS)
     return Counter(f"{box.class_name}/{box.source}" for box in boxes)
 
 

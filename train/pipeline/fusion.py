@@ -24,7 +24,13 @@ import numpy as np
 import ops
 from kitti.atomic import atomic_write_text, ensure_dir, file_digest, read_json_or_none
 from kitti.eval.pairing import pair_by_2d_iou
-from kitti.io.labels import PREV_MATCH_IOU, ObjectLabel, format_label_line, read_pseudo_labels
+from kitti.io.labels import (
+    PREDICTION_DECIMALS,
+    PREV_MATCH_IOU,
+    ObjectLabel,
+    format_label_line,
+    read_pseudo_labels,
+)
 from kitti.outputs import check_link_free, check_output_dir, frame_id, refuse_foreign
 
 #: fused score bands: confident geometric fits in [0.5, 1], learned boxes in [0, 0.5]
@@ -148,7 +154,8 @@ def publish_fused(learned_dir: Path, fits_dir: Path | None, target: Path, min_fi
             pairs = fuse_frame(learned, read_pseudo_labels(fits_dir, frame), min_fit_score, agreement_classes)
         for _, source in pairs:
             counts[source] += 1
-        atomic_write_text(target / name, "".join(format_label_line(label) + "\n" for label, _ in pairs))
+        lines = (format_label_line(label, PREDICTION_DECIMALS) + "\n" for label, _ in pairs)
+        atomic_write_text(target / name, "".join(lines))
         atomic_write_text(target / f"{Path(name).stem}.source.json", json.dumps([s for _, s in pairs]) + "\n")
     files = {name: file_digest(target / name) for name in sorted(new)}
     atomic_write_text(target / PUBLISHED, json.dumps({"status": "done", "files": files}, indent=1) + "\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kitti.geometric.run import MANIFEST, main
-from kitti.io.labels import read_labels, read_labels_2d
+from kitti.io.labels import PREDICTION_DECIMALS, read_labels, read_labels_2d
 from kitti.priors import CLASSES
 from tests.kitti_roots import make_kitti_root
 
@@ -27,6 +27,8 @@ def test_cli_labels_every_box_and_resumes(kitti_real_root: Path, tmp_path: Path,
                   if lab.type in CLASSES]
         assert [lab.box2d for lab in labels] == [lab.box2d for lab in wanted]  # one line per 2D box, in order
         assert all(0.0 <= lab.score <= 1.0 and min(lab.dims) > 0 for lab in labels)
+        location = (out / f"{frame:06d}.txt").read_text().split("\n")[0].split()[11:14]
+        assert all(len(value.split(".")[1]) == PREDICTION_DECIMALS for value in location)  # not KITTI's 2
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["status"] == "done" and manifest["labelled_now"] == len(FRAMES)
     stamp = (out / "000000.txt").stat().st_mtime_ns
