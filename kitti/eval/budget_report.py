@@ -24,7 +24,7 @@ def _number(value: float | None, spec: str) -> str:
 def _rows(budget: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return ([("all", budget["all"])] + list(budget["by_distance"].items())
             + [(f"occlusion {level}", group) for level, group in budget["by_occlusion"].items()]
-            + [(f"trunc {name}", group) for name, group in budget.get("by_truncation", {}).items()])
+            + [(f"trunc {name}", group) for name, group in budget["by_truncation"].items()])
 
 
 def _iou_table(budget: Mapping[str, Any]) -> list[str]:
