@@ -65,6 +65,6 @@ def product_section(quality: Mapping[str, Any] | None) -> list[str]:
         for label_set in quality["label_sets"]:
             lines.append("| " + " | ".join(_row(cls, label_set)) + " |")
     lines += ["", _ceiling_line(quality["ap_ceiling"]), "", f"**What limits the labels:** {quality['limits']}", "",
-              "Full error budgets (by distance and occlusion): `summary.json` (`label_quality`), or "
+              "Full error budgets (by distance, occlusion and truncation): `summary.json` (`label_quality`), or "
               "`python -m kitti.eval.diagnose --gt-dir <label_2> --pred-dir <labels> --split <train split>`.", ""]
     return lines
