@@ -19,13 +19,9 @@ from typing import Callable
 
 import numpy as np
 
-import ops
 from kitti.eval.annos import load_dirs
-from kitti.eval.box_errors import pair_errors
-from kitti.eval.budget import DISTANCE_BINS
+from kitti.eval.budget import DISTANCE_BINS, ClassPairs
 from kitti.eval.distance import bin_name
-from kitti.eval.overlaps import boxes_3d
-from kitti.eval.pairing import pair_by_2d_iou
 from kitti.io.dataset import KittiDataset
 from kitti.synthetic.kitti_stats import load_reference
 from kitti.synthetic.realism import CLASSES, frame_measurements
@@ -35,28 +31,20 @@ BINS = [(bin_name(b), b) for b in DISTANCE_BINS]
 
 
 def object_table(root: Path, work: Path) -> Table:
-    """Per object of :data:`CLASSES` (frames in order, label order): realism measurements, ``frame``, ``iou`` (NaN
-    without a paired label) and the pair's errors (:func:`kitti.eval.box_errors.pair_errors`)."""
+    """Per object of :data:`CLASSES` (class by class, frames in order, label order): realism measurements,
+    ``frame``, ``iou`` (NaN without a paired label) and the pair's errors (:func:`kitti.eval.box_errors.pair_errors`),
+    paired as in the error budget (:class:`kitti.eval.budget.ClassPairs`)."""
     dataset = KittiDataset(root)
     frames = dataset.frame_ids(None)
     _, gt, pred = load_dirs(work / "view" / "training" / "label_2", work / "labels", frames)
+    measured = [(frame, obj) for frame in frames for obj in frame_measurements(dataset, frame)[0]]
     rows: list[dict[str, float | str]] = []
-    for k, frame in enumerate(frames):
-        objects, _ = frame_measurements(dataset, frame)
-        for cls in CLASSES:
-            g, p = gt[k]["name"] == cls, pred[k]["name"] == cls
-            gt_boxes = boxes_3d({key: value[g] for key, value in gt[k].items()})
-            pred_boxes = boxes_3d({key: value[p] for key, value in pred[k].items()})
-            g_index, p_index = pair_by_2d_iou(gt[k]["bbox"][g], pred[k]["bbox"][p])
-            paired: dict[str, np.ndarray] = {"iou": np.full(len(gt_boxes), np.nan)}
-            if len(g_index):
-                paired["iou"][g_index] = ops.iou_3d_pairs(pred_boxes[p_index], gt_boxes[g_index])
-                for key, value in pair_errors(gt_boxes[g_index], pred_boxes[p_index]).items():
-                    paired[key] = np.full(len(gt_boxes), np.nan)
-                    paired[key][g_index] = value
-            mine = [o for o in objects if o["cls"] == cls]
-            for j, measured in enumerate(mine):
-                rows.append({**measured, "frame": frame, **{key: float(v[j]) for key, v in paired.items()}})
+    for cls in CLASSES:
+        pairs = ClassPairs(cls, gt, pred)
+        paired = {"iou": pairs.iou_3d(), **pairs.errors()}
+        mine = [(frame, obj) for frame, obj in measured if obj["cls"] == cls]
+        for j, (frame, obj) in enumerate(mine):
+            rows.append({**obj, "frame": frame, **{key: float(v[j]) for key, v in paired.items()}})
     keys = dict.fromkeys(key for row in rows for key in row)
     return {key: np.array([row.get(key, np.nan) for row in rows]) for key in keys}
 

@@ -39,12 +39,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-import ops
 from kitti.atomic import atomic_write_text
 from kitti.eval.annos import annos_from_labels
-from kitti.eval.budget import budget_from_annos
-from kitti.eval.overlaps import boxes_3d
-from kitti.eval.pairing import pair_by_2d_iou
+from kitti.eval.budget import ClassPairs, budget_from_annos
 from kitti.geometric import bevfit
 from kitti.geometric import labeller as lab
 from kitti.geometric.run import frame_inputs
@@ -86,19 +83,9 @@ def _label(cfg: tuple[str, str], frame: int) -> tuple[list, list]:
 
 
 def car_ious(gt_annos: list[dict], pred_annos: list[dict]) -> np.ndarray:
-    """3D IoU of each ground-truth car (frames in order, cars in label order) with the label paired to it by
-    :func:`kitti.eval.pairing.pair_by_2d_iou`; 0 for a car without a label."""
-    out = []
-    for gt, pred in zip(gt_annos, pred_annos):
-        g, p = gt["name"] == "Car", pred["name"] == "Car"
-        iou = np.zeros(int(g.sum()))
-        g_index, p_index = pair_by_2d_iou(gt["bbox"][g], pred["bbox"][p])
-        if len(g_index):
-            gt_boxes = boxes_3d({key: value[g] for key, value in gt.items()})
-            pred_boxes = boxes_3d({key: value[p] for key, value in pred.items()})
-            iou[g_index] = ops.iou_3d_pairs(pred_boxes[p_index], gt_boxes[g_index])
-        out.append(iou)
-    return np.concatenate(out) if out else np.zeros(0)
+    """3D IoU of each ground-truth car (frames in order, cars in label order) with the label paired to it, as in the
+    error budget (:class:`kitti.eval.budget.ClassPairs`); 0 for a car without a label."""
+    return np.nan_to_num(ClassPairs("Car", gt_annos, pred_annos).iou_3d(), nan=0.0)
 
 
 def variant_budget(root: str, variant: str, workers: int) -> dict:

@@ -101,8 +101,9 @@ def _group(mask: np.ndarray, matched: np.ndarray, iou_3d: np.ndarray, iou_bev: n
             "errors": {key: stats(errors[key][mask], PERFECT[key]) for key in ERROR_KEYS}}
 
 
-class _ClassPairs:
-    """Ground truth of one class over all frames, with the paired prediction of each box (NaN rows if none)."""
+class ClassPairs:
+    """Ground truth of one class over all frames (frames in order, boxes in label order), with the prediction paired
+    to each box by :func:`kitti.eval.pairing.pair_by_2d_iou` (NaN rows if none); predictions need scores."""
 
     def __init__(self, cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
                  pred_annos: Sequence[Mapping[str, np.ndarray]]) -> None:
@@ -130,6 +131,22 @@ class _ClassPairs:
         self.matched = np.isfinite(self.score)
         self.distance = np.hypot(self.gt[:, 0], self.gt[:, 2])
 
+    def iou_3d(self) -> np.ndarray:
+        """3D IoU of each ground-truth box with its paired prediction, NaN where unpaired."""
+        m = self.matched
+        return _per_gt(ops.iou_3d_pairs(self.pred[m], self.gt[m]).astype(np.float64), m)
+
+    def iou_bev(self) -> np.ndarray:
+        """BEV IoU of each ground-truth box with its paired prediction, NaN where unpaired."""
+        m = self.matched
+        return _per_gt(ops.iou_bev_pairs(self.pred[m][:, BEV_COLUMNS], self.gt[m][:, BEV_COLUMNS])
+                       .astype(np.float64), m)
+
+    def errors(self) -> dict[str, np.ndarray]:
+        """Signed errors of each pair (:func:`kitti.eval.box_errors.pair_errors`), NaN where unpaired."""
+        m = self.matched
+        return {key: _per_gt(value, m) for key, value in pair_errors(self.gt[m], self.pred[m]).items()}
+
 
 def truncation_bin_name(bounds: tuple[float, float]) -> str:
     """``"0.15-0.30"`` for the bin ``(0.15, 0.3)``."""
@@ -151,12 +168,9 @@ def _per_gt(values: np.ndarray, matched: np.ndarray) -> np.ndarray:
 def class_budget(cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
                  pred_annos: Sequence[Mapping[str, np.ndarray]]) -> dict[str, Any]:
     """The budget of one class (the ``classes`` entry of the module docstring) from checked annos."""
-    pairs = _ClassPairs(cls, gt_annos, pred_annos)
+    pairs = ClassPairs(cls, gt_annos, pred_annos)
     m = pairs.matched
-    gt, pred = pairs.gt[m], pairs.pred[m]
-    iou_3d = _per_gt(ops.iou_3d_pairs(pred, gt).astype(np.float64), m)
-    iou_bev = _per_gt(ops.iou_bev_pairs(pred[:, BEV_COLUMNS], gt[:, BEV_COLUMNS]).astype(np.float64), m)
-    errors = {key: _per_gt(value, m) for key, value in pair_errors(gt, pred).items()}
+    iou_3d, iou_bev, errors = pairs.iou_3d(), pairs.iou_bev(), pairs.errors()
     everything = np.ones(m.shape, dtype=bool)
     budget: dict[str, Any] = {
         "n_gt": int(m.size), "n_pred": pairs.n_pred, "n_matched": int(m.sum()),
@@ -170,7 +184,7 @@ def class_budget(cls: str, gt_annos: Sequence[Mapping[str, np.ndarray]],
         "by_truncation": {truncation_bin_name(b): _group(in_truncation_bin(pairs.truncation, b), m, iou_3d, iou_bev,
                                                          errors) for b in TRUNCATION_BINS},
     }
-    budget["limits"] = limits(cls, budget, gt, pred, iou_3d[m])
+    budget["limits"] = limits(cls, budget, pairs.gt[m], pairs.pred[m], iou_3d[m])
     return budget
 
 
