@@ -65,15 +65,16 @@ GROUPS: dict[str, Callable[[ObjectLabel], bool]] = {
 }
 
 
-def replaced_below(fits: list[list[ObjectLabel]], gt: list[list[ObjectLabel]], score: float,
-                   group: Callable[[ObjectLabel], bool]) -> tuple[list[list[ObjectLabel]], int]:
-    """``fits`` with every box scoring below ``score`` whose paired ground truth is in ``group`` replaced by that
-    ground truth (its score kept), and how many were replaced."""
+def replaced_by_truth(label_sets: list[list[ObjectLabel]], gt: list[list[ObjectLabel]],
+                     wanted: Callable[[int, int, ObjectLabel], bool],
+                     group: Callable[[ObjectLabel], bool] = GROUPS["all"]) -> tuple[list[list[ObjectLabel]], int]:
+    """``label_sets`` (per frame) with every label that is ``wanted(frame index, line index, label)`` and whose paired
+    ground truth is in ``group`` replaced by that ground truth (its score kept), and how many were replaced."""
     out, count = [], 0
-    for labels, truth in zip(fits, gt):
+    for f, (labels, truth) in enumerate(zip(label_sets, gt)):
         frame = []
-        for label in labels:
-            match = _pair(label, truth) if (label.score or 0.0) < score else None
+        for i, label in enumerate(labels):
+            match = _pair(label, truth) if wanted(f, i, label) else None
             if match is not None and group(match):
                 frame.append(replace(match, score=label.score))
                 count += 1
@@ -81,6 +82,12 @@ def replaced_below(fits: list[list[ObjectLabel]], gt: list[list[ObjectLabel]], s
                 frame.append(label)
         out.append(frame)
     return out, count
+
+
+def replaced_below(fits: list[list[ObjectLabel]], gt: list[list[ObjectLabel]], score: float,
+                   group: Callable[[ObjectLabel], bool]) -> tuple[list[list[ObjectLabel]], int]:
+    """:func:`replaced_by_truth` of the fits scoring below ``score``."""
+    return replaced_by_truth(fits, gt, lambda f, i, label: (label.score or 0.0) < score, group)
 
 
 def _read_frames(folder: Path, frames: Sequence[int]) -> list[list[ObjectLabel]]:
@@ -122,14 +129,7 @@ def _source_rows(cls: str, published: list[list[ObjectLabel]], sources: list[lis
             print(f"  {source:9s} boxes paired    0")
 
     def oracle(source: str) -> list[list[ObjectLabel]]:
-        out = []
-        for labels, tags, truth in zip(published, sources, gt):
-            frame = []
-            for label, tag in zip(labels, tags):
-                match = _pair(label, truth) if tag == source else None
-                frame.append(label if match is None else replace(match, score=label.score))
-            out.append(frame)
-        return out
+        return replaced_by_truth(published, gt, lambda f, i, label: sources[f][i] == source)[0]
 
     for name, label_set in (("published", published), ("learned oracle", oracle("alpi")),
                             ("fits oracle", oracle("geometric"))):
