@@ -17,9 +17,10 @@ Masks (per sample, from :class:`train.frustum_dataset.FrustumDataset`):
   over the 4 coordinates. The normalisation comes *before* the Smooth-L1 (``beta`` relative), so the loss is
   exactly depth invariant (docs/design.md §7.3: the published order is not).
   Each row is weighted by ``w_occ[occlusion] * w_trunc[truncation level]`` (:func:`box2d_weights`, config
-  ``loss.box2d_*``): by default only fully visible, untruncated objects, whose annotated box is the hull of the whole
-  object like the projected box; an occluded or truncated object's box is the hull of its visible pixels only. The
-  term is the weighted mean over rows (zero when every weight is zero).
+  ``loss.box2d_*``): by default only fully visible, untruncated objects. KITTI's boxes of occluded cars, vans and
+  cyclists are the projected box too (levels 1-2, within 0.2 px: the geometric labeller reads them so, docs/design.md
+  §12.1), a truncated object's box is clipped by the image; the default was chosen before that was measured and has
+  not been re-measured for this term. The term is the weighted mean over rows (zero when every weight is zero).
 * Quality (``model.quality_head``): at the ``box_slices`` of the ``mask3d`` samples (injected objects and trusted
   fits in weak mode; never a real object without one), binary cross entropy of the quality logit against the 3D IoU
   of the box decoded there (predicted heading bin, as at inference; detached) with the known box.
